@@ -1,0 +1,172 @@
+"""Where each dataset comes from: the file names looked for in the data directory, the standard
+download address, and how its table becomes (SMILES, labels, task names).
+
+Resolution order: an explicit directory (``--data-dir`` or ``MOLPEG_DATA_DIR``), then a previous
+download in the cache, then the standard download. Offline, the error names the file to put where.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+DATA_DIR_ENV = "MOLPEG_DATA_DIR"
+CACHE_DIR_ENV = "MOLPEG_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get(CACHE_DIR_ENV, Path.home() / ".cache" / "molpeg"))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A labelled SMILES table: ``labels`` [N, T] float32 with NaN = missing."""
+
+    smiles: list[str]
+    labels: np.ndarray
+    task_names: list[str]
+    notes: dict
+
+
+def _rdkit_nci_dir() -> Path:
+    import rdkit
+
+    return Path(rdkit.__file__).parent / "Data" / "NCI"
+
+
+def _binary_table(df: pd.DataFrame, smiles_col: str, task_cols: list[str], source: str) -> Table:
+    missing = [c for c in [smiles_col, *task_cols] if c not in df.columns]
+    if missing:
+        raise ValueError(f"{source}: expected columns {missing} not found; columns are {list(df.columns)}")
+    labels = df[task_cols].to_numpy(dtype=np.float32)
+    bad = ~np.isnan(labels) & (labels != 0) & (labels != 1)
+    if bad.any():
+        raise ValueError(f"{source}: binary labels must be 0, 1 or empty; found {labels[bad][:5]}")
+    return Table(df[smiles_col].astype(str).tolist(), labels, list(task_cols), {})
+
+
+def parse_hiv(path: Path, **_: object) -> Table:
+    return _binary_table(pd.read_csv(path), "smiles", ["HIV_active"], str(path))
+
+
+def parse_ogb_hiv(path: Path, **_: object) -> Table:
+    return _binary_table(pd.read_csv(path), "smiles", ["HIV_active"], str(path))
+
+
+def parse_muv(path: Path, **_: object) -> Table:
+    df = pd.read_csv(path)
+    return _binary_table(df, "smiles", [c for c in df.columns if c.startswith("MUV-")], str(path))
+
+
+def parse_pcba(path: Path, pcba_tasks: int = 128, **_: object) -> Table:
+    """MoleculeNet ``pcba.csv.gz`` (128 ``PCBA-*`` assay columns, ``mol_id``, ``smiles``).
+
+    ``pcba_tasks=92`` applies the filter of the official MolPeg loader: keep the tasks whose missing
+    rate is below 50 %, then drop molecules with no valid label among them.
+    """
+    df = pd.read_csv(path)
+    tasks = [c for c in df.columns if c.startswith("PCBA-")]
+    if not tasks:
+        raise ValueError(f"{path}: no 'PCBA-*' task columns; columns are {list(df.columns)[:10]}...")
+    notes: dict = {"pcba_tasks_requested": pcba_tasks, "pcba_tasks_in_file": len(tasks)}
+    if pcba_tasks == 92:
+        tasks = [c for c in tasks if df[c].isna().mean() < 0.5]
+        keep = df[tasks].notna().any(axis=1)
+        notes.update(rows_in_file=len(df), rows_without_label_dropped=int((~keep).sum()))
+        df = df[keep].reset_index(drop=True)
+    elif pcba_tasks != 128:
+        raise ValueError(f"pcba_tasks must be 128 (MoleculeNet/OGB) or 92 (MolPeg filter), got {pcba_tasks}")
+    table = _binary_table(df, "smiles", tasks, str(path))
+    return Table(table.smiles, table.labels, table.task_names, notes)
+
+
+def parse_nci_tpsa(path: Path, tpsa_threshold: float = 60.0, **_: object) -> Table:
+    """Sanity task on RDKit's bundled NCI molecules: label = 1 when the shipped TPSA exceeds 60 Å²."""
+    df = pd.read_csv(path, comment="#", header=None, names=["smiles", "tpsa"])
+    labels = (df["tpsa"].to_numpy(dtype=np.float32) > tpsa_threshold).astype(np.float32)[:, None]
+    return Table(df["smiles"].astype(str).tolist(), labels, [f"tpsa>{tpsa_threshold:g}"],
+                 {"sanity_task": "label derived from TPSA; not a paper dataset"})
+
+
+@dataclass(frozen=True)
+class DatasetSource:
+    name: str
+    description: str
+    filenames: tuple[str, ...]
+    url: str | None
+    parse: Callable[..., Table]
+    metric: str  # "roc_auc" or "average_precision"
+    bundled_dir: Callable[[], Path] | None = None
+
+
+SOURCES: dict[str, DatasetSource] = {
+    s.name: s
+    for s in [
+        DatasetSource("hiv", "MoleculeNet HIV (41,127 molecules, 1 task)", ("hiv.csv.gz", "HIV.csv", "hiv.csv"),
+                      "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/HIV.csv", parse_hiv, "roc_auc"),
+        DatasetSource("ogbg-molhiv", "OGB ogbg-molhiv (same molecules as MoleculeNet HIV)",
+                      ("ogbg_molhiv/mapping/mol.csv.gz", "hiv/mapping/mol.csv.gz"), None, parse_ogb_hiv,
+                      "roc_auc"),
+        DatasetSource("pcba", "MoleculeNet PCBA (437,929 molecules, 128 tasks; 92-task filter optional)",
+                      ("pcba.csv.gz", "pcba.csv"),
+                      "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/pcba.csv.gz", parse_pcba,
+                      "average_precision"),
+        DatasetSource("muv", "MUV (93,127 molecules, 17 tasks, 84 % labels missing)", ("muv.csv.gz", "muv.csv"),
+                      "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/muv.csv.gz", parse_muv,
+                      "average_precision"),
+        DatasetSource("nci-tpsa", "Sanity task: RDKit's bundled NCI molecules, label TPSA > 60 (not a paper "
+                      "dataset)", ("first_5k.tpsa.csv",), None, parse_nci_tpsa, "roc_auc", _rdkit_nci_dir),
+    ]
+}
+
+
+def get_source(name: str) -> DatasetSource:
+    if name not in SOURCES:
+        raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(SOURCES)}")
+    return SOURCES[name]
+
+
+def _download(url: str, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_suffix(dest.suffix + ".part")
+    log.info("downloading %s -> %s", url, dest)
+    with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as out:
+        shutil.copyfileobj(response, out)
+    tmp.replace(dest)
+
+
+def resolve_file(source: DatasetSource, data_dir: str | Path | None = None,
+                 cache_dir: str | Path | None = None, download: bool = True) -> Path:
+    """Find the raw file of ``source``; download it when allowed; else raise naming what to put where."""
+    data_dir = data_dir or os.environ.get(DATA_DIR_ENV)
+    raw_dir = Path(cache_dir or default_cache_dir()) / "raw"
+    search = [Path(data_dir)] if data_dir else []
+    search.append(raw_dir)
+    if source.bundled_dir is not None:
+        search.append(source.bundled_dir())
+    for folder in search:
+        for fname in source.filenames:
+            if (folder / fname).is_file():
+                return folder / fname
+    error = "no download address"
+    if source.url and download:
+        dest = raw_dir / Path(source.url).name.lower()
+        try:
+            _download(source.url, dest)
+            return dest
+        except OSError as exc:  # URLError is an OSError
+            error = f"download from {source.url} failed ({exc})"
+    where = data_dir or f"a directory named by ${DATA_DIR_ENV} (or --data-dir)"
+    raise FileNotFoundError(
+        f"dataset {source.name!r} not found: put {' or '.join(source.filenames)} into {where}; "
+        f"looked in {[str(p) for p in search]}; {error}.")

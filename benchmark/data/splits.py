@@ -1,0 +1,76 @@
+"""Train/validation/test splits: seeded random 80/10/10 (the paper's) and Bemis-Murcko scaffold."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from rdkit import Chem, RDLogger
+from rdkit.Chem.Scaffolds import MurckoScaffold
+
+
+@dataclass(frozen=True)
+class Split:
+    train: np.ndarray
+    valid: np.ndarray
+    test: np.ndarray
+
+    def sizes(self) -> dict[str, int]:
+        return {"train": len(self.train), "valid": len(self.valid), "test": len(self.test)}
+
+
+def random_split(n: int, seed: int = 42, frac_train: float = 0.8, frac_valid: float = 0.1) -> Split:
+    """As the official MolPeg code: ``random.shuffle`` of all indices seeded with ``seed``, cut points
+    ``int(0.8 n)`` and ``int(0.1 n)`` (HIV: 32,901 / 4,112 / 4,114 with seed 42)."""
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    n_train, n_valid = int(frac_train * n), int(frac_valid * n)
+    arr = np.asarray(order, dtype=np.int64)
+    return Split(arr[:n_train], arr[n_train:n_train + n_valid], arr[n_train + n_valid:])
+
+
+def murcko_scaffold(smiles: str) -> str:
+    """Bemis-Murcko scaffold with chirality; '' for acyclic or unparsable molecules."""
+    RDLogger.DisableLog("rdApp.*")
+    try:
+        mol = Chem.MolFromSmiles(smiles)
+        if mol is None:
+            return ""
+        return MurckoScaffold.MurckoScaffoldSmiles(mol=mol, includeChirality=True)
+    except Exception:  # RDKit raises on some exotic valences
+        return ""
+    finally:
+        RDLogger.EnableLog("rdApp.*")
+
+
+def scaffold_split(smiles: Sequence[str], frac_train: float = 0.8, frac_valid: float = 0.1) -> Split:
+    """Deterministic scaffold split of Hu et al. / OGB: scaffold sets sorted by size (largest first,
+    ties by first occurrence) fill train, then valid, then test."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, s in enumerate(smiles):
+        groups[murcko_scaffold(s)].append(i)
+    ordered = sorted(groups.values(), key=lambda g: (len(g), -g[0]), reverse=True)
+    n = len(smiles)
+    cut_train, cut_valid = frac_train * n, (frac_train + frac_valid) * n
+    train: list[int] = []
+    valid: list[int] = []
+    test: list[int] = []
+    for group in ordered:
+        if len(train) + len(group) <= cut_train:
+            train += group
+        elif len(train) + len(valid) + len(group) <= cut_valid:
+            valid += group
+        else:
+            test += group
+    return Split(*(np.asarray(sorted(p), dtype=np.int64) for p in (train, valid, test)))
+
+
+def make_split(kind: str, smiles: Sequence[str], seed: int = 42) -> Split:
+    if kind == "random":
+        return random_split(len(smiles), seed)
+    if kind == "scaffold":
+        return scaffold_split(smiles)
+    raise ValueError(f"unknown split {kind!r}; expected 'random' or 'scaffold'")

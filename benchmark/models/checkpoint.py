@@ -1,0 +1,62 @@
+"""Loading a pretrained encoder (strict) and describing which checkpoint produced a run.
+
+Accepts the Hu et al. key layout (``x_embedding1.weight``, ``gnns.0.mlp.0.weight``, ...) as saved by
+pretrain-gnns, GraphMAE and GraphCL, optionally wrapped (``{"state_dict": ...}``) or prefixed with
+``gnn.`` / ``encoder.`` (a full fine-tuning model).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from torch import nn
+
+NO_PRETRAINING = "no pretraining"
+
+
+def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
+    if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
+        raise ValueError(f"checkpoint {path}: expected a state dict of tensors, got {type(obj).__name__}")
+    for prefix in ("gnn.", "encoder.", "module."):
+        if obj and all(k.startswith(prefix) for k in obj):
+            obj = {k[len(prefix):]: v for k, v in obj.items()}
+    return obj
+
+
+def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
+    """Load ``path`` into ``encoder`` strictly; raise ``ValueError`` listing every offending key.
+    Returns the checkpoint description recorded in run records (see ``describe_checkpoint``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    state = _unwrap(torch.load(path, map_location="cpu", weights_only=True), path)
+    own = encoder.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shape = sorted(f"{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(own[k].shape)}"
+                   for k in set(own) & set(state) if state[k].shape != own[k].shape)
+    if missing or unexpected or shape:
+        raise ValueError(
+            f"checkpoint {path} does not match the encoder architecture:"
+            + (f"\n  missing keys: {missing}" if missing else "")
+            + (f"\n  unexpected keys: {unexpected}" if unexpected else "")
+            + (f"\n  shape mismatches: {shape}" if shape else ""))
+    encoder.load_state_dict(state, strict=True)
+    return describe_checkpoint(path)
+
+
+def describe_checkpoint(path: str | Path | None) -> dict:
+    """Name, sha256 and (if a ``<checkpoint>.json`` metadata file sits beside it) its metadata."""
+    if path is None:
+        return {"name": NO_PRETRAINING}
+    path = Path(path)
+    meta_file = path.with_suffix(".json")
+    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    return {"name": meta.get("name", path.stem), "path": str(path),
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "method": meta.get("method"), "corpus": meta.get("corpus")}
