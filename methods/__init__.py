@@ -1,0 +1,16 @@
+"""Data-pruning methods behind one ``Pruner`` interface, registered by name.
+
+Usable without the rest of the suite: ``from methods import MolPeg``.
+"""
+
+from methods import infobatch, molpeg, random_static, soft_random  # noqa: F401  (registration)
+from methods.base import DynamicPruner, EpochPlan, Pruner, Requirements, Selection, StaticPruner
+from methods.budget import budget
+from methods.infobatch import InfoBatch
+from methods.molpeg import MolPeg
+from methods.registry import available_methods, get_method, make_pruner, register
+from methods.soft_random import SoftRandom
+
+__all__ = ["DynamicPruner", "EpochPlan", "InfoBatch", "MolPeg", "Pruner", "Requirements", "Selection",
+           "SoftRandom", "StaticPruner", "available_methods", "budget", "get_method", "make_pruner",
+           "register"]

@@ -1,0 +1,152 @@
+"""The ``Pruner`` interface: static methods select once, dynamic methods plan every epoch.
+
+A pruner sees only what it is handed: a ``SelectionContext`` (static) or per-batch losses (dynamic).
+Sample ids are positions in the training set, 0..n_samples-1. Every option lives in a frozen
+``Options`` dataclass whose fields (with defaults) are recorded in each run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from methods.budget import budget
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of a static selection: ``indices`` int64 [k] (unique), optional per-sample loss
+    ``weights`` [k] aligned with them, optional ``scores`` [n_samples], free-form ``meta``."""
+
+    indices: np.ndarray
+    weights: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EpochPlan:
+    """The samples of one epoch in training order, with a loss weight per sample."""
+
+    indices: np.ndarray
+    weights: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        for start in range(0, len(self.indices), batch_size):
+            yield self.indices[start:start + batch_size], self.weights[start:start + batch_size]
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a static method needs from its selection context (read before anything is computed)."""
+
+    warmup_epochs: int = 0
+    needs_val: bool = False
+    needs_train_dynamics: bool = False
+    needs_embeddings: bool = False
+    needs_logits: bool = False
+    needs_last_layer_grads: bool = False
+    needs_input_grads: bool = False
+    pretrained_only: bool = False
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """This method has no options."""
+
+
+class Pruner:
+    """Common base: a name, a family, resolved options and the budget.
+
+    ``n_samples`` is the training-set size, ``keep_ratio`` = 1 - pruning ratio, ``seed`` the run seed.
+    """
+
+    name: ClassVar[str] = ""
+    family: ClassVar[str] = ""  # "static", "dynamic" or "whole"
+    Options: ClassVar[type] = NoOptions
+
+    def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
+                 rounding: str = "floor"):
+        if n_samples <= 0:
+            raise ValueError(f"n_samples must be positive, got {n_samples}")
+        if not 0.0 < keep_ratio <= 1.0:
+            raise ValueError(f"keep_ratio must be in (0, 1], got {keep_ratio}")
+        self.n_samples, self.keep_ratio, self.seed = n_samples, keep_ratio, seed
+        self.options = self.resolve_options(options)
+        self.k = budget(n_samples, keep_ratio, rounding)
+
+    @classmethod
+    def resolve_options(cls, options: Any) -> Any:
+        """Accept an ``Options`` instance, a dict of overrides, or None (all defaults)."""
+        if isinstance(options, cls.Options):
+            return options
+        given = dict(options or {})
+        known = {f.name for f in dataclasses.fields(cls.Options)}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ValueError(f"method {cls.name!r}: unknown option(s) {unknown}; expected some of {sorted(known)}")
+        return cls.Options(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+
+    def describe(self) -> dict:
+        """Options and budget as recorded in the run record."""
+        return {"method": self.name, "family": self.family, "k": self.k, "keep_ratio": self.keep_ratio,
+                "options": dataclasses.asdict(self.options)}
+
+    def epoch_rng(self, epoch: int) -> np.random.Generator:
+        """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch): no hidden
+        state to checkpoint or resume."""
+        return np.random.default_rng([self.seed, epoch])
+
+
+class StaticPruner(Pruner):
+    """Selects a fixed coreset once, before fine-tuning."""
+
+    family = "static"
+    requires: ClassVar[Requirements] = Requirements()
+
+    def select(self, ctx: Any) -> Selection:  # ctx: methods.context.SelectionContext
+        raise NotImplementedError
+
+
+class DynamicPruner(Pruner):
+    """Plans every epoch and observes the per-sample losses of every forward pass."""
+
+    family = "dynamic"
+    needs_reference: ClassVar[bool] = False
+
+    def setup(self, model: nn.Module) -> None:
+        """Called once with the online model before training (e.g. to copy a reference)."""
+
+    def plan_epoch(self, epoch: int) -> EpochPlan:
+        raise NotImplementedError
+
+    def reference_forward(self, batch: Any) -> torch.Tensor:
+        raise NotImplementedError(f"{self.name} has no reference model")
+
+    def observe(self, indices: np.ndarray, losses: torch.Tensor, ref_losses: torch.Tensor | None = None) -> None:
+        """Per-sample (unreduced, detached) losses of the batch ``indices`` before the optimizer step."""
+
+    def after_step(self, model: nn.Module) -> None:
+        """Called after every ``optimizer.step()``."""
+
+    def state_dict(self) -> dict:
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+def shuffled_plan(rng: np.random.Generator, indices: np.ndarray, weights: np.ndarray | float = 1.0,
+                  **info: Any) -> EpochPlan:
+    """Shuffle ``indices`` (and their weights) into one epoch's training order."""
+    indices = np.asarray(indices, dtype=np.int64)
+    weights = np.broadcast_to(np.asarray(weights, dtype=np.float32), indices.shape)
+    order = rng.permutation(len(indices))
+    return EpochPlan(indices[order], np.ascontiguousarray(weights[order]), info)

@@ -1,0 +1,33 @@
+"""Soft Random (dynamic): a fresh uniform subset of k samples every epoch (Raju et al.).
+
+``replace=True`` reproduces the official MolPeg ``random`` mode, which draws with replacement and so
+visits only about N·(1 - e^-r) distinct molecules per epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from methods.registry import register
+
+
+@dataclass(frozen=True)
+class SoftRandomOptions:
+    replace: bool = False  # True: draw with replacement (official MolPeg code)
+
+
+@register("soft_random")
+class SoftRandom(DynamicPruner):
+    Options = SoftRandomOptions
+
+    def plan_epoch(self, epoch: int) -> EpochPlan:
+        rng = self.epoch_rng(epoch)
+        if self.options.replace:
+            indices = rng.integers(0, self.n_samples, self.k)
+        else:
+            indices = rng.choice(self.n_samples, self.k, replace=False)
+        return shuffled_plan(rng, indices, 1.0, kept_fraction=len(indices) / self.n_samples,
+                             unique_fraction=len(np.unique(indices)) / self.n_samples)
