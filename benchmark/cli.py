@@ -1,0 +1,148 @@
+"""Command line: ``python -m benchmark run | sweep | report | methods``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from benchmark.config import RunConfig
+from benchmark.experiments import GRIDS, build_grid
+from benchmark.presets import PRESETS, get_preset
+
+log = logging.getLogger("benchmark")
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    return Path(args.store or Path("runs") / args.preset)
+
+
+def _parse_option(text: str) -> tuple[str, object]:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"--option expects NAME=VALUE, got {text!r}")
+    name, value = text.split("=", 1)
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        return name, value
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.run import run_finetune
+    from results.store import RunStore
+
+    preset = get_preset(args.preset)
+    fields = dict(preset.run, preset=preset.name, subsample=preset.subsample.get(args.dataset))
+    overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
+                 "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
+                 "epochs": args.epochs, "device": args.device, "data_dir": args.data_dir,
+                 "split": args.split, "loss_convention": args.loss_convention}
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    if args.method == "whole":
+        fields["prune_ratio"] = 0.0
+    config = RunConfig(**fields)
+    record = run_finetune(config)
+    path = RunStore(_store_dir(args)).put(record)
+    print(f"{config.dataset} {config.method} prune={config.prune_ratio:g} seed={config.seed}: "
+          f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
+          f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from benchmark.sweep import run_sweep
+
+    configs = build_grid(args.grid, args.preset, args.checkpoint)
+    if args.data_dir:
+        configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    if args.dry_run:
+        for c in configs:
+            print(c.run_id(), c.dataset, c.method, c.prune_ratio, c.seed, json.dumps(c.method_options))
+        return 0
+    summary = run_sweep(configs, _store_dir(args), jobs=args.jobs)
+    print(f"{args.grid}/{args.preset}: {summary.total} runs, {summary.skipped} already done, "
+          f"{len(summary.completed)} computed, {len(summary.failed)} failed -> {_store_dir(args)}")
+    return 1 if summary.failed else 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from results.report import build_report
+
+    out = Path(args.out or Path("out") / args.preset)
+    paths = build_report(_store_dir(args), out, what=args.what)
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from methods import available_methods, get_method
+
+    for name in available_methods():
+        cls = get_method(name)
+        opts = {f.name: f.default for f in dataclasses.fields(cls.Options)}
+        print(f"{name:14s} {cls.family:8s} {opts}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    presets = ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {presets}")
+        p.add_argument("--store", help="run-record folder (default runs/<preset>)")
+
+    run = sub.add_parser("run", help="one fine-tuning run; writes its record to the store")
+    common(run)
+    run.add_argument("--dataset", default="hiv", help="hiv, ogbg-molhiv, pcba, muv or nci-tpsa")
+    run.add_argument("--method", default="whole", help="a registered method (see `methods`)")
+    run.add_argument("--prune-ratio", type=float, default=None, help="fraction pruned, e.g. 0.6")
+    run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
+    run.add_argument("--checkpoint", help="pretrained encoder (.pt); default: no pretraining")
+    run.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
+                     help="method option, repeatable (e.g. --option beta=0.1)")
+    run.add_argument("--split", choices=["random", "scaffold"])
+    run.add_argument("--loss-convention", choices=["official", "clean"])
+    run.add_argument("--device", help="cpu, cuda or auto")
+    run.add_argument("--data-dir", help=f"raw data folder (default ${'MOLPEG_DATA_DIR'})")
+    run.set_defaults(func=cmd_run)
+
+    sweep = sub.add_parser("sweep", help="run a named grid, skipping runs already in the store")
+    sweep.add_argument("grid", choices=sorted(GRIDS))
+    common(sweep)
+    sweep.add_argument("--checkpoint", help="pretrained encoder used by every run")
+    sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
+                       help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
+    sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
+    sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
+    sweep.set_defaults(func=cmd_sweep)
+
+    report = sub.add_parser("report", help="tables and figures from the run records")
+    report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "all"])
+    common(report)
+    report.add_argument("--out", help="output folder (default out/<preset>)")
+    report.set_defaults(func=cmd_report)
+
+    methods = sub.add_parser("methods", help="list registered methods and their options")
+    methods.set_defaults(func=cmd_methods)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        log.error("%s", exc)
+        return 2

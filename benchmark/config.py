@@ -1,0 +1,86 @@
+"""The configuration of one fine-tuning run and its identity (the hash that names its record)."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from benchmark.losses import LOSS_CONVENTIONS
+from methods.budget import ROUNDING_RULES
+
+# fields that describe where/how a run executes, not what it computes: excluded from the hash
+EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    dataset: str = "hiv"
+    method: str = "whole"
+    prune_ratio: float = 0.0  # fraction of the training set pruned (Table 1: 0.2 ... 0.9)
+    seed: int = 0  # training randomness (model init, dropout, pruner)
+    method_options: dict = field(default_factory=dict)
+    # data
+    split: str = "random"
+    split_seed: int = 42
+    subsample: int | None = None  # keep this many molecules (seeded by split_seed) before splitting
+    pcba_tasks: int = 128
+    # model
+    num_layers: int = 5
+    emb_dim: int = 300
+    dropout: float = 0.5
+    checkpoint: str | None = None  # pretrained encoder; None = no pretraining
+    # optimisation (paper: Adam 1e-3, batch 256, 100 epochs)
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    eval_batch_size: int = 1024
+    # fidelity options shared by all methods
+    loss_convention: str = "official"
+    budget_rounding: str = "floor"
+    # execution (not hashed)
+    device: str = "cpu"
+    num_threads: int | None = None
+    preset: str = "custom"
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.prune_ratio < 1.0:
+            raise ValueError(f"prune_ratio must be in [0, 1), got {self.prune_ratio}")
+        if self.method == "whole" and self.prune_ratio != 0.0:
+            raise ValueError("method 'whole' is the unpruned reference: prune_ratio must be 0")
+        if self.method != "whole" and self.prune_ratio == 0.0:
+            raise ValueError(f"method {self.method!r} needs a prune_ratio > 0 (use method 'whole' for 0)")
+        if self.loss_convention not in LOSS_CONVENTIONS:
+            raise ValueError(f"loss_convention must be one of {LOSS_CONVENTIONS}, got {self.loss_convention!r}")
+        if self.budget_rounding not in ROUNDING_RULES:
+            raise ValueError(f"budget_rounding must be one of {ROUNDING_RULES}, got {self.budget_rounding!r}")
+        for name in ("epochs", "batch_size", "num_layers", "emb_dim", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def keep_ratio(self) -> float:
+        return round(1.0 - self.prune_ratio, 10)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown run-config field(s) {unknown}; expected some of {sorted(known)}")
+        return cls(**data)
+
+    def replace(self, **changes) -> RunConfig:
+        return dataclasses.replace(self, **changes)
+
+    def run_id(self) -> str:
+        """sha256 (first 20 hex digits) of the canonical JSON of every hashed field."""
+        body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
+        text = json.dumps(body, sort_keys=True, default=list)
+        return hashlib.sha256(text.encode()).hexdigest()[:20]

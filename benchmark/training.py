@@ -1,0 +1,76 @@
+"""The pieces of the fine-tuning loop shared by the main run and the warm-up of static methods:
+one training epoch over a plan, and batched eval-mode prediction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmark.data.graph_store import GraphBatch, GraphStore
+from benchmark.losses import per_sample_bce, reduce_batch_loss
+from methods.base import DynamicPruner, EpochPlan
+
+
+@dataclass
+class EpochStats:
+    mean_loss: float = 0.0
+    visits: int = 0
+    seconds_training: float = 0.0
+    seconds_scoring: float = 0.0  # reference forward, observe, EMA: cost charged to the pruner
+    extra: dict = field(default_factory=dict)
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, train_idx: np.ndarray,
+                plan: EpochPlan, batch_size: int, convention: str, device: torch.device,
+                pruner: DynamicPruner | None = None,
+                on_batch: Callable[[np.ndarray, torch.Tensor, torch.Tensor], None] | None = None) -> EpochStats:
+    """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss.
+
+    Order per batch: online forward -> (reference forward) -> ``pruner.observe`` -> ``on_batch`` ->
+    backward -> step -> ``pruner.after_step``.
+    """
+    model.train()
+    stats, loss_sum = EpochStats(), 0.0
+    for positions, weights in plan.batches(batch_size):
+        t0 = time.perf_counter()
+        batch = store.batch(train_idx[positions]).to(device)
+        logits = model(batch)
+        losses = per_sample_bce(logits, batch.y, convention)
+        t1 = time.perf_counter()
+        if pruner is not None:
+            ref = per_sample_bce(pruner.reference_forward(batch), batch.y, convention) \
+                if pruner.needs_reference else None
+            pruner.observe(positions, losses.detach(), ref)
+        if on_batch is not None:
+            on_batch(positions, logits.detach(), batch.y)
+        t2 = time.perf_counter()
+        loss = reduce_batch_loss(losses, torch.as_tensor(weights, device=device), batch.y, convention)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        t3 = time.perf_counter()
+        if pruner is not None:
+            pruner.after_step(model)
+        t4 = time.perf_counter()
+        stats.seconds_training += (t1 - t0) + (t3 - t2)
+        stats.seconds_scoring += (t2 - t1) + (t4 - t3)
+        stats.visits += len(positions)
+        loss_sum += float(losses.detach().sum())
+    stats.mean_loss = loss_sum / max(1, stats.visits)
+    return stats
+
+
+@torch.no_grad()
+def predict(model: nn.Module, store: GraphStore, indices: np.ndarray, batch_size: int, device: torch.device,
+            fn: Callable[[nn.Module, GraphBatch], torch.Tensor] | None = None) -> np.ndarray:
+    """Eval-mode outputs of ``fn(model, batch)`` (default: logits) for ``indices``, in that order."""
+    model.eval()
+    fn = fn or (lambda m, b: m(b))
+    outs = [fn(model, store.batch(indices[s:s + batch_size]).to(device)).float().cpu()
+            for s in range(0, len(indices), batch_size)]
+    return torch.cat(outs).numpy() if outs else np.zeros((0, 0), dtype=np.float32)
