@@ -1,0 +1,120 @@
+"""Figures 3, 5 and 6 of the paper from the runs and epochs frames (``results.frame``), as PNG and PDF.
+
+Each raises a ValueError naming what is missing when it has no data at all, or when its runs mix several
+experimental settings (narrow them with ``preset``/``checkpoint``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+from results.aggregate import over_seeds
+from results.names import dataset_label, dataset_order, metric_label, paper_method
+from results.paper import method_rank
+from results.plotting import mean_std_line, panels, save
+from results.select import (
+    default_runs,
+    filter_runs,
+    option_sweep,
+    require_one_setting,
+    require_runs,
+    with_option,
+)
+
+SELECTIONS = {"easiest": "easiest", "hardest": "hardest", "both": "both extremes"}
+
+
+def _ylabel(runs: pd.DataFrame) -> str:
+    return f"test {metric_label(str(runs['metric'].iloc[0]))} (%)"
+
+
+def figure3(runs: pd.DataFrame, epochs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *,
+            preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
+    """Test metric per epoch of MolPeg keeping the easiest, the hardest or both extremes of |Δloss|
+    (mean ± std over seeds), one panel per pruning ratio."""
+    what = f"Figure 3 (MolPeg with selection easiest/hardest/both on {dataset})"
+    selected = filter_runs(runs, dataset=dataset, preset=preset, checkpoint=checkpoint)
+    variants = with_option(option_sweep(selected, "molpeg", {"selection"}), "selection", SELECTIONS)
+    sweep = require_runs(variants, what)
+    require_one_setting(sweep, what)
+    merged = require_runs(epochs.merge(sweep[["run_id", "prune_ratio", "opt_selection"]], on="run_id"),
+                          f"{what}: per-epoch metrics")
+    curves = over_seeds(merged, value="test", by=("prune_ratio", "opt_selection", "epoch"))
+    ratios = sorted(curves["prune_ratio"].unique(), reverse=True)
+    fig, axes = panels(len(ratios))
+    for ax, ratio in zip(axes, ratios, strict=True):
+        for selection, label in SELECTIONS.items():
+            curve = curves[(curves["prune_ratio"] == ratio) & (curves["opt_selection"] == selection)]
+            if not curve.empty:
+                mean_std_line(ax, curve["epoch"], curve["mean"], curve["std"], label)
+        ax.set(title=f"{dataset_label(dataset)}, {ratio} % pruned", xlabel="epoch", ylabel=_ylabel(sweep))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.legend(fontsize=8)
+    return save(fig, out_dir, f"figure3_{dataset}")
+
+
+def figure5(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *, preset: str | None = None,
+            checkpoints: Iterable[str] | None = None) -> list[Path]:
+    """Test metric vs pruning ratio, one line per method (default options) and a dashed whole-dataset
+    level, one panel per checkpoint."""
+    what = f"Figure 5 (runs with default method options on {dataset})"
+    selected = require_runs(default_runs(filter_runs(runs, dataset=dataset, preset=preset)), what)
+    names = sorted(selected["checkpoint"].unique()) if checkpoints is None else list(checkpoints)
+    fig, axes = panels(len(names))
+    for ax, name in zip(axes, names, strict=True):
+        panel = require_runs(selected[selected["checkpoint"] == name], f"{what} with checkpoint {name!r}")
+        require_one_setting(panel, f"{what} with checkpoint {name!r}")
+        summary = over_seeds(panel)
+        pruned = summary[summary["method"] != "whole"]
+        for method in sorted(pruned["method"].unique(), key=method_rank):
+            line = pruned[pruned["method"] == method].sort_values("prune_ratio")
+            mean_std_line(ax, line["prune_ratio"], line["mean"], line["std"], paper_method(method))
+        whole = summary[summary["method"] == "whole"]
+        if not whole.empty:
+            ax.axhline(whole["mean"].iloc[0], linestyle="--", color="black", label=paper_method("whole"))
+        ax.set(title=f"{dataset_label(dataset)}, {name}", xlabel="pruning ratio (%)", ylabel=_ylabel(panel))
+        ax.set_xticks(sorted(pruned["prune_ratio"].unique()))
+        ax.legend(fontsize=7)
+    return save(fig, out_dir, f"figure5_{dataset}")
+
+
+def _beta_bars(ax: Axes, bars: pd.DataFrame) -> None:
+    """Grouped bars: x = pruning ratio, one bar per β, error bars = std over seeds."""
+    ratios, betas = sorted(bars["prune_ratio"].unique()), sorted(bars["opt_beta"].unique())
+    width = 0.8 / len(betas)
+    for j, beta in enumerate(betas):
+        group = bars[bars["opt_beta"] == beta]
+        x = np.array([ratios.index(r) for r in group["prune_ratio"]]) - 0.4 + width * (j + 0.5)
+        ax.bar(x, group["mean"], width, yerr=group["std"].fillna(0.0), capsize=2, label=f"β = {beta:g}")
+    ax.set_xticks(range(len(ratios)), [f"{r} %\n(keep {100 - r} %)" for r in ratios])
+    spread = bars["std"].fillna(0.0)
+    low, high = (bars["mean"] - spread).min(), (bars["mean"] + spread).max()
+    pad = max(1.0, 0.1 * (high - low))
+    ax.set_ylim(max(0.0, low - pad), min(100.0, high + 4 * pad))  # headroom for the legend
+    ax.legend(fontsize=7, ncols=min(len(betas), 3), loc="upper center", frameon=False)
+
+
+def figure6(runs: pd.DataFrame, out_dir: str | Path, datasets: Iterable[str] | None = None, *,
+            preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
+    """MolPeg's sensitivity to β: bars of the mean test metric per β, grouped by pruning ratio, one
+    panel per dataset."""
+    what = "Figure 6 (MolPeg runs varying beta)"
+    selected = filter_runs(runs, preset=preset, checkpoint=checkpoint)
+    sweep = with_option(option_sweep(selected, "molpeg", {"beta"}), "beta")
+    if datasets is not None:
+        sweep = sweep[sweep["dataset"].isin(list(datasets))]
+    sweep = require_runs(sweep, what)
+    names = dataset_order(sweep["dataset"].unique())
+    fig, axes = panels(len(names))
+    for ax, dataset in zip(axes, names, strict=True):
+        panel = sweep[sweep["dataset"] == dataset]
+        require_one_setting(panel, f"{what} on {dataset}")
+        _beta_bars(ax, over_seeds(panel, by=("prune_ratio", "opt_beta")))
+        ax.set(title=dataset_label(dataset), xlabel="pruning ratio (%)", ylabel=_ylabel(panel))
+    return save(fig, out_dir, "figure6")

@@ -1,0 +1,82 @@
+"""Names: our dataset ids and registry method names -> the paper's, and their labels in tables and figures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+PAPER_METHODS = {
+    "whole": "Whole Dataset",
+    "random": "Random",
+    "cd": "CD",
+    "herding": "Herding",
+    "kmeans": "K-Means",
+    "least_confidence": "Least Confidence",
+    "entropy": "Entropy",
+    "forgetting": "Forgetting",
+    "grand_4": "GraNd-4",
+    "grand_20": "GraNd-20",
+    "el2n_20": "EL2N-20",
+    "deepfool": "DeepFool",
+    "craig": "Craig",
+    "glister": "Glister",
+    "influence": "Influence",
+    "dp": "DP",
+    "soft_random": "Soft Random",
+    "epsilon_greedy": "epsilon-greedy",
+    "ucb": "UCB",
+    "infobatch": "InfoBatch",
+    "molpeg": "MolPeg",
+}
+
+# our dataset -> the paper's Table 1 dataset it reproduces (absent: no paper number to compare with)
+PAPER_DATASETS = {"hiv": "HIV", "ogbg-molhiv": "HIV", "pcba": "PCBA"}
+DATASET_NOTES = {
+    "muv": "paper reports PCBA; MUV is a stand-in",
+    "nci-tpsa": "sanity task, not a paper dataset",
+}
+DATASET_LABELS = {"hiv": "HIV", "ogbg-molhiv": "HIV (OGB)", "pcba": "PCBA", "muv": "MUV",
+                  "nci-tpsa": "NCI-TPSA"}
+METRIC_LABELS = {"roc_auc": "ROC-AUC", "average_precision": "AP"}
+FAMILY_ORDER = ("static", "dynamic")
+FAMILY_LABELS = {"static": "Static pruning", "dynamic": "Dynamic pruning"}
+
+
+def paper_method(method: str) -> str:
+    """The paper's name of a registry method (the registry name itself when the paper has none)."""
+    return PAPER_METHODS.get(method, method)
+
+
+def paper_dataset(dataset: str) -> str | None:
+    return PAPER_DATASETS.get(dataset)
+
+
+def dataset_note(dataset: str) -> str:
+    """Why a dataset has no paper number ('' when it has one)."""
+    if dataset in PAPER_DATASETS:
+        return ""
+    return DATASET_NOTES.get(dataset, "not a paper dataset")
+
+
+def dataset_label(dataset: str) -> str:
+    return DATASET_LABELS.get(dataset, dataset.upper())
+
+
+def metric_label(metric: str) -> str:
+    return METRIC_LABELS.get(metric, metric)
+
+
+def family_label(family: str) -> str:
+    return FAMILY_LABELS.get(family, f"{family.capitalize()} pruning")
+
+
+def dataset_order(datasets: Iterable[str]) -> list[str]:
+    """Known datasets in the paper's order first, then the others alphabetically."""
+    known = list(DATASET_LABELS)
+    unique = set(datasets)
+    return [d for d in known if d in unique] + sorted(unique - set(known))
+
+
+def family_order(families: Iterable[str]) -> list[str]:
+    """Static, then dynamic, then any other family alphabetically ('whole' excluded)."""
+    unique = set(families) - {"whole"}
+    return [f for f in FAMILY_ORDER if f in unique] + sorted(unique - set(FAMILY_ORDER))

@@ -1,0 +1,96 @@
+"""Table 1 as a LaTeX booktabs fragment in the paper's layout (needs only the booktabs package).
+
+Rows: the whole-dataset reference, then the static and the dynamic methods in the paper's order; columns:
+dataset x pruning ratio. A cell is the mean over seeds (%) with its difference to the whole-dataset mean,
+both from the printed (one-decimal) values as in the paper; the best cell of a column is bold.
+"""
+
+from __future__ import annotations
+
+from results.cells import Cell, Table1Data
+from results.names import dataset_label, family_label, metric_label, paper_method
+
+_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_NAMES = {"epsilon-greedy": r"$\epsilon$-greedy"}
+
+
+def escape(text: str) -> str:
+    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
+
+
+def method_tex(method: str) -> str:
+    name = paper_method(method)
+    return _TEX_NAMES.get(name, escape(name))
+
+
+def _printed(cell: Cell | None) -> float | None:
+    return None if cell is None else round(cell.mean, 1)
+
+
+def delta_tex(value: float, whole: float) -> str:
+    """The signed difference of two printed values as {\\scriptsize $\\uparrow$x.x} / $\\downarrow$x.x."""
+    delta = round(value - whole, 1)
+    arrow = r"\uparrow" if delta >= 0 else r"\downarrow"
+    return rf"{{\scriptsize ${arrow}${abs(delta):.1f}}}"
+
+
+def cell_tex(cell: Cell | None, whole: Cell | None, best: float | None) -> str:
+    value = _printed(cell)
+    if value is None:
+        return "--"
+    text = f"{value:.1f}"
+    if best is not None and value == best:
+        text = rf"\textbf{{{text}}}"
+    return text if whole is None else f"{text} {delta_tex(value, round(whole.mean, 1))}"
+
+
+def _whole_tex(cell: Cell | None) -> str:
+    if cell is None:
+        return "--"
+    spread = "" if cell.n_seeds < 2 else rf" $\pm$ {cell.std:.1f}"
+    return f"{cell.mean:.1f}{spread}"
+
+
+def _best(data: Table1Data, dataset: str, ratio: int) -> float | None:
+    values = [v for m in data.methods() if (v := _printed(data.cell(dataset, m, ratio))) is not None]
+    return max(values, default=None)
+
+
+def _caption(data: Table1Data) -> str:
+    metrics = ", ".join(f"{dataset_label(d)}: {metric_label(data.metric(d))}" for d in data.datasets)
+    presets = ", ".join(dict.fromkeys(escape(p) for p, _ in data.settings.values()))
+    checkpoints = ", ".join(dict.fromkeys(escape(c) for _, c in data.settings.values()))
+    counts = data.seed_counts()
+    seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}--{counts[-1]}"
+    return (rf"Test metric (\%) at the best validation epoch when fine-tuning on pruned data ({metrics}): "
+            rf"mean over {seeds} seed(s); $\uparrow$/$\downarrow$: difference to the whole dataset; "
+            rf"bold: best per column; --: not run. Preset: {presets}. Checkpoint: {checkpoints}.")
+
+
+def render_table1(data: Table1Data) -> str:
+    """The LaTeX source of Table 1."""
+    n = len(data.ratios)
+    ncols = 1 + n * len(data.datasets)
+    lines = [r"\begin{table}[t]", r"\centering", r"\small", r"\setlength{\tabcolsep}{3pt}",
+             rf"\caption{{{_caption(data)}}}", r"\label{tab:table1}",
+             rf"\begin{{tabular}}{{l{'c' * (n * len(data.datasets))}}}", r"\toprule"]
+    headers = [rf"\multicolumn{{{n}}}{{c}}{{{escape(dataset_label(d))} ({metric_label(data.metric(d))}, \%)}}"
+               for d in data.datasets]
+    lines.append(" & ".join(["", *headers]) + r" \\")
+    lines.append(" ".join(rf"\cmidrule(lr){{{2 + i * n}-{1 + (i + 1) * n}}}"
+                          for i in range(len(data.datasets))))
+    lines.append(" & ".join([r"Pruning ratio (\%)", *(str(r) for _ in data.datasets for r in data.ratios)])
+                 + r" \\")
+    lines.append(r"\midrule")
+    wholes = [rf"\multicolumn{{{n}}}{{c}}{{{_whole_tex(data.whole(d))}}}" for d in data.datasets]
+    lines.append(" & ".join([method_tex("whole"), *wholes]) + r" \\")
+    for family, methods in data.rows:
+        label = rf"\textit{{{escape(family_label(family))}}}"
+        lines += [r"\midrule", rf"\multicolumn{{{ncols}}}{{l}}{{{label}}} \\"]
+        for method in methods:
+            cells = [cell_tex(data.cell(d, method, r), data.whole(d), _best(data, d, r))
+                     for d in data.datasets for r in data.ratios]
+            lines.append(" & ".join([method_tex(method), *cells]) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,80 @@
+"""Figures 3, 5, 6 and the report glue: files written, clear errors without data."""
+
+from __future__ import annotations
+
+import pytest
+
+from results.figures import figure3, figure5, figure6
+from results.frame import epochs_frame, runs_frame
+from results.report import build_report
+from results.select import option_sweep
+from tests.test_results_records import make_record, write_store
+
+
+def _records() -> list[dict]:
+    records = []
+    for seed in (0, 1):
+        records += [make_record("hiv", "whole", 0, seed, 0.80), make_record("hiv", "random", 60, seed, 0.75),
+                    make_record("hiv", "molpeg", 60, seed, 0.78)]  # default: hardest, beta 0.5
+        records += [make_record("hiv", "molpeg", 60, seed, 0.7 + 0.01 * seed, options={"selection": s})
+                    for s in ("easiest", "both")]
+        records += [make_record("hiv", "molpeg", r, seed, 0.7 + b / 10, options={"beta": b})
+                    for b in (0.01, 0.9) for r in (20, 90)]
+        records += [make_record("hiv", m, r, seed, 0.72, checkpoint="graphcl")
+                    for m, r in (("whole", 0), ("random", 40), ("random", 80))]
+    return records
+
+
+def _assert_png_pdf(paths, stem):
+    assert sorted(p.name for p in paths) == [f"{stem}.pdf", f"{stem}.png"]
+    assert all(p.stat().st_size > 1000 for p in paths)
+
+
+def test_figures_write_png_and_pdf(tmp_path):
+    records = _records()
+    runs, epochs = runs_frame(records), epochs_frame(records)
+    _assert_png_pdf(figure3(runs, epochs, tmp_path, checkpoint="no pretraining"), "figure3_hiv")
+    _assert_png_pdf(figure5(runs, tmp_path, "hiv"), "figure5_hiv")
+    _assert_png_pdf(figure6(runs, tmp_path, checkpoint="no pretraining"), "figure6")
+
+
+def test_figures_raise_clear_errors(tmp_path):
+    records = [make_record("hiv", "whole"), make_record("hiv", "random", 40)]
+    runs, epochs = runs_frame(records), epochs_frame(records)
+    with pytest.raises(ValueError, match="no runs for Figure 3"):
+        figure3(runs, epochs, tmp_path)
+    with pytest.raises(ValueError, match="no runs for Figure 5 .* on muv"):
+        figure5(runs, tmp_path, "muv")
+    with pytest.raises(ValueError, match="no runs for Figure 6"):
+        figure6(runs, tmp_path)
+    with pytest.raises(ValueError, match="several settings"):  # default molpeg runs under two checkpoints
+        figure6(runs_frame(_records() + [make_record("hiv", "molpeg", 90, checkpoint="graphcl")]), tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_build_report_all_and_errors(tmp_path):
+    store = write_store(tmp_path / "store", [r for r in _records() if r["checkpoint"]["name"] != "graphcl"])
+    paths = build_report(store, tmp_path / "out", "all")
+    assert {p.name for p in paths} >= {"table1.tex", "table1_comparison.csv", "table1_comparison.md",
+                                       "figure3_hiv.png", "figure5_hiv.pdf", "figure6.png"}
+    assert all(p.is_file() for p in paths)
+    with pytest.raises(ValueError, match="unknown report"):
+        build_report(store, tmp_path / "out", "fig4")
+    only_whole = write_store(tmp_path / "whole", [make_record("hiv", "whole")])
+    with pytest.raises(ValueError, match="nothing to report.*no runs for Figure 3"):
+        build_report(only_whole, tmp_path / "out2", "fig3")
+    with pytest.raises(ValueError, match="no complete run records"):
+        build_report(tmp_path / "empty", tmp_path / "out3")
+
+
+def test_option_sweep_keeps_the_sweep_grid_and_the_default_run():
+    records = _records() + [
+        make_record("hiv", "molpeg", 90, 0, 0.7),  # a Table 1 run, outside Figure 3's grid
+        make_record("hiv", "molpeg", 60, 0, 0.7, options={"selection": "hardest"}),  # states the default
+    ]
+    sweep = option_sweep(runs_frame(records), "molpeg", {"selection"})
+    assert set(sweep["prune_ratio"]) == {60}
+    assert sorted(sweep["opt_selection"]) == ["both", "both", "easiest", "easiest", "hardest", "hardest"]
+    defaults = runs_frame([make_record("hiv", "molpeg", r) for r in (20, 90)])
+    only_defaults = option_sweep(defaults, "molpeg", {"beta"})
+    assert set(only_defaults["prune_ratio"]) == {20, 90}
