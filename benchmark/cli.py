@@ -72,7 +72,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from results.report import build_report
 
     out = Path(args.out or Path("out") / args.preset)
-    paths = build_report(_store_dir(args), out, what=args.what)
+    paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=args.checkpoint_name)
     for p in paths:
         print(p)
     return 0
@@ -119,7 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", help="run a named grid, skipping runs already in the store")
     sweep.add_argument("grid", choices=sorted(GRIDS))
     common(sweep)
-    sweep.add_argument("--checkpoint", help="pretrained encoder used by every run")
+    sweep.add_argument("--checkpoint", action="append",
+                       help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
@@ -130,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "all"])
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
+    report.add_argument("--checkpoint-name", help="only runs fine-tuned from this checkpoint (e.g. 'no pretraining')")
     report.set_defaults(func=cmd_report)
 
     methods = sub.add_parser("methods", help="list registered methods and their options")

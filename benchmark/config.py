@@ -6,6 +6,8 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from benchmark.losses import LOSS_CONVENTIONS
 from methods.budget import ROUNDING_RULES
@@ -80,7 +82,17 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def run_id(self) -> str:
-        """sha256 (first 20 hex digits) of the canonical JSON of every hashed field."""
+        """sha256 (first 20 hex digits) of the canonical JSON of every hashed field; a checkpoint counts
+        by its content, so a re-pretrained file at the same path names new runs."""
         body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
+        if self.checkpoint is not None and Path(self.checkpoint).is_file():
+            stat = Path(self.checkpoint).stat()
+            body["checkpoint_sha256"] = _file_sha256(str(Path(self.checkpoint).resolve()), stat.st_mtime_ns,
+                                                     stat.st_size)
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+@lru_cache(maxsize=64)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

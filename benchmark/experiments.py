@@ -52,10 +52,33 @@ def figure6(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
             for b in FIG6_BETAS for r in FIG6_RATIOS for seed in preset.seeds]
 
 
-GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"table1": table1, "fig3": figure3, "fig6": figure6}
+def figure5(preset: Preset, checkpoints: list[str]) -> list[RunConfig]:
+    """The Table 1 methods on the first dataset, once per pretrained checkpoint (GraphMAE, GraphCL)."""
+    if not checkpoints:
+        raise ValueError("grid 'fig5' needs at least one --checkpoint (e.g. the GraphMAE and GraphCL ones)")
+    return [c for ckpt in checkpoints for c in table1(preset, ckpt, datasets=preset.datasets[:1])]
 
 
-def build_grid(name: str, preset: str, checkpoint: str | None = None) -> list[RunConfig]:
-    if name not in GRIDS:
+def pretraining(preset: Preset, checkpoints: list[str], seeds: Iterable[int] = (0, 1, 2)) -> list[RunConfig]:
+    """Whole-dataset fine-tuning from each checkpoint and from random initialisation, >= 3 seeds."""
+    return [_config(preset, preset.datasets[0], "whole", 0.0, seed, ckpt)
+            for ckpt in [None, *checkpoints] for seed in sorted(set(seeds) | set(preset.seeds))]
+
+
+SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
+    "table1": table1, "fig3": figure3, "fig6": figure6}
+MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining}
+GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
+
+
+def build_grid(name: str, preset: str, checkpoints: list[str] | None = None) -> list[RunConfig]:
+    """The run configs of grid ``name``; ``checkpoints``: pretrained encoders (fig5 / pretraining take
+    several, the others at most one; none = no pretraining)."""
+    checkpoints = list(checkpoints or [])
+    if name in MULTI_CHECKPOINT_GRIDS:
+        return MULTI_CHECKPOINT_GRIDS[name](get_preset(preset), checkpoints)
+    if name not in SINGLE_CHECKPOINT_GRIDS:
         raise ValueError(f"unknown grid {name!r}; expected one of {sorted(GRIDS)}")
-    return GRIDS[name](get_preset(preset), checkpoint)
+    if len(checkpoints) > 1:
+        raise ValueError(f"grid {name!r} takes at most one --checkpoint, got {len(checkpoints)}")
+    return SINGLE_CHECKPOINT_GRIDS[name](get_preset(preset), checkpoints[0] if checkpoints else None)

@@ -100,3 +100,13 @@ def test_grids_cover_methods_ratios_and_whole():
     assert {c.method_options.get("beta", 0.5) for c in fig6} == {0.001, 0.01, 0.1, 0.5, 0.9}
     # the default β run is Table 1's MolPeg run, not a second copy
     assert {c.run_id() for c in fig6 if not c.method_options} <= {c.run_id() for c in grid}
+
+
+def test_run_id_follows_the_checkpoint_content(tmp_path):
+    path = tmp_path / "enc.pt"
+    torch.save(GINEncoder(GINConfig(2, 16)).state_dict(), path)
+    config = RunConfig(method="whole", checkpoint=str(path), **TINY)
+    first = config.run_id()
+    torch.manual_seed(123)
+    torch.save(GINEncoder(GINConfig(2, 16)).state_dict(), path)
+    assert config.run_id() != first

@@ -1,0 +1,118 @@
+"""GraphCL's four molecular graph augmentations, applied to every molecule of a ``GraphBatch``.
+
+Names and counts follow GraphCL's transfer-learning code (``transferLearning_MoleculeNet_PPI/chem``):
+``dropN`` drops ``int(n * ratio)`` atoms and their bonds; ``subgraph`` keeps ``int(n * ratio) + 1``
+atoms grown from a random seed atom through random neighbours (a connected subgraph); ``permE``
+moves ``int(m * ratio)`` of the ``m`` bonds; ``maskN`` masks ``int(n * ratio)`` atoms; ``random``
+(the chem default for both views) picks ``dropN`` or ``subgraph`` per molecule with equal chance.
+
+Written here because the reference versions loop over one PyG ``Data`` at a time and have flaws
+that would break this featurization: ``permE`` leaves ``edge_attr`` aligned with the old edges
+and adds one-directional edges, ``maskN`` writes a float mean feature into categorical features,
+and ``subgraph`` never updates its neighbour set (``set.union`` result discarded), so only the seed's
+direct neighbours can join. Here ``permE`` re-attaches each moved bond, attributes and both
+directions kept, between two random atoms of the same molecule; ``maskN`` writes the mask token
+(atom type 119, chirality 0) used by the Hu et al. featurization; ``subgraph`` grows through the
+neighbours of every atom taken so far. Every output is a valid batch: edge ids in range, one
+attribute row per edge, at least one atom per molecule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch
+
+from benchmark.data.featurize import MASK_ATOM_ID
+from benchmark.data.graph_store import GraphBatch
+from pretrain.graph_ops import choose_per_group, group_sizes, induced_subgraph, random_rank
+
+AUGMENTATIONS = ("none", "dropN", "subgraph", "permE", "maskN", "random")
+
+
+def _per_graph(batch: GraphBatch, ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
+    n = group_sizes(batch.batch, batch.num_graphs)
+    return n, (n * ratio).long()
+
+
+def _randint_below(high: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """Uniform integers in ``0 .. high - 1``, elementwise."""
+    return torch.minimum((torch.rand(len(high), generator=generator) * high).long(), high - 1)
+
+
+def drop_nodes_keep(batch: GraphBatch, ratio: float, generator: torch.Generator) -> torch.Tensor:
+    """Node mask of ``dropN``: all but ``int(n * ratio)`` random atoms of each molecule."""
+    _, k = _per_graph(batch, ratio)
+    return ~choose_per_group(batch.batch, batch.num_graphs, k, generator)
+
+
+def subgraph_keep(batch: GraphBatch, ratio: float, generator: torch.Generator) -> torch.Tensor:
+    """Node mask of ``subgraph``: from a random seed atom, add one random atom adjacent to the
+    atoms taken so far until ``int(n * ratio) + 1`` are taken (fewer if the seed's connected
+    component is smaller, e.g. a salt's counter-ion)."""
+    n, k = _per_graph(batch, ratio)
+    target = torch.minimum(k + 1, n)
+    taken = choose_per_group(batch.batch, batch.num_graphs, torch.ones_like(n), generator)
+    src, dst = batch.edge_index
+    for _ in range(int(target.max()) - 1):
+        growing = group_sizes(batch.batch[taken], batch.num_graphs) < target
+        frontier = torch.zeros_like(taken)
+        frontier[dst[taken[src] & ~taken[dst]]] = True
+        candidates = torch.nonzero(frontier & growing[batch.batch]).squeeze(1)
+        if len(candidates) == 0:
+            break
+        rank = random_rank(batch.batch[candidates], batch.num_graphs, generator)
+        taken[candidates[rank == 0]] = True
+    return taken
+
+
+def permute_edges(batch: GraphBatch, ratio: float, generator: torch.Generator) -> GraphBatch:
+    """``permE``: move ``int(m * ratio)`` random bonds of each molecule to random atom pairs.
+    Needs the layout of ``GraphStore.batch``: each molecule's atoms contiguous, the two directions
+    of a bond at edge positions 2k and 2k+1."""
+    fwd = batch.edge_index[:, 0::2]
+    if not torch.equal(fwd.flip(0), batch.edge_index[:, 1::2]):
+        raise ValueError("permE expects both directions of each bond at positions 2k, 2k+1")
+    bond_graph = batch.batch[fwd[0]]
+    m = group_sizes(bond_graph, batch.num_graphs)
+    moved = choose_per_group(bond_graph, batch.num_graphs, (m * ratio).long(), generator)
+    g = bond_graph[moved]
+    n = group_sizes(batch.batch, batch.num_graphs)
+    start = torch.cumsum(n, 0) - n
+    u = _randint_below(n[g], generator)
+    v = (u + 1 + _randint_below(n[g] - 1, generator)) % n[g]  # v != u (a bonded molecule has n >= 2)
+    u, v = u + start[g], v + start[g]
+    new = torch.stack([torch.stack([u, v], 1).reshape(-1), torch.stack([v, u], 1).reshape(-1)])
+    keep = (~moved).repeat_interleave(2)
+    new_attr = batch.edge_attr[0::2][moved].repeat_interleave(2, 0)
+    return replace(batch, edge_index=torch.cat([batch.edge_index[:, keep], new], 1),
+                   edge_attr=torch.cat([batch.edge_attr[keep], new_attr]))
+
+
+def mask_nodes(batch: GraphBatch, ratio: float, generator: torch.Generator) -> GraphBatch:
+    """``maskN``: ``int(n * ratio)`` random atoms of each molecule become the mask token."""
+    _, k = _per_graph(batch, ratio)
+    masked = choose_per_group(batch.batch, batch.num_graphs, k, generator)
+    x = batch.x.clone()
+    x[masked] = torch.tensor([MASK_ATOM_ID, 0], dtype=x.dtype)
+    return replace(batch, x=x)
+
+
+def augment(batch: GraphBatch, name: str, ratio: float, generator: torch.Generator) -> GraphBatch:
+    """One augmented view of every molecule of ``batch`` (``name`` in ``AUGMENTATIONS``)."""
+    if name == "none":
+        return batch
+    if name == "dropN":
+        return induced_subgraph(batch, drop_nodes_keep(batch, ratio, generator))
+    if name == "subgraph":
+        return induced_subgraph(batch, subgraph_keep(batch, ratio, generator))
+    if name == "random":
+        use_sub = torch.rand(batch.num_graphs, generator=generator) < 0.5
+        keep = torch.where(use_sub[batch.batch], subgraph_keep(batch, ratio, generator),
+                           drop_nodes_keep(batch, ratio, generator))
+        return induced_subgraph(batch, keep)
+    if name == "permE":
+        return permute_edges(batch, ratio, generator)
+    if name == "maskN":
+        return mask_nodes(batch, ratio, generator)
+    raise ValueError(f"unknown augmentation {name!r}; expected one of {AUGMENTATIONS}")

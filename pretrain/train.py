@@ -1,0 +1,273 @@
+"""Pretraining runs: presets, a seeded and resumable training loop, the final checkpoint, throughput.
+
+Reproducibility: the model is initialised from ``seed``; each epoch's molecule order and its
+masking / augmentation draws come from a CPU generator seeded by (seed, epoch); dropout uses the
+global torch RNG, whose state is saved after every epoch. So on the CPU the same command gives the
+same weights, and a run stopped after any epoch and rerun ends bitwise where an uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from benchmark.data.featurize import FEATURIZER_VERSION
+from benchmark.data.graph_store import GraphStore
+from benchmark.models.gin import GINConfig
+from pretrain.checkpoint import load_resume_state, save_pretrained, save_resume_state, set_rng_states
+from pretrain.corpus import load_corpus
+from pretrain.graphcl import GraphCL
+from pretrain.graphmae import GraphMAE
+
+log = logging.getLogger(__name__)
+
+METHODS = ("graphmae", "graphcl")
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """One pretraining run. ``device`` ("auto": CUDA when available, else the CPU) and ``num_threads``
+    (torch's CPU threads during the run; None: torch's choice) are execution settings: a resumed run
+    may change them (results then agree up to floating-point summation order)."""
+
+    method: str
+    corpus: str = "nci"
+    max_molecules: int | None = None
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    gin: GINConfig = GINConfig(dropout=0.0)
+    seed: int = 0
+    device: str = "cpu"
+    num_threads: int | None = None
+    preset: str | None = None
+    mask_rate: float = 0.25  # GraphMAE
+    gamma: float = 1.0  # GraphMAE (alpha_l)
+    aug1: str = "random"  # GraphCL
+    aug2: str = "random"
+    aug_ratio: float = 0.2
+    temperature: float = 0.1
+
+    def method_hyperparameters(self) -> dict:
+        keys = ("mask_rate", "gamma") if self.method == "graphmae" else (
+            "aug1", "aug2", "aug_ratio", "temperature")
+        return {k: getattr(self, k) for k in ("batch_size", "lr", "weight_decay", *keys)}
+
+
+# smoke: offline, the small GIN of the fine-tuning smoke preset, one CPU thread (for graphs this
+# small a second thread gains little on an idle 2-core machine and slows every op many times on a
+# busy one). paper: the methods' published molecular settings (GraphMAE chem/pretraining.py:
+# 100 epochs, batch 256, lr 1e-3, dropout 0, mask 0.25, alpha_l 1; GraphCL chem/pretrain_graphcl.py:
+# batch 256, lr 1e-3, dropout 0, views random/random, ratio 0.2, T 0.1, and its finetune.sh loads
+# the epoch-80 checkpoint).
+SMOKE_GIN = GINConfig(num_layers=3, emb_dim=64, dropout=0.2)
+PAPER_GIN = GINConfig(num_layers=5, emb_dim=300, dropout=0.0)
+PRESETS: dict[str, dict[str, dict]] = {
+    "smoke": {m: dict(corpus="nci", epochs=10, batch_size=128, gin=SMOKE_GIN, device="cpu",
+                      num_threads=1) for m in METHODS},
+    "paper": {"graphmae": dict(corpus="pcqm4mv2", epochs=100, batch_size=256, gin=PAPER_GIN, device="auto"),
+              "graphcl": dict(corpus="pcqm4mv2", epochs=80, batch_size=256, gin=PAPER_GIN, device="auto")},
+}
+
+
+def preset_config(preset: str, method: str, **overrides: object) -> PretrainConfig:
+    """The preset's settings for ``method``; ``overrides`` (None values ignored) replace fields,
+    with ``num_layers``, ``emb_dim`` and ``dropout`` going into the GIN config."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; expected one of {METHODS}")
+    fields = dict(PRESETS[preset][method], method=method, preset=preset)
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    gin_fields = {k: overrides.pop(k) for k in ("num_layers", "emb_dim", "dropout") if k in overrides}
+    fields["gin"] = dataclasses.replace(fields["gin"], **gin_fields)
+    return PretrainConfig(**{**fields, **overrides})
+
+
+def build_model(cfg: PretrainConfig) -> nn.Module:
+    """The method's model; ``.encoder`` is the GIN that gets saved, ``.loss(batch, generator)``."""
+    if cfg.method == "graphmae":
+        return GraphMAE(cfg.gin, cfg.mask_rate, cfg.gamma)
+    if cfg.method == "graphcl":
+        return GraphCL(cfg.gin, cfg.aug1, cfg.aug2, cfg.aug_ratio, cfg.temperature)
+    raise ValueError(f"unknown method {cfg.method!r}; expected one of {METHODS}")
+
+
+@contextmanager
+def cpu_threads(n: int | None) -> Iterator[None]:
+    """Run with ``n`` torch CPU threads (None: unchanged), restoring the previous count."""
+    previous = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} requested but CUDA is not available")
+    return torch.device(device)
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
+
+
+def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
+    """A shuffled split into batches; a trailing single molecule joins the previous batch (one
+    molecule has no contrastive negatives, and one atom breaks BatchNorm)."""
+    chunks = list(torch.randperm(n, generator=generator).split(batch_size))
+    if len(chunks) > 1 and len(chunks[-1]) == 1:
+        chunks[-2:] = [torch.cat(chunks[-2:])]
+    return chunks
+
+
+def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, indices: torch.Tensor,
+               generator: torch.Generator) -> float:
+    loss = model.loss(store.batch(indices), generator)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return float(loss.detach())
+
+
+def _resume_settings(cfg: PretrainConfig, store: GraphStore) -> dict:
+    """What a rerun must share with the saved run to continue it (epochs may grow; device may change)."""
+    settings = {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "num_threads", "preset")}
+    return dict(settings, corpus_sha256=store.meta.get("source_sha256"), n_molecules=len(store))
+
+
+def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, settings: dict,
+            epochs: int) -> dict:
+    """Load a resume state into ``model``, ``optimizer`` and the RNGs; returns its progress."""
+    state = load_resume_state(path)
+    if state["settings"] != settings:
+        diff = sorted(k for k in settings.keys() | state["settings"].keys()
+                      if settings.get(k) != state["settings"].get(k))
+        raise ValueError(f"{path} belongs to a run with other settings (differing: {diff}); "
+                         "use another output directory or --restart")
+    if state["progress"]["epoch"] > epochs:
+        raise ValueError(f"{path} is already at epoch {state['progress']['epoch']} > {epochs}")
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    set_rng_states(state["rng"])
+    return state["progress"]
+
+
+def pretrain(cfg: PretrainConfig, out_dir: str | Path, name: str | None = None,
+             store: GraphStore | None = None, data_dir: str | Path | None = None,
+             cache_dir: str | Path | None = None, download: bool = True, restart: bool = False,
+             on_epoch_end: Callable[[int, float], None] | None = None) -> Path:
+    """Train ``cfg`` and write ``<out_dir>/<name>.pt`` + ``.json`` (name defaults to the method).
+    Resumes from ``<name>.resume.pt`` in ``out_dir`` when present (``restart`` ignores it).
+    ``store`` replaces the corpus named by ``cfg``; ``on_epoch_end(epoch, loss)`` runs after each
+    epoch's state is saved."""
+    name, out_dir = name or cfg.method, Path(out_dir)
+    if store is None:
+        store = load_corpus(cfg.corpus, cfg.max_molecules, cfg.seed, data_dir, cache_dir, download)
+    device = resolve_device(cfg.device)
+    with cpu_threads(cfg.num_threads):
+        torch.manual_seed(cfg.seed)
+        model = build_model(cfg).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        resume_file = out_dir / f"{name}.resume.pt"
+        progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": []}
+        settings = _resume_settings(cfg, store)
+        if resume_file.is_file() and not restart:
+            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs)
+            log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
+        log.info("%s: %s on %s (%d molecules), %d epochs, batch %d, %s, device %s", name, cfg.method,
+                 store.meta.get("corpus", cfg.corpus), len(store), cfg.epochs, cfg.batch_size, cfg.gin, device)
+        for epoch in range(progress["epoch"], cfg.epochs):
+            loss, steps, seconds = train_epoch(model, optimizer, store, cfg, epoch, desc=name)
+            progress = {"epoch": epoch + 1, "steps": progress["steps"] + steps,
+                        "losses": [*progress["losses"], loss], "seconds": [*progress["seconds"], seconds]}
+            save_resume_state(resume_file, model, optimizer, progress, settings)
+            log.info("%s epoch %d/%d: loss %.4f, %.1f s (%.0f molecules/s)", name, epoch + 1, cfg.epochs,
+                     loss, seconds, len(store) / seconds)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, loss)
+    path = save_pretrained(model.encoder, out_dir / f"{name}.pt", _metadata(cfg, name, store, progress, device))
+    log.info("%s: wrote %s", name, path)
+    return path
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, cfg: PretrainConfig,
+                epoch: int, desc: str = "") -> tuple[float, int, float]:
+    """One pass over ``store`` in the (seed, epoch) order; returns (mean loss, steps, seconds)."""
+    generator = epoch_generator(cfg.seed, epoch)
+    batches = epoch_batches(len(store), cfg.batch_size, generator)
+    model.train()
+    start, total = time.perf_counter(), 0.0
+    bar = tqdm(batches, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", disable=not sys.stderr.isatty())
+    for step, indices in enumerate(bar, 1):
+        total += train_step(model, optimizer, store, indices, generator)
+        bar.set_postfix(loss=f"{total / step:.4f}")
+    return total / len(batches), len(batches), time.perf_counter() - start
+
+
+def _metadata(cfg: PretrainConfig, name: str, store: GraphStore, progress: dict,
+              device: torch.device) -> dict:
+    meta = store.meta
+    corpus = {"name": meta.get("corpus", cfg.corpus), "path": meta.get("source_file"),
+              "sha256": meta.get("source_sha256"), "rows_in_file": meta.get("rows_in_file"),
+              "max_molecules": meta.get("max_molecules"), "subsample_seed": meta.get("subsample_seed"),
+              "n_skipped_unparsable": meta.get("n_skipped_unparsable")}
+    return {"name": name, "method": cfg.method, "preset": cfg.preset, "corpus": corpus,
+            "n_molecules": len(store), "epochs": progress["epoch"], "steps": progress["steps"],
+            "final_loss": progress["losses"][-1] if progress["losses"] else None,
+            "epoch_losses": progress["losses"], "train_seconds": round(sum(progress["seconds"]), 2),
+            "featurizer": FEATURIZER_VERSION, "architecture": asdict(cfg.gin),
+            "hyperparameters": cfg.method_hyperparameters(), "seed": cfg.seed, "device": str(device)}
+
+
+def pretrain_both(preset: str = "smoke", out_dir: str | Path = "checkpoints/smoke",
+                  **overrides: object) -> dict[str, Path]:
+    """GraphMAE and GraphCL checkpoints of one preset in ``out_dir`` (``graphmae.pt``, ``graphcl.pt``).
+    ``overrides``: config fields (see ``preset_config``) and ``data_dir``, ``cache_dir``, ``download``,
+    ``restart`` (see ``pretrain``)."""
+    run_keys = ("data_dir", "cache_dir", "download", "restart")
+    run_args = {k: overrides.pop(k) for k in run_keys if k in overrides}
+    return {m: pretrain(preset_config(preset, m, **overrides), out_dir, **run_args) for m in METHODS}
+
+
+def measure_throughput(method: str, preset: str = "smoke", steps: int = 5, store: GraphStore | None = None,
+                       device: str = "cpu", **overrides: object) -> float:
+    """Training throughput (molecules/s: forward, backward and Adam step, masking / augmentation
+    included) of ``method`` with the preset's model and batch size, over ``steps`` batches after one
+    warm-up batch, on ``store`` (default: the bundled NCI molecules)."""
+    cfg = preset_config(preset, method, device=device, **overrides)
+    store = store if store is not None else load_corpus("nci")
+    with cpu_threads(cfg.num_threads):
+        return _throughput(cfg, store, steps)
+
+
+def _throughput(cfg: PretrainConfig, store: GraphStore, steps: int) -> float:
+    torch.manual_seed(cfg.seed)
+    model = build_model(cfg).to(resolve_device(cfg.device)).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    generator = epoch_generator(cfg.seed, 0)
+    batches = epoch_batches(len(store), cfg.batch_size, generator)[: steps + 1]
+    train_step(model, optimizer, store, batches[0], generator)
+    start = time.perf_counter()
+    for indices in batches[1:]:
+        train_step(model, optimizer, store, indices, generator)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return sum(len(b) for b in batches[1:]) / (time.perf_counter() - start)
