@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from results.cells import Table1Data
+from results.markdown import pipe_table
 from results.names import dataset_note, paper_dataset, paper_method
 from results.paper import has_method, paper_cell
 
@@ -54,12 +55,6 @@ def comparison_frame(data: Table1Data) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _fmt(value: object) -> str:
-    if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:.1f}"
-    return str(value)
-
-
 def to_markdown(frame: pd.DataFrame) -> str:
     """A Markdown page: the settings compared, then a pipe table of the main columns."""
     settings = frame[["dataset", "preset", "checkpoint"]].drop_duplicates()
@@ -67,10 +62,7 @@ def to_markdown(frame: pd.DataFrame) -> str:
              "Test metric (%) at the best validation epoch, mean over seeds. The paper fine-tunes a GraphMAE "
              "checkpoint with its full settings (see its Table 1).", ""]
     lines += [f"- {d}: preset `{p}`, checkpoint `{c}`" for d, p, c in settings.itertuples(index=False)]
-    lines += ["", "| " + " | ".join(MARKDOWN_COLUMNS.values()) + " |",
-              "|" + "|".join("---" for _ in MARKDOWN_COLUMNS) + "|"]
-    for row in frame[list(MARKDOWN_COLUMNS)].itertuples(index=False):
-        lines.append("| " + " | ".join(_fmt(v) for v in row) + " |")
+    lines += [""] + pipe_table(frame, MARKDOWN_COLUMNS)
     return "\n".join(lines) + "\n"
 
 

@@ -10,12 +10,13 @@ from pathlib import Path
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
+from results.pretraining import pretraining_table
 from results.store import RunStore
 from results.table1 import write_table1
 
 log = logging.getLogger(__name__)
 
-WHAT = ("table1", "fig3", "fig5", "fig6", "all")
+WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "all")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
@@ -44,6 +45,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
         if what in ("fig5", "all"):
             jobs.append((f"Figure 5 on {name}", partial(figure5, runs, out_dir, name, preset=preset,
                                                         checkpoints=checkpoints)))
+    if what in ("pretraining", "all"):
+        jobs.append(("Pretraining comparison", partial(pretraining_table, runs, out_dir)))
     if what in ("fig6", "all"):
         jobs.append(("Figure 6", partial(figure6, runs, out_dir, names, **narrow)))
     written: list[Path] = []

@@ -88,3 +88,11 @@ def test_real_muv_has_17_tasks_with_missing_labels():
     y = store.y.numpy()
     assert y.shape == (93127, 17) and int(np.nansum(y)) == 489
     assert 0.83 < np.isnan(y).mean() < 0.85
+
+
+def test_ogb_layout_is_found_in_the_data_dir(tmp_path):
+    mapping = tmp_path / "hiv" / "mapping"
+    mapping.mkdir(parents=True)
+    mapping.joinpath("mol.csv.gz").write_bytes(gzip.compress(b"HIV_active,smiles,mol_id\n0,CCO,1\n1,c1ccccc1,2\n"))
+    store = load_dataset("ogbg-molhiv", data_dir=tmp_path, download=False)
+    assert store.smiles == ["CCO", "c1ccccc1"] and store.y[:, 0].tolist() == [0.0, 1.0]

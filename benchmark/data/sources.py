@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,8 @@ SOURCES: dict[str, DatasetSource] = {
         DatasetSource("hiv", "MoleculeNet HIV (41,127 molecules, 1 task)", ("hiv.csv.gz", "HIV.csv", "hiv.csv"),
                       "https://deepchemdata.s3-us-west-1.amazonaws.com/datasets/HIV.csv", parse_hiv, "roc_auc"),
         DatasetSource("ogbg-molhiv", "OGB ogbg-molhiv (same molecules as MoleculeNet HIV)",
-                      ("ogbg_molhiv/mapping/mol.csv.gz", "hiv/mapping/mol.csv.gz"), None, parse_ogb_hiv,
+                      ("ogbg_molhiv/mapping/mol.csv.gz", "hiv/mapping/mol.csv.gz"),
+                      "http://snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/hiv.zip", parse_ogb_hiv,
                       "roc_auc"),
         DatasetSource("pcba", "MoleculeNet PCBA (437,929 molecules, 128 tasks; 92-task filter optional)",
                       ("pcba.csv.gz", "pcba.csv"),
@@ -163,9 +165,17 @@ def resolve_file(source: DatasetSource, data_dir: str | Path | None = None,
         dest = raw_dir / Path(source.url).name.lower()
         try:
             _download(source.url, dest)
-            return dest
         except OSError as exc:  # URLError is an OSError
             error = f"download from {source.url} failed ({exc})"
+        else:
+            if dest.suffix != ".zip":
+                return dest
+            with zipfile.ZipFile(dest) as archive:  # OGB ships a zip holding <name>/mapping/mol.csv.gz
+                archive.extractall(raw_dir)
+            found = [raw_dir / f for f in source.filenames if (raw_dir / f).is_file()]
+            if found:
+                return found[0]
+            error = f"{dest} holds none of {source.filenames}"
     where = data_dir or f"a directory named by ${DATA_DIR_ENV} (or --data-dir)"
     raise FileNotFoundError(
         f"dataset {source.name!r} not found: put {' or '.join(source.filenames)} into {where}; "
