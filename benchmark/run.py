@@ -22,6 +22,7 @@ from benchmark.config import RunConfig
 from benchmark.data import GraphStore, load_dataset, make_split
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
+from benchmark.models.device import resolve_device
 from benchmark.selection_context import FineTuneContext
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, make_pruner
@@ -48,14 +49,6 @@ def load_run_data(config: RunConfig) -> GraphStore:
         rng = np.random.default_rng(config.split_seed)
         store = store.subset(np.sort(rng.choice(len(store), config.subsample, replace=False)))
     return store
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} requested but CUDA is not available")
-    return torch.device(name)
 
 
 def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:

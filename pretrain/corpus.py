@@ -11,8 +11,6 @@ sha256, the featurizer version and the options (subsample size and seed).
 from __future__ import annotations
 
 import gzip
-import hashlib
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -22,8 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.dataset import featurize_smiles, file_sha256
-from benchmark.data.featurize import FEATURIZER_VERSION
+from benchmark.data.dataset import cached_store, featurize_smiles, file_sha256
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.sources import DATA_DIR_ENV, default_cache_dir
 from pretrain.pcqm4mv2 import read_pcqm4mv2, resolve_pcqm4mv2
@@ -104,22 +101,15 @@ def load_corpus(spec: str = "nci", max_molecules: int | None = None, seed: int =
     corpus = resolve_corpus(spec, data_dir, cache_dir, download)
     digest = file_sha256(corpus.path)
     options = {"max_molecules": max_molecules, "subsample_seed": None if max_molecules is None else seed}
-    key_text = f"corpus|{corpus.name}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:16]
-    cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"corpus-{corpus.name}-{key}.pt"
-    if cache_file.is_file():
-        try:
-            return GraphStore.load(cache_file)
-        except Exception as exc:  # a truncated or foreign file: rebuild it
-            log.warning("cache %s unreadable (%s); featurizing again", cache_file, exc)
-    smiles = corpus.read(corpus.path)
-    rows = subsample_rows(len(smiles), max_molecules, seed)
-    meta = dict(options, corpus=corpus.name, source_file=str(corpus.path), source_sha256=digest,
-                rows_in_file=len(smiles))
-    if rows is not None:
-        smiles = [smiles[i] for i in rows]
-    no_labels = np.zeros((len(smiles), 0), np.float32)
-    store = featurize_smiles(smiles, no_labels, meta, desc=f"featurize {corpus.name}")
-    store.save(cache_file)
-    log.info("featurized corpus %s: %d molecules -> %s", corpus.name, len(store), cache_file)
-    return store
+
+    def build() -> GraphStore:
+        smiles = corpus.read(corpus.path)
+        rows = subsample_rows(len(smiles), max_molecules, seed)
+        meta = dict(options, corpus=corpus.name, source_file=str(corpus.path), source_sha256=digest,
+                    rows_in_file=len(smiles))
+        if rows is not None:
+            smiles = [smiles[i] for i in rows]
+        no_labels = np.zeros((len(smiles), 0), np.float32)
+        return featurize_smiles(smiles, no_labels, meta, desc=f"featurize {corpus.name}")
+
+    return cached_store(f"corpus-{corpus.name}", digest, options, cache_dir, build)

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from benchmark.data.featurize import FEATURIZER_VERSION
 from benchmark.data.graph_store import GraphStore
+from benchmark.models.device import resolve_device
 from benchmark.models.gin import GINConfig
 from pretrain.checkpoint import load_resume_state, save_pretrained, save_resume_state, set_rng_states
 from pretrain.corpus import load_corpus
@@ -115,14 +116,6 @@ def cpu_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(previous)
-
-
-def resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} requested but CUDA is not available")
-    return torch.device(device)
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

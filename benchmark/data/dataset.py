@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -51,24 +52,35 @@ def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: st
     return GraphStore.from_graphs(graphs, labels[kept], [smiles[i] for i in kept], meta)
 
 
+def cached_store(label: str, digest: str, options: dict, cache_dir: str | Path | None,
+                 build: Callable[[], GraphStore]) -> GraphStore:
+    """The store cached under a key of (label, source sha256, featurizer version, options), built by
+    ``build`` and saved when absent or unreadable."""
+    text = f"{label}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
+    key = hashlib.sha256(text.encode()).hexdigest()[:16]
+    cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"{label}-{key}.pt"
+    if cache_file.is_file():
+        try:
+            return GraphStore.load(cache_file)
+        except Exception as exc:  # a truncated or foreign file: rebuild it
+            log.warning("cache %s unreadable (%s); featurizing again", cache_file, exc)
+    store = build()
+    store.save(cache_file)
+    log.info("featurized %s: %d molecules -> %s", label, len(store), cache_file)
+    return store
+
+
 def load_dataset(name: str, data_dir: str | Path | None = None, cache_dir: str | Path | None = None,
                  download: bool = True, **options: object) -> GraphStore:
     """The featurized dataset ``name`` (see ``benchmark.data.sources.SOURCES``)."""
     source = get_source(name)
     path = resolve_file(source, data_dir, cache_dir, download)
     digest = file_sha256(path)
-    opts = json.dumps(options, sort_keys=True)
-    key = hashlib.sha256(f"{name}|{digest}|{FEATURIZER_VERSION}|{opts}".encode()).hexdigest()[:16]
-    cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"{name}-{key}.pt"
-    if cache_file.is_file():
-        try:
-            return GraphStore.load(cache_file)
-        except Exception as exc:  # a truncated or foreign file: rebuild it
-            log.warning("cache %s unreadable (%s); featurizing again", cache_file, exc)
-    table = source.parse(path, **options)
-    meta = dict(table.notes, dataset=name, source_file=str(path), source_sha256=digest, options=options,
-                task_names=table.task_names, metric=source.metric)
-    store = featurize_smiles(table.smiles, table.labels, meta, desc=f"featurize {name}")
-    store.save(cache_file)
-    log.info("featurized %s: %d molecules -> %s", name, len(store), cache_file)
-    return store
+
+    def build() -> GraphStore:
+        table = source.parse(path, **options)
+        meta = dict(table.notes, dataset=name, source_file=str(path), source_sha256=digest, options=options,
+                    task_names=table.task_names, metric=source.metric)
+        return featurize_smiles(table.smiles, table.labels, meta, desc=f"featurize {name}")
+
+    return cached_store(name, digest, options, cache_dir, build)
