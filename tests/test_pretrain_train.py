@@ -49,7 +49,8 @@ def test_checkpoint_loads_strictly_and_describes_itself(tmp_path, store):
     path = pretrain(cfg, tmp_path, store=store)
     encoder = GINEncoder(GINConfig(num_layers=2, emb_dim=16))
     described = load_encoder_checkpoint(encoder, path)
-    assert described["method"] == "graphmae" and described["corpus"]["name"] == "nci"
+    assert described["method"] == "graphmae" and described["corpus"] == "nci"
+    assert described["name"] == "graphmae / nci 40"
     meta = json.loads(path.with_suffix(".json").read_text())
     assert meta["weights_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() == described["sha256"]
     assert meta["architecture"] == {"num_layers": 2, "emb_dim": 16, "dropout": 0.2, "jk": "last"}

@@ -69,7 +69,8 @@ def test_checkpoint_loads_strictly_and_mismatch_lists_keys(tmp_path):
     encoder = GINEncoder(GINConfig(2, 16))
     torch.save(encoder.state_dict(), tmp_path / "enc.pt")
     record = run_finetune(RunConfig(method="whole", checkpoint=str(tmp_path / "enc.pt"), **TINY))
-    assert record["checkpoint"]["name"] == "enc" and len(record["checkpoint"]["sha256"]) == 64
+    sha = record["checkpoint"]["sha256"]
+    assert len(sha) == 64 and record["checkpoint"]["name"] == f"enc ({sha[:8]})"
     torch.save({"gnn." + k: v for k, v in encoder.state_dict().items()}, tmp_path / "prefixed.pt")
     run_finetune(RunConfig(method="whole", checkpoint=str(tmp_path / "prefixed.pt"), **TINY))
     wrong = RunConfig(method="whole", checkpoint=str(tmp_path / "enc.pt"), **{**TINY, "emb_dim": 32})

@@ -51,12 +51,18 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
 
 
 def describe_checkpoint(path: str | Path | None) -> dict:
-    """Name, sha256 and (if a ``<checkpoint>.json`` metadata file sits beside it) its metadata."""
+    """A readable name (pretraining method / corpus / molecules, from the ``<checkpoint>.json`` metadata
+    beside the weights; else file stem + sha256 prefix), the path, the sha256 and the metadata."""
     if path is None:
         return {"name": NO_PRETRAINING}
     path = Path(path)
     meta_file = path.with_suffix(".json")
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    return {"name": meta.get("name", path.stem), "path": str(path),
-            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
-            "method": meta.get("method"), "corpus": meta.get("corpus")}
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    corpus = meta.get("corpus") or {}
+    if meta.get("method") and corpus.get("name"):  # e.g. "graphmae / moses 50000"
+        name = f"{meta['method']} / {corpus['name']} {meta.get('n_molecules', '')}".strip()
+    else:
+        name = f"{path.stem} ({digest[:8]})"
+    return {"name": name, "path": str(path), "sha256": digest, "method": meta.get("method"),
+            "corpus": corpus.get("name"), "n_molecules": meta.get("n_molecules"), "epochs": meta.get("epochs")}
