@@ -28,13 +28,13 @@ def default_runs(runs: pd.DataFrame) -> pd.DataFrame:
 def option_sweep(runs: pd.DataFrame, method: str, options: Collection[str]) -> pd.DataFrame:
     """Runs of ``method`` that state no option outside ``options`` (the default run included), one per
     distinct (setting, resolved options, ratio, seed), at the (dataset, ratio) pairs where some run states
-    one of ``options`` (the sweep's grid; every pair when none does)."""
+    one of ``options`` (the sweep's grid; none when no run does: Table 1's default runs alone are no
+    sweep)."""
     stated = runs["options"].map(lambda text: set(json.loads(text)))
     sweep = runs[(runs["method"] == method) & stated.map(lambda keys: keys <= set(options))]
     cells = list(zip(sweep["dataset"], sweep["prune_ratio"], strict=True))
     grid = {cell for cell, explicit in zip(cells, sweep["options"] != "{}", strict=True) if explicit}
-    if grid:
-        sweep = sweep[[cell in grid for cell in cells]]
+    sweep = sweep[[cell in grid for cell in cells]]
     opt_columns = [c for c in sweep.columns if c.startswith("opt_")]
     key = ["dataset", *SETTING_COLUMNS, "prune_ratio", "seed", *opt_columns]
     return sweep.drop_duplicates(subset=key)

@@ -158,3 +158,21 @@ def test_standalone_loop_from_the_readme():
     assert seen.sum() == 4 * 100
     assert (seen[:100] >= 1).all() and (seen[100:] >= 1).all()  # the first two epochs sweep all data
     assert (pruner.scores < 1.0).all()
+
+
+def test_initial_score_zero_ranks_unvisited_samples_last():
+    p = _pruner(n=6, keep=0.5, initial_score=0.0)
+    p.observe(np.array([4, 5]), torch.tensor([0.5, 0.9]), torch.tensor([0.4, 0.1]))
+    assert sorted(p.plan_epoch(2).indices) == [0, 4, 5]  # both visited, then index order among zeros
+
+
+def test_no_shared_prefix_averages_the_head_too():
+    torch.manual_seed(0)
+    net = TinyNet()
+    p = _pruner(shared=[], beta=0.5)  # lists from JSON configs are accepted
+    p.setup(net)
+    before = p.reference.head.weight.clone()
+    with torch.no_grad():
+        net.head.weight.add_(2.0)
+    p.after_step(net)
+    torch.testing.assert_close(p.reference.head.weight, before + 1.0)

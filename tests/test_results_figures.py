@@ -76,5 +76,4 @@ def test_option_sweep_keeps_the_sweep_grid_and_the_default_run():
     assert set(sweep["prune_ratio"]) == {60}
     assert sorted(sweep["opt_selection"]) == ["both", "both", "easiest", "easiest", "hardest", "hardest"]
     defaults = runs_frame([make_record("hiv", "molpeg", r) for r in (20, 90)])
-    only_defaults = option_sweep(defaults, "molpeg", {"beta"})
-    assert set(only_defaults["prune_ratio"]) == {20, 90}
+    assert option_sweep(defaults, "molpeg", {"beta"}).empty  # Table 1's default runs alone are no sweep
