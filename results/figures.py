@@ -62,10 +62,14 @@ def figure3(runs: pd.DataFrame, epochs: pd.DataFrame, out_dir: str | Path, datas
 def figure5(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *, preset: str | None = None,
             checkpoints: Iterable[str] | None = None) -> list[Path]:
     """Test metric vs pruning ratio, one line per method (default options) and a dashed whole-dataset
-    level, one panel per checkpoint."""
+    level, one panel per checkpoint (default: each checkpoint with pruned runs)."""
     what = f"Figure 5 (runs with default method options on {dataset})"
     selected = require_runs(default_runs(filter_runs(runs, dataset=dataset, preset=preset)), what)
-    names = sorted(selected["checkpoint"].unique()) if checkpoints is None else list(checkpoints)
+    if checkpoints is None:  # every checkpoint with a pruning trajectory (whole-only runs make no panel)
+        names = sorted(selected.loc[selected["method"] != "whole", "checkpoint"].unique())
+        require_runs(selected[selected["method"] != "whole"], f"{what}: pruned runs")
+    else:
+        names = list(checkpoints)
     fig, axes = panels(len(names))
     for ax, name in zip(axes, names, strict=True):
         panel = require_runs(selected[selected["checkpoint"] == name], f"{what} with checkpoint {name!r}")

@@ -77,3 +77,12 @@ def test_option_sweep_keeps_the_sweep_grid_and_the_default_run():
     assert sorted(sweep["opt_selection"]) == ["both", "both", "easiest", "easiest", "hardest", "hardest"]
     defaults = runs_frame([make_record("hiv", "molpeg", r) for r in (20, 90)])
     assert option_sweep(defaults, "molpeg", {"beta"}).empty  # Table 1's default runs alone are no sweep
+
+
+def test_figure5_draws_a_panel_per_checkpoint_with_pruned_runs(tmp_path):
+    records = [make_record("hiv", "whole", 0, 0, 0.8, checkpoint=c) for c in ("a/graphmae.pt", "b/graphcl.pt")]
+    records += [make_record("hiv", "molpeg", r, 0, 0.7, checkpoint="a/graphmae.pt") for r in (20, 60)]
+    paths = figure5(runs_frame(records), tmp_path)
+    assert {p.suffix for p in paths} == {".png", ".pdf"}
+    with pytest.raises(ValueError, match="pruned runs"):
+        figure5(runs_frame(records[:2]), tmp_path)
