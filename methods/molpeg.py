@@ -99,7 +99,7 @@ class MolPeg(DynamicPruner):
         if self.reference is None:
             raise RuntimeError("MolPeg.setup(model) must be called before reference_forward")
         self.reference.train(self.options.reference_mode == "train")
-        with torch.no_grad():
+        with torch.inference_mode():
             return self.reference(batch)
 
     @torch.no_grad()

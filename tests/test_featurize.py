@@ -54,3 +54,4 @@ def test_subset_and_save_load_roundtrip(small_store, tmp_path):
     back = GraphStore.load(tmp_path / "s.pt")
     assert back.smiles == sub.smiles and torch.equal(back.edge_attr, sub.edge_attr)
     assert np.array_equal(back.y.numpy(), sub.y.numpy(), equal_nan=True)
+
