@@ -55,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from benchmark.sweep import run_sweep
 
-    configs = build_grid(args.grid, args.preset, args.checkpoint)
+    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
     if args.dry_run:
@@ -121,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(sweep)
     sweep.add_argument("--checkpoint", action="append",
                        help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
+    sweep.add_argument("--seeds", type=int, nargs="+", help="replace the preset's seeds (e.g. --seeds 0 1 2 3 4)")
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 
 from benchmark.config import RunConfig
@@ -71,14 +72,18 @@ MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": fig
 GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
 
 
-def build_grid(name: str, preset: str, checkpoints: list[str] | None = None) -> list[RunConfig]:
+def build_grid(name: str, preset: str, checkpoints: list[str] | None = None,
+               seeds: Iterable[int] | None = None) -> list[RunConfig]:
     """The run configs of grid ``name``; ``checkpoints``: pretrained encoders (fig5 / pretraining take
-    several, the others at most one; none = no pretraining)."""
+    several, the others at most one; none = no pretraining); ``seeds`` replaces the preset's seeds."""
     checkpoints = list(checkpoints or [])
+    chosen = get_preset(preset)
+    if seeds is not None:
+        chosen = dataclasses.replace(chosen, seeds=tuple(seeds))
     if name in MULTI_CHECKPOINT_GRIDS:
-        return MULTI_CHECKPOINT_GRIDS[name](get_preset(preset), checkpoints)
+        return MULTI_CHECKPOINT_GRIDS[name](chosen, checkpoints)
     if name not in SINGLE_CHECKPOINT_GRIDS:
         raise ValueError(f"unknown grid {name!r}; expected one of {sorted(GRIDS)}")
     if len(checkpoints) > 1:
         raise ValueError(f"grid {name!r} takes at most one --checkpoint, got {len(checkpoints)}")
-    return SINGLE_CHECKPOINT_GRIDS[name](get_preset(preset), checkpoints[0] if checkpoints else None)
+    return SINGLE_CHECKPOINT_GRIDS[name](chosen, checkpoints[0] if checkpoints else None)

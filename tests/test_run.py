@@ -111,3 +111,13 @@ def test_run_id_follows_the_checkpoint_content(tmp_path):
     torch.manual_seed(123)
     torch.save(GINEncoder(GINConfig(2, 16)).state_dict(), path)
     assert config.run_id() != first
+
+
+def test_seeds_override_and_pretraining_grid(tmp_path):
+    grid = build_grid("table1", "smoke", seeds=[3, 4])
+    assert {c.seed for c in grid} == {3, 4} and len(grid) == 2 * 2 * 25
+    pre = build_grid("pretraining", "smoke", [str(tmp_path / "a.pt"), str(tmp_path / "b.pt")])
+    assert {c.checkpoint for c in pre} == {None, str(tmp_path / "a.pt"), str(tmp_path / "b.pt")}
+    assert {c.seed for c in pre} == {0, 1, 2} and {c.method for c in pre} == {"whole"}
+    with pytest.raises(ValueError, match="at most one --checkpoint"):
+        build_grid("table1", "smoke", ["a.pt", "b.pt"])
