@@ -6,6 +6,7 @@ improvement, first best wins); every epoch is evaluated.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import os
@@ -163,6 +164,4 @@ def _check_selection(indices: np.ndarray, k: int, n: int, method: str) -> None:
 
 
 def _hash_indices(indices: np.ndarray) -> str:
-    import hashlib
-
     return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]

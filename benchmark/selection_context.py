@@ -41,7 +41,7 @@ class FineTuneContext:
 
     def warmup_model(self, epochs: int, on_batch=None) -> nn.Module:
         if epochs in self._warm and on_batch is None:
-            return self._warm[epochs]
+            return copy.deepcopy(self._warm[epochs])  # a copy: the cached model stays as trained
         t0 = time.perf_counter()
         torch.manual_seed(self.seed)
         model = self.make_model()
