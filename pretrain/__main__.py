@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from pretrain.augment import SUBGRAPH_MODES
 from pretrain.corpus import CORPUS_SPECS
 from pretrain.train import METHODS, PRESETS, preset_config, pretrain
 
@@ -49,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--dropout", type=float)
     p.add_argument("--seed", type=int, default=0, help="model init, data order, masking/augmentation and "
                    "subsample seed (default: 0)")
+    p.add_argument("--subgraph-mode", choices=SUBGRAPH_MODES, help="GraphCL subgraph views: grow (as the paper "
+                   "describes; default) or official (as the reference code ran: seed atom's neighbours only)")
     p.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: the preset's)")
     p.add_argument("--threads", dest="num_threads", type=int, help="torch CPU threads (default: the "
                    "preset's: smoke 1, paper torch's choice)")
@@ -71,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides = {k: getattr(args, k) for k in ("corpus", "max_molecules", "epochs", "batch_size", "lr",
                                                "weight_decay", "num_layers", "emb_dim", "dropout", "seed",
-                                               "device", "num_threads")}
+                                               "device", "num_threads", "subgraph_mode")}
     out = args.out or Path("checkpoints") / args.preset
     try:
         for method in METHODS if args.method == "both" else [args.method]:

@@ -8,13 +8,18 @@ moves ``int(m * ratio)`` of the ``m`` bonds; ``maskN`` masks ``int(n * ratio)`` 
 
 Written here because the reference versions loop over one PyG ``Data`` at a time and have flaws
 that would break this featurization: ``permE`` leaves ``edge_attr`` aligned with the old edges
-and adds one-directional edges, ``maskN`` writes a float mean feature into categorical features,
-and ``subgraph`` never updates its neighbour set (``set.union`` result discarded), so only the seed's
-direct neighbours can join. Here ``permE`` re-attaches each moved bond, attributes and both
-directions kept, between two random atoms of the same molecule; ``maskN`` writes the mask token
-(atom type 119, chirality 0) used by the Hu et al. featurization; ``subgraph`` grows through the
-neighbours of every atom taken so far. Every output is a valid batch: edge ids in range, one
-attribute row per edge, at least one atom per molecule.
+and adds one-directional edges; ``maskN`` assigns a float mean-feature token to the node features,
+which raises on this integer (categorical) featurization, so it never ran on molecules there.
+Here ``permE`` re-attaches each moved bond, attributes and both directions kept, between two random
+atoms of the same molecule; ``maskN`` writes the mask token (atom type 119, chirality 0) used by the
+Hu et al. featurization. Every output is a valid batch: edge ids in range, one attribute row per
+edge, at least one atom per molecule.
+
+``subgraph`` has two modes (``SUBGRAPH_MODES``). ``grow`` (default) is what the GraphCL paper
+describes: the subgraph grows through the neighbours of every atom taken so far. ``official`` is what
+the reference code does and what trained the published checkpoints: its neighbour set is never
+updated (the ``set.union`` result is discarded), so only the seed atom's direct neighbours can join;
+views then keep fewer atoms and often stop short of the target size.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from benchmark.data.graph_store import GraphBatch
 from pretrain.graph_ops import choose_per_group, group_sizes, induced_subgraph, random_rank
 
 AUGMENTATIONS = ("none", "dropN", "subgraph", "permE", "maskN", "random")
+SUBGRAPH_MODES = ("grow", "official")
 
 
 def _per_graph(batch: GraphBatch, ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -46,13 +52,33 @@ def drop_nodes_keep(batch: GraphBatch, ratio: float, generator: torch.Generator)
     return ~choose_per_group(batch.batch, batch.num_graphs, k, generator)
 
 
-def subgraph_keep(batch: GraphBatch, ratio: float, generator: torch.Generator) -> torch.Tensor:
+def _seed_neighbours_keep(batch: GraphBatch, taken: torch.Tensor, target: torch.Tensor,
+                          generator: torch.Generator) -> torch.Tensor:
+    """``official`` subgraph: the seed atoms plus up to ``target - 1`` of their direct neighbours,
+    chosen uniformly without replacement."""
+    src, dst = batch.edge_index
+    neighbour = torch.zeros_like(taken)
+    neighbour[dst[taken[src]]] = True
+    neighbour &= ~taken
+    candidates = torch.nonzero(neighbour).squeeze(1)
+    rank = random_rank(batch.batch[candidates], batch.num_graphs, generator)
+    taken = taken.clone()
+    taken[candidates[rank < (target - 1)[batch.batch[candidates]]]] = True
+    return taken
+
+
+def subgraph_keep(batch: GraphBatch, ratio: float, generator: torch.Generator, mode: str = "grow") -> torch.Tensor:
     """Node mask of ``subgraph``: from a random seed atom, add one random atom adjacent to the
-    atoms taken so far until ``int(n * ratio) + 1`` are taken (fewer if the seed's connected
-    component is smaller, e.g. a salt's counter-ion)."""
+    atoms taken so far (``grow``; with ``official``: adjacent to the seed atom) until
+    ``int(n * ratio) + 1`` are taken (fewer if the seed's connected component, or with ``official``
+    its neighbourhood, is smaller)."""
+    if mode not in SUBGRAPH_MODES:
+        raise ValueError(f"unknown subgraph mode {mode!r}; expected one of {SUBGRAPH_MODES}")
     n, k = _per_graph(batch, ratio)
     target = torch.minimum(k + 1, n)
     taken = choose_per_group(batch.batch, batch.num_graphs, torch.ones_like(n), generator)
+    if mode == "official":
+        return _seed_neighbours_keep(batch, taken, target, generator)
     src, dst = batch.edge_index
     for _ in range(int(target.max()) - 1):
         growing = group_sizes(batch.batch[taken], batch.num_graphs) < target
@@ -98,17 +124,19 @@ def mask_nodes(batch: GraphBatch, ratio: float, generator: torch.Generator) -> G
     return replace(batch, x=x)
 
 
-def augment(batch: GraphBatch, name: str, ratio: float, generator: torch.Generator) -> GraphBatch:
-    """One augmented view of every molecule of ``batch`` (``name`` in ``AUGMENTATIONS``)."""
+def augment(batch: GraphBatch, name: str, ratio: float, generator: torch.Generator,
+            subgraph_mode: str = "grow") -> GraphBatch:
+    """One augmented view of every molecule of ``batch`` (``name`` in ``AUGMENTATIONS``; ``subgraph_mode``
+    in ``SUBGRAPH_MODES``)."""
     if name == "none":
         return batch
     if name == "dropN":
         return induced_subgraph(batch, drop_nodes_keep(batch, ratio, generator))
     if name == "subgraph":
-        return induced_subgraph(batch, subgraph_keep(batch, ratio, generator))
+        return induced_subgraph(batch, subgraph_keep(batch, ratio, generator, subgraph_mode))
     if name == "random":
         use_sub = torch.rand(batch.num_graphs, generator=generator) < 0.5
-        keep = torch.where(use_sub[batch.batch], subgraph_keep(batch, ratio, generator),
+        keep = torch.where(use_sub[batch.batch], subgraph_keep(batch, ratio, generator, subgraph_mode),
                            drop_nodes_keep(batch, ratio, generator))
         return induced_subgraph(batch, keep)
     if name == "permE":

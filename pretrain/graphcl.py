@@ -21,7 +21,7 @@ from torch_geometric.nn import global_mean_pool
 
 from benchmark.data.graph_store import GraphBatch
 from benchmark.models.gin import GINConfig, GINEncoder
-from pretrain.augment import AUGMENTATIONS, augment
+from pretrain.augment import AUGMENTATIONS, SUBGRAPH_MODES, augment
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:
@@ -39,12 +39,15 @@ class GraphCL(nn.Module):
     """Encoder (a ``GINEncoder``, the part that is saved) + mean pooling + projection head."""
 
     def __init__(self, config: GINConfig, aug1: str = "random", aug2: str = "random",
-                 aug_ratio: float = 0.2, temperature: float = 0.1):
+                 aug_ratio: float = 0.2, temperature: float = 0.1, subgraph_mode: str = "grow"):
         super().__init__()
         for name in (aug1, aug2):
             if name not in AUGMENTATIONS:
                 raise ValueError(f"unknown augmentation {name!r}; expected one of {AUGMENTATIONS}")
+        if subgraph_mode not in SUBGRAPH_MODES:
+            raise ValueError(f"unknown subgraph mode {subgraph_mode!r}; expected one of {SUBGRAPH_MODES}")
         self.augs, self.aug_ratio, self.temperature = (aug1, aug2), aug_ratio, temperature
+        self.subgraph_mode = subgraph_mode
         self.encoder = GINEncoder(config)
         d = config.emb_dim
         self.projection_head = nn.Sequential(nn.Linear(d, d), nn.ReLU(inplace=True), nn.Linear(d, d))
@@ -56,5 +59,6 @@ class GraphCL(nn.Module):
     def loss(self, batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
         """Contrastive loss of a CPU batch (augmentations drawn from ``generator``)."""
         device = next(self.parameters()).device
-        views = [augment(batch, name, self.aug_ratio, generator).to(device) for name in self.augs]
+        views = [augment(batch, name, self.aug_ratio, generator, self.subgraph_mode).to(device)
+                 for name in self.augs]
         return nt_xent(self.project(views[0]), self.project(views[1]), self.temperature)

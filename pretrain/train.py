@@ -60,10 +60,11 @@ class PretrainConfig:
     aug2: str = "random"
     aug_ratio: float = 0.2
     temperature: float = 0.1
+    subgraph_mode: str = "grow"  # GraphCL: "grow" (as described) or "official" (as the reference code ran)
 
     def method_hyperparameters(self) -> dict:
         keys = ("mask_rate", "gamma") if self.method == "graphmae" else (
-            "aug1", "aug2", "aug_ratio", "temperature")
+            "aug1", "aug2", "aug_ratio", "temperature", "subgraph_mode")
         return {k: getattr(self, k) for k in ("batch_size", "lr", "weight_decay", *keys)}
 
 
@@ -102,7 +103,7 @@ def build_model(cfg: PretrainConfig) -> nn.Module:
     if cfg.method == "graphmae":
         return GraphMAE(cfg.gin, cfg.mask_rate, cfg.gamma)
     if cfg.method == "graphcl":
-        return GraphCL(cfg.gin, cfg.aug1, cfg.aug2, cfg.aug_ratio, cfg.temperature)
+        return GraphCL(cfg.gin, cfg.aug1, cfg.aug2, cfg.aug_ratio, cfg.temperature, cfg.subgraph_mode)
     raise ValueError(f"unknown method {cfg.method!r}; expected one of {METHODS}")
 
 

@@ -126,3 +126,24 @@ def test_random_picks_node_dropping_or_subgraph_per_molecule():
     assert ((got == dropped) | (got == sub) | (got == 1)).all()
     big = n >= 10
     assert (got[big] == dropped[big]).any() and (got[big] == sub[big]).any()
+
+
+def test_official_subgraph_takes_the_seed_and_only_its_direct_neighbours(batch):
+    ratio = 0.5
+    keep = subgraph_keep(batch, ratio, gen(7), mode="official")
+    n = sizes(batch)
+    target = torch.minimum((n * ratio).long() + 1, n)
+    src, dst = batch.edge_index
+    degree = torch.bincount(src, minlength=len(batch.x))
+    kept_per_graph = torch.bincount(batch.batch[keep], minlength=batch.num_graphs)
+    for g in range(batch.num_graphs):
+        atoms = torch.nonzero(keep & (batch.batch == g)).squeeze(1).tolist()
+        # one kept atom (the seed) is bonded to every other kept atom
+        hubs = [a for a in atoms if set(atoms) - {a} <= set(dst[src == a].tolist())]
+        assert hubs, f"molecule {SMILES[g]}: kept atoms {atoms} are not a seed and its neighbours"
+        assert any(kept_per_graph[g] == min(int(target[g]), 1 + int(degree[h])) for h in hubs)
+    grown = sizes(augment(batch, "subgraph", ratio, gen(7)))
+    official = sizes(augment(batch, "subgraph", ratio, gen(7), subgraph_mode="official"))
+    assert official.sum() < grown.sum()  # chains and rings stop short of the target
+    with pytest.raises(ValueError, match="subgraph mode"):
+        subgraph_keep(batch, ratio, gen(7), mode="paper")

@@ -70,6 +70,16 @@ def test_resume_refuses_other_settings(tmp_path, store):
         pretrain(preset_config("smoke", "graphcl", **dict(TINY, lr=0.01)), tmp_path, store=store)
 
 
+def test_graphcl_subgraph_mode_is_recorded_and_part_of_the_run(tmp_path, store):
+    official = preset_config("smoke", "graphcl", **dict(TINY, epochs=1, subgraph_mode="official"))
+    path = pretrain(official, tmp_path, store=store)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["hyperparameters"]["subgraph_mode"] == "official"
+    assert preset_config("smoke", "graphcl").method_hyperparameters()["subgraph_mode"] == "grow"
+    with pytest.raises(ValueError, match="other settings.*subgraph_mode"):
+        pretrain(preset_config("smoke", "graphcl", **dict(TINY, epochs=1)), tmp_path, store=store)
+
+
 def test_presets_follow_the_papers():
     mae, cl = preset_config("paper", "graphmae"), preset_config("paper", "graphcl")
     assert (mae.epochs, mae.batch_size, mae.lr, mae.mask_rate, mae.gamma) == (100, 256, 1e-3, 0.25, 1.0)
