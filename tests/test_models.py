@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from benchmark.models import load_encoder_checkpoint
 from benchmark.models.gin import GINConfig, GraphPredictor, node_dropout
 
 HU_KEYS_LAYER0 = ["gnns.0.mlp.0.weight", "gnns.0.mlp.0.bias", "gnns.0.mlp.2.weight", "gnns.0.mlp.2.bias",
@@ -30,3 +32,24 @@ def test_node_dropout_keeps_the_expectation_and_rate():
     assert abs(float((out == 0).float().mean()) - 0.5) < 0.01
     assert abs(float(out.mean()) - 1.0) < 0.02
     assert torch.equal(node_dropout(h, 0.5, training=False), h)
+
+
+def test_full_finetuning_state_dict_loads_into_the_encoder_and_ignores_the_head(tmp_path, caplog):
+    config = GINConfig(2, 16)
+    source = GraphPredictor(3, config)
+    torch.nn.init.normal_(source.encoder.x_embedding1.weight)
+    path = tmp_path / "finetuned.pt"
+    torch.save({"state_dict": source.state_dict()}, path)  # encoder.* and head.* keys
+    target = GraphPredictor(1, config)
+    with caplog.at_level("WARNING"):
+        described = load_encoder_checkpoint(target.encoder, path)
+    assert described["ignored_keys"] == ["head.bias", "head.weight"]
+    assert "prediction head (head.bias, head.weight) was ignored" in caplog.text
+    loaded, expected = target.encoder.state_dict(), source.encoder.state_dict()
+    assert loaded.keys() == expected.keys() and all(torch.equal(loaded[k], expected[k]) for k in expected)
+    # a bare encoder state dict loads with nothing ignored; unknown extra keys still fail loudly
+    torch.save(source.encoder.state_dict(), tmp_path / "encoder.pt")
+    assert load_encoder_checkpoint(target.encoder, tmp_path / "encoder.pt")["ignored_keys"] == []
+    torch.save({**source.state_dict(), "projection.weight": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="unexpected keys"):
+        load_encoder_checkpoint(target.encoder, tmp_path / "other.pt")

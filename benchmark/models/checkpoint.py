@@ -2,39 +2,52 @@
 
 Accepts the Hu et al. key layout (``x_embedding1.weight``, ``gnns.0.mlp.0.weight``, ...) as saved by
 pretrain-gnns, GraphMAE and GraphCL, optionally wrapped (``{"state_dict": ...}``) or prefixed with
-``gnn.`` / ``encoder.`` (a full fine-tuning model).
+``gnn.`` / ``encoder.`` / ``module.``; a full fine-tuning model's ``state_dict`` (the encoder under one
+of those prefixes plus a prediction head: ``head.*``, or ``graph_pred_linear.*`` in pretrain-gnns) loads
+its encoder part, and the head is ignored (logged, and listed under ``ignored_keys``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from pathlib import Path
 
 import torch
 from torch import nn
 
+log = logging.getLogger(__name__)
+
 NO_PRETRAINING = "no pretraining"
+ENCODER_PREFIXES = ("module.", "gnn.", "encoder.")
+HEAD_PREFIXES = ("head.", "graph_pred_linear.")
 
 
-def _unwrap(obj: object, path: Path) -> dict[str, torch.Tensor]:
+def _unwrap(obj: object, path: Path) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """The encoder's state dict and the (sorted) prediction-head keys left out of it."""
     if isinstance(obj, dict) and "state_dict" in obj and isinstance(obj["state_dict"], dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, torch.Tensor) for v in obj.values()):
         raise ValueError(f"checkpoint {path}: expected a state dict of tensors, got {type(obj).__name__}")
-    for prefix in ("gnn.", "encoder.", "module."):
-        if obj and all(k.startswith(prefix) for k in obj):
-            obj = {k[len(prefix):]: v for k, v in obj.items()}
-    return obj
+    head: list[str] = []
+    for prefix in ENCODER_PREFIXES:
+        encoder_keys = [k for k in obj if k.startswith(prefix)]
+        others = [k for k in obj if not k.startswith(prefix)]
+        if encoder_keys and all(k.startswith(HEAD_PREFIXES) for k in others):
+            head += sorted(others)
+            obj = {k[len(prefix):]: obj[k] for k in encoder_keys}
+    return obj, head
 
 
 def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
     """Load ``path`` into ``encoder`` strictly; raise ``ValueError`` listing every offending key.
-    Returns the checkpoint description recorded in run records (see ``describe_checkpoint``)."""
+    Returns the checkpoint description recorded in run records (see ``describe_checkpoint``), plus
+    ``ignored_keys``: the prediction-head keys of a full fine-tuning model, not loaded."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint {path} does not exist")
-    state = _unwrap(torch.load(path, map_location="cpu", weights_only=True), path)
+    state, head = _unwrap(torch.load(path, map_location="cpu", weights_only=True), path)
     own = encoder.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -47,7 +60,10 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
             + (f"\n  unexpected keys: {unexpected}" if unexpected else "")
             + (f"\n  shape mismatches: {shape}" if shape else ""))
     encoder.load_state_dict(state, strict=True)
-    return describe_checkpoint(path)
+    if head:
+        log.warning("checkpoint %s: loaded the encoder of a fine-tuning model; its prediction head (%s) "
+                    "was ignored", path, ", ".join(head))
+    return dict(describe_checkpoint(path), ignored_keys=head)
 
 
 def describe_checkpoint(path: str | Path | None) -> dict:
