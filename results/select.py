@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 
+from results.settings import differing_fields
+
 SETTING_COLUMNS = ["preset", "checkpoint", "setting"]
+_SHA_PREFIX = re.compile(r"[0-9a-f]{6,64}")
+
+
+def matches_checkpoint(runs: pd.DataFrame, checkpoint: str) -> pd.Series:
+    """Runs whose checkpoint is ``checkpoint``: its label, its name, its path in the config, or a prefix
+    (6+ hex digits) of its sha256."""
+    keep = runs["checkpoint"].eq(checkpoint)
+    for column in ("checkpoint_name", "checkpoint_path"):
+        if column in runs.columns:
+            keep |= runs[column].eq(checkpoint)
+    if _SHA_PREFIX.fullmatch(checkpoint) and "checkpoint_sha256" in runs.columns:
+        keep |= runs["checkpoint_sha256"].fillna("").str.startswith(checkpoint)
+    return keep
 
 
 def filter_runs(runs: pd.DataFrame, *, dataset: str | None = None, preset: str | None = None,
-                checkpoint: str | None = None) -> pd.DataFrame:
-    """The runs matching every given value (None: any)."""
+                checkpoint: str | None = None, setting: str | None = None) -> pd.DataFrame:
+    """The runs matching every given value (None: any; ``checkpoint`` as in ``matches_checkpoint``)."""
     keep = pd.Series(True, index=runs.index)
-    for column, value in (("dataset", dataset), ("preset", preset), ("checkpoint", checkpoint)):
+    for column, value in (("dataset", dataset), ("preset", preset), ("setting", setting)):
         if value is not None:
             keep &= runs[column] == value
+    if checkpoint is not None:
+        keep &= matches_checkpoint(runs, checkpoint)
     return runs[keep]
 
 
@@ -48,15 +66,44 @@ def require_runs(runs: pd.DataFrame, what: str) -> pd.DataFrame:
 
 
 def require_one_setting(runs: pd.DataFrame, what: str) -> tuple[str, str]:
-    """The (preset, checkpoint) of ``runs``; a ValueError when they mix several experimental settings."""
-    settings = runs[SETTING_COLUMNS].drop_duplicates()
-    if len(settings) > 1:
-        listed = "; ".join(f"preset {p}, checkpoint {c}, setting {s}"
-                           for p, c, s in settings.itertuples(index=False))
-        raise ValueError(f"{what} mixes runs of several settings ({listed}): "
-                         "choose one with preset=/checkpoint=")
-    preset, checkpoint, _ = settings.iloc[0]
+    """The (preset, checkpoint) of ``runs``; a ValueError when they mix several experimental settings,
+    listing each (checkpoint label and file, one record file) and the fields in which they differ."""
+    groups = list(runs.groupby(SETTING_COLUMNS, sort=True, dropna=False))
+    if len(groups) > 1:
+        listed = []
+        for (preset, checkpoint, setting), group in groups:
+            paths = sorted({str(p) for p in group.get("checkpoint_path", pd.Series(dtype=object)).dropna()})
+            source = f" from {', '.join(paths)}" if paths else ""
+            example = f", e.g. {group['file'].iloc[0]}" if "file" in group.columns else ""
+            listed.append(f"  - preset {preset}, checkpoint '{checkpoint}'{source}, setting {setting}: "
+                          f"{len(group)} run(s){example}")
+        differ = []
+        if "setting_fields" in runs.columns:
+            differ = differing_fields([json.loads(g["setting_fields"].iloc[0]) for _, g in groups])
+        if len({p for (p, _, _), _ in groups}) > 1:
+            differ = ["preset", *differ]
+        raise ValueError(f"{what} mixes runs of several settings ({len(groups)}), which are not averaged together "
+                         f"(they differ in: {', '.join(differ) or 'the checkpoint label'}):\n" + "\n".join(listed)
+                         + "\nchoose one with --preset / --checkpoint NAME|SHA256-PREFIX|PATH / --setting ID "
+                         "(preset=/checkpoint=/setting= in Python)")
+    preset, checkpoint, _ = groups[0][0]
     return str(preset), str(checkpoint)
+
+
+def require_distinct_seeds(runs: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
+    """``runs`` unless two of them claim the same seed in one group of ``by`` (the same setting and cell);
+    then a ValueError naming both record files."""
+    key = [*by, "seed"]
+    clash = runs[runs.duplicated(subset=key, keep=False)]
+    if not clash.empty:
+        first = clash.groupby(key, dropna=False, sort=True).head(2)
+        files = list(first["file"] if "file" in first.columns else first["run_id"])
+        row = first.iloc[0]
+        raise ValueError(f"two run records claim the same setting and seed ({row.get('dataset')} "
+                         f"{row.get('method')} {row.get('prune_ratio')} % pruned, setting {row.get('setting')}, "
+                         f"seed {row['seed']}): {files[0]} and {files[1]}; remove one of them "
+                         f"({len(clash)} records in such clashes)")
+    return runs
 
 
 def with_option(runs: pd.DataFrame, name: str, values: Collection | None = None) -> pd.DataFrame:
