@@ -1,4 +1,9 @@
-"""The cells of Table 1: mean and std over seeds of the default-option runs per dataset x method x ratio."""
+"""The cells of a paper table: mean and std over seeds of the default-option runs per dataset x method x
+ratio, with each cell's per-seed values (for intervals and paired tests).
+
+Written for Table 1 and shaped for the later tables too: ``table`` names the paper table whose numbers and
+ratios are compared, and ``better`` follows the metric's direction (lower is better for an MAE).
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from results.aggregate import over_seeds
+from results.aggregate import CELL_KEYS, over_seeds
 from results.frame import as_runs
-from results.names import dataset_order, family_order
+from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
 from results.select import default_runs, filter_runs, require_one_setting, require_runs
+from results.settings import preset_seed_count
 
 PAPER_RATIOS = (90, 80, 70, 60, 40, 20)
+WHOLE = ("whole", 0)
 
 
 @dataclass(frozen=True)
@@ -21,10 +28,14 @@ class Cell:
     mean: float
     std: float
     n_seeds: int
+    values: tuple[tuple[int, float], ...] = ()  # (seed, value), by seed
+
+    def by_seed(self) -> dict[int, float]:
+        return dict(self.values)
 
 
 @dataclass(frozen=True)
-class Table1Data:
+class TableData:
     """The summary over seeds and the table's layout: datasets, ratios (%) and method rows by family."""
 
     summary: pd.DataFrame
@@ -33,41 +44,70 @@ class Table1Data:
     rows: list[tuple[str, list[str]]]  # (family, methods in the paper's order); 'whole' excluded
     settings: dict[str, tuple[str, str]]  # dataset -> (preset, checkpoint)
     cells: dict[tuple[str, str, int], Cell]  # (dataset, method, ratio) -> cell with at least one value
+    table: int = 1  # the paper table reproduced
+    expected_seeds: dict[str, int | None] | None = None  # dataset -> seeds its preset asks for
 
     def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
 
     def whole(self, dataset: str) -> Cell | None:
-        return self.cell(dataset, "whole", 0)
+        return self.cell(dataset, *WHOLE)
 
     def metric(self, dataset: str) -> str:
         return str(self.summary.loc[self.summary["dataset"] == dataset, "metric"].iloc[0])
 
-    def methods(self) -> list[str]:
-        return [m for _, methods in self.rows for m in methods]
+    def higher_is_better(self, dataset: str) -> bool:
+        return higher_is_better(self.metric(dataset))
+
+    def methods(self, family: str | None = None) -> list[str]:
+        return [m for f, methods in self.rows if family in (None, f) for m in methods]
 
     def seed_counts(self) -> list[int]:
         return sorted({c.n_seeds for c in self.cells.values()})
 
+    def few_seeds(self, dataset: str, cell: Cell | None) -> bool:
+        """Whether ``cell`` has fewer seeds than the dataset's preset asks for."""
+        expected = (self.expected_seeds or {}).get(dataset)
+        return cell is not None and expected is not None and cell.n_seeds < expected
 
-def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,
-                preset: str | None = None, checkpoint: str | None = None) -> Table1Data:
+
+Table1Data = TableData
+
+
+def _cells(runs: pd.DataFrame, summary: pd.DataFrame) -> dict[tuple[str, str, int], Cell]:
+    values = {key: tuple(sorted((int(s), float(v)) for s, v in zip(g["seed"], g["test_at_best"], strict=True)
+                                if pd.notna(v)))
+              for key, g in runs.groupby(["dataset", "method", "prune_ratio"], sort=False)}
+    return {(r.dataset, r.method, int(r.prune_ratio)):
+            Cell(float(r.mean), float(r.std), int(r.n_seeds), values[(r.dataset, r.method, r.prune_ratio)])
+            for r in summary.itertuples() if r.n_seeds > 0}
+
+
+def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *, table: int = 1,
+               preset: str | None = None, checkpoint: str | None = None, setting: str | None = None,
+               ratios: Iterable[int] = PAPER_RATIOS) -> TableData:
     """Select the default-option runs (one setting per dataset) and summarise them over seeds."""
-    runs = require_runs(default_runs(filter_runs(as_runs(data), preset=preset, checkpoint=checkpoint)),
-                        "Table 1 (runs with default method options)")
+    what = f"Table {table} (runs with default method options)"
+    runs = require_runs(default_runs(filter_runs(as_runs(data), preset=preset, checkpoint=checkpoint,
+                                                 setting=setting)), what)
     present = dataset_order(runs["dataset"].unique())
     datasets = present if datasets is None else list(datasets)
     missing = [d for d in datasets if d not in present]
     if missing:
-        raise ValueError(f"no Table 1 runs (default method options) for dataset(s) {missing}; "
-                         f"present: {present}")
+        raise ValueError(f"no {what} for dataset(s) {missing}; present: {present}")
     runs = runs[runs["dataset"].isin(datasets)]
-    settings = {d: require_one_setting(runs[runs["dataset"] == d], f"Table 1 on {d}") for d in datasets}
-    summary = over_seeds(runs)
+    settings = {d: require_one_setting(runs[runs["dataset"] == d], f"Table {table} on {d}") for d in datasets}
+    summary = over_seeds(runs, by=CELL_KEYS)
     pruned = summary[summary["method"] != "whole"]
-    ratios = sorted(set(PAPER_RATIOS) | {int(r) for r in pruned["prune_ratio"]}, reverse=True)
+    ratios = sorted(set(ratios) | {int(r) for r in pruned["prune_ratio"]}, reverse=True)
     families = pruned.groupby("family")["method"].unique()
-    rows = [(f, sorted(families[f], key=method_rank)) for f in family_order(families.index)]
-    cells = {(r.dataset, r.method, int(r.prune_ratio)): Cell(float(r.mean), float(r.std), int(r.n_seeds))
-             for r in summary.itertuples() if r.n_seeds > 0}
-    return Table1Data(summary, datasets, ratios, rows, settings, cells)
+    rows = [(f, sorted(families[f], key=lambda m: method_rank(m, table))) for f in family_order(families.index)]
+    expected = {d: preset_seed_count(p) for d, (p, _) in settings.items()}
+    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected)
+
+
+def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,
+                preset: str | None = None, checkpoint: str | None = None,
+                setting: str | None = None) -> TableData:
+    """Table 1's cells (see ``table_data``)."""
+    return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting)

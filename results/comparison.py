@@ -1,4 +1,6 @@
-"""Table 1 side by side with the paper: one row per (dataset, method, ratio) cell, as CSV and Markdown."""
+"""A paper table side by side with the paper: one row per (dataset, method, ratio) cell with our mean,
+spread, 95 % interval, paired tests against the whole dataset and MolPeg, and the paper's number; then
+the paper's claims checked on our runs (``results.claims``). Written as CSV and Markdown."""
 
 from __future__ import annotations
 
@@ -7,22 +9,29 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.cells import Table1Data
+from results.cells import WHOLE, Cell, TableData
+from results.claims import claims_frame, claims_markdown
 from results.markdown import pipe_table
 from results.names import dataset_note, paper_dataset, paper_method
 from results.paper import has_method, paper_cell
+from results.stats import LEVEL, confidence_interval, contains, paired_t_test
 
+REFERENCE = "molpeg"  # every other pruned cell is also tested against this method at the same ratio
 COLUMNS = ["dataset", "paper_dataset", "metric", "family", "method", "paper_method", "prune_ratio",
-           "ours_mean", "ours_std", "n_seeds", "paper_value", "ours_minus_paper", "ours_delta_vs_whole",
-           "paper_delta_vs_whole", "preset", "checkpoint", "note"]
+           "ours_mean", "ours_std", "n_seeds", "few_seeds", "ci_low", "ci_high", "paper_value", "paper_in_ci",
+           "ours_minus_paper", "ours_delta_vs_whole", "paper_delta_vs_whole", "n_pairs_vs_whole", "p_vs_whole",
+           "n_pairs_vs_molpeg", "p_vs_molpeg", "preset", "checkpoint", "note"]
 MARKDOWN_COLUMNS = {"dataset": "dataset", "paper_method": "method", "prune_ratio": "pruned %",
-                    "ours_mean": "ours", "ours_std": "± std", "n_seeds": "seeds", "paper_value": "paper",
-                    "ours_minus_paper": "ours − paper", "note": "note"}
+                    "ours_mean": "ours", "ours_std": "± std", "n_seeds": "seeds", "ci": f"{LEVEL:.0%} CI",
+                    "paper_value": "paper", "paper_in_ci": "paper in CI", "ours_minus_paper": "ours − paper",
+                    "p_whole": "p vs whole", "p_molpeg": "p vs MolPeg", "note": "note"}
+TABLE_NOTES = {1: "Test metric (%) at the best validation epoch, mean over seeds. The paper fine-tunes a GraphMAE "
+                  "checkpoint with its full settings (see its Table 1)."}
 
 
-def _note(dataset: str, method: str, ratio: int, ours: float, paper: float) -> str:
+def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, table: int) -> str:
     notes = [dataset_note(dataset)]
-    if not notes[0] and not has_method(paper_dataset(dataset), method):
+    if not notes[0] and not has_method(paper_dataset(dataset), method, table):
         notes.append("method not in the paper")
     elif not notes[0] and math.isnan(paper):
         notes.append(f"paper prints no value at {ratio} %")
@@ -31,46 +40,86 @@ def _note(dataset: str, method: str, ratio: int, ours: float, paper: float) -> s
     return "; ".join(n for n in notes if n)
 
 
-def comparison_frame(data: Table1Data) -> pd.DataFrame:
-    """Every cell of Table 1 (whole-dataset row at ratio 0 included) with the paper's number beside it."""
+def _test(cell: Cell | None, other: Cell | None) -> tuple[int, float]:
+    if cell is None or other is None:
+        return 0, math.nan
+    test = paired_t_test(cell.by_seed(), other.by_seed())
+    return test.n_pairs, test.p_value
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("yes" if value else "no")
+
+
+def comparison_frame(data: TableData) -> pd.DataFrame:
+    """Every cell of the table (whole-dataset row at ratio 0 included) with the paper's number beside it."""
     rows = []
     for dataset in data.datasets:
         whole = data.whole(dataset)
         whole_mean = math.nan if whole is None else whole.mean
         preset, checkpoint = data.settings[dataset]
-        cells = [("whole", "whole", 0)] + [(f, m, r) for f, ms in data.rows for m in ms for r in data.ratios]
+        cells = [("whole", *WHOLE)] + [(f, m, r) for f, ms in data.rows for m in ms for r in data.ratios]
         for family, method, ratio in cells:
             cell = data.cell(dataset, method, ratio)
             ours, std, n = (math.nan, math.nan, 0) if cell is None else (cell.mean, cell.std, cell.n_seeds)
-            paper, paper_delta = paper_cell(paper_dataset(dataset), method, ratio)
+            interval = confidence_interval([v for _, v in cell.values]) if cell else (math.nan, math.nan)
+            paper, paper_delta = paper_cell(paper_dataset(dataset), method, ratio, data.table)
+            pruned = method != "whole"
+            vs_whole = _test(cell, whole) if pruned else (0, math.nan)
+            reference = data.cell(dataset, REFERENCE, ratio) if pruned and method != REFERENCE else None
+            vs_ref = _test(cell, reference)
             rows.append({
                 "dataset": dataset, "paper_dataset": paper_dataset(dataset) or "",
                 "metric": data.metric(dataset), "family": family, "method": method,
                 "paper_method": paper_method(method), "prune_ratio": ratio,
-                "ours_mean": ours, "ours_std": std, "n_seeds": n, "paper_value": paper,
+                "ours_mean": ours, "ours_std": std, "n_seeds": n, "few_seeds": data.few_seeds(dataset, cell),
+                "ci_low": interval[0], "ci_high": interval[1], "paper_value": paper,
+                "paper_in_ci": _yes_no(contains(interval, paper)),
                 "ours_minus_paper": ours - paper, "ours_delta_vs_whole": ours - whole_mean,
-                "paper_delta_vs_whole": paper_delta, "preset": preset, "checkpoint": checkpoint,
-                "note": _note(dataset, method, ratio, ours, paper),
+                "paper_delta_vs_whole": paper_delta, "n_pairs_vs_whole": vs_whole[0], "p_vs_whole": vs_whole[1],
+                "n_pairs_vs_molpeg": vs_ref[0], "p_vs_molpeg": vs_ref[1], "preset": preset,
+                "checkpoint": checkpoint, "note": _note(dataset, method, ratio, ours, paper, data.table),
             })
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
-    """A Markdown page: the settings compared, then a pipe table of the main columns (cells with neither
-    our value nor the paper's are left to the CSV)."""
-    frame = frame[(frame["n_seeds"] > 0) | frame["paper_value"].notna()]
+def _p(value: float, n_pairs: int) -> str:
+    return "" if math.isnan(value) else f"{value:.3g} (n={n_pairs})"
+
+
+def _ci(low: float, high: float) -> str:
+    return "" if math.isnan(low) else f"[{low:.1f}, {high:.1f}]"
+
+
+def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: int = 1) -> str:
+    """A Markdown page: the settings compared, a pipe table of the main columns (cells with neither our
+    value nor the paper's are left to the CSV), then the paper's claims checked on our runs."""
+    frame = frame[(frame["n_seeds"] > 0) | frame["paper_value"].notna()].copy()
     settings = frame[["dataset", "preset", "checkpoint"]].drop_duplicates()
-    lines = ["# Table 1: ours vs the paper", "",
-             "Test metric (%) at the best validation epoch, mean over seeds. The paper fine-tunes a GraphMAE "
-             "checkpoint with its full settings (see its Table 1).", ""]
+    frame["ci"] = [_ci(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
+    frame["p_whole"] = [_p(p, n) for p, n in zip(frame["p_vs_whole"], frame["n_pairs_vs_whole"], strict=True)]
+    frame["p_molpeg"] = [_p(p, n) for p, n in zip(frame["p_vs_molpeg"], frame["n_pairs_vs_molpeg"], strict=True)]
+    frame["n_seeds"] = [f"{n}*" if few else str(n) for n, few in zip(frame["n_seeds"], frame["few_seeds"],
+                                                                      strict=True)]
+    lines = [f"# Table {table}: ours vs the paper", "", TABLE_NOTES.get(table, "Mean over seeds."), "",
+             f"Spread: sample std and {LEVEL:.0%} t confidence interval of the mean over seeds; seeds marked * are "
+             "fewer than the preset asks for. p: two-sided paired t-test over common seeds (n pairs) against the "
+             "whole dataset and against MolPeg at the same ratio (see `results/stats.py` for why a t-test).", ""]
     lines += [f"- {d}: preset `{p}`, checkpoint `{c}`" for d, p, c in settings.itertuples(index=False)]
-    lines += [""] + pipe_table(frame, MARKDOWN_COLUMNS)
-    return "\n".join(lines) + "\n"
+    lines += [""] + pipe_table(frame, MARKDOWN_COLUMNS) + [""]
+    if claims is not None:
+        lines += claims_markdown(claims)
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_comparison(frame: pd.DataFrame, out_dir: Path) -> dict[str, Path]:
-    """``table1_comparison.csv`` and ``table1_comparison.md`` under ``out_dir``."""
-    csv_path, md_path = out_dir / "table1_comparison.csv", out_dir / "table1_comparison.md"
-    frame.to_csv(csv_path, index=False, float_format="%.6g")
-    md_path.write_text(to_markdown(frame))
-    return {"table1_comparison.csv": csv_path, "table1_comparison.md": md_path}
+def write_comparison(data: TableData, out_dir: Path) -> dict[str, Path]:
+    """``table<N>_comparison.csv`` / ``.md`` and ``table<N>_claims.csv`` under ``out_dir``."""
+    frame, claims = comparison_frame(data), claims_frame(data)
+    stem = f"table{data.table}"
+    paths = {f"{stem}_comparison.csv": out_dir / f"{stem}_comparison.csv",
+             f"{stem}_comparison.md": out_dir / f"{stem}_comparison.md",
+             f"{stem}_claims.csv": out_dir / f"{stem}_claims.csv"}
+    frame.to_csv(paths[f"{stem}_comparison.csv"], index=False, float_format="%.6g")
+    paths[f"{stem}_comparison.md"].write_text(to_markdown(frame, claims, data.table))
+    claims.to_csv(paths[f"{stem}_claims.csv"], index=False)
+    return paths

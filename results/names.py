@@ -37,6 +37,7 @@ DATASET_NOTES = {
 DATASET_LABELS = {"hiv": "HIV", "ogbg-molhiv": "HIV (OGB)", "pcba": "PCBA", "muv": "MUV",
                   "nci-tpsa": "NCI-TPSA"}
 METRIC_LABELS = {"roc_auc": "ROC-AUC", "average_precision": "AP"}
+LOWER_IS_BETTER = ("mae", "rmse", "mse")  # error metrics (e.g. QM9 MAE): the smallest value is the best
 FAMILY_ORDER = ("static", "dynamic")
 FAMILY_LABELS = {"static": "Static pruning", "dynamic": "Dynamic pruning"}
 
@@ -63,6 +64,11 @@ def dataset_label(dataset: str) -> str:
 
 def metric_label(metric: str) -> str:
     return METRIC_LABELS.get(metric, metric)
+
+
+def higher_is_better(metric: str) -> bool:
+    """False for error metrics (``LOWER_IS_BETTER``, also as a prefix: ``mae_mev``), True otherwise."""
+    return not str(metric).lower().startswith(LOWER_IS_BETTER)
 
 
 def family_label(family: str) -> str:

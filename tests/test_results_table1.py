@@ -39,7 +39,7 @@ def table(tmp_path):
 
 def test_writes_the_three_outputs(table):
     paths, _ = table
-    assert set(paths) == {"table1.tex", "table1_comparison.csv", "table1_comparison.md"}
+    assert set(paths) == {"table1.tex", "table1_comparison.csv", "table1_comparison.md", "table1_claims.csv"}
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths.values())
 
 
@@ -123,7 +123,8 @@ def test_comparison_pairs_hiv_with_the_paper_and_gives_muv_none(table):
     assert len(muv) == 1 + 2 * 6 and muv["paper_value"].isna().all()
     assert muv["note"].str.contains("paper reports PCBA; MUV is a stand-in").all()
     md = paths["table1_comparison.md"].read_text()
-    assert "| hiv | Random | 90 | 72.0 | 2.8 | 2 | 77.7 | -5.7 |  |" in md
+    # 95 % CI 72 ± t(0.975, 1) 2.83 / sqrt(2); p vs whole: differences -10, -8 -> t = -9, df 1
+    assert "| hiv | Random | 90 | 72.0 | 2.8 | 2 | [46.6, 97.4] | 77.7 | yes | -5.7 | 0.0704 (n=2) | 0.374 (n=2) |  |" in md
 
 
 def test_selection_errors_and_filters(tmp_path):
