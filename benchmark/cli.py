@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import os
@@ -72,7 +73,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     from results.report import build_report
 
     out = Path(args.out or Path("out") / args.preset)
-    paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=args.checkpoint_name)
+    checkpoint = args.checkpoint
+    if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
+        checkpoint = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+    paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
+                         setting=args.setting, spread=args.spread)
     for p in paths:
         print(p)
     return 0
@@ -132,7 +137,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "pretraining", "all"])
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
-    report.add_argument("--checkpoint-name", help="only runs fine-tuned from this checkpoint (e.g. 'no pretraining')")
+    report.add_argument("--checkpoint", "--checkpoint-name", dest="checkpoint",
+                        help="only runs fine-tuned from this checkpoint: its label or name (e.g. 'no pretraining'), "
+                        "a sha256 prefix (6+ hex digits) or its .pt file (matched by content)")
+    report.add_argument("--setting", help="only runs of this setting id (listed when a table mixes settings)")
+    report.add_argument("--spread", action="store_true", help="Table 1 cells print mean ± std (default: mean only)")
     report.set_defaults(func=cmd_report)
 
     methods = sub.add_parser("methods", help="list registered methods and their options")

@@ -11,6 +11,7 @@ from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
 from results.pretraining import pretraining_table
+from results.select import filter_runs
 from results.store import RunStore
 from results.table1 import write_table1
 
@@ -21,24 +22,26 @@ WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "all")
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
                  datasets: Iterable[str] | None = None, preset: str | None = None,
-                 checkpoint: str | None = None) -> list[Path]:
+                 checkpoint: str | None = None, setting: str | None = None, spread: bool = False) -> list[Path]:
     """Write the requested outputs under ``out_dir``; returns the written paths.
 
-    Figures 3 and 5 are drawn per dataset (``datasets``, default: all present); an output without data is
-    skipped with a warning, and a ValueError is raised only when nothing at all could be written.
+    ``checkpoint`` (a label, name, sha256 prefix or path as in ``results.select.matches_checkpoint``) and
+    ``setting`` (a setting id) narrow the runs when a store holds several; ``spread``: Table 1 prints
+    mean ± std. Figures 3 and 5 are drawn per dataset (``datasets``, default: all present); an output without
+    data is skipped with a warning, and a ValueError is raised only when nothing at all could be written.
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
     records = list(RunStore(store_root).records())
     if not records:
         raise ValueError(f"no complete run records under {store_root}")
-    runs, epochs = runs_frame(records), epochs_frame(records)
+    runs, epochs = filter_runs(runs_frame(records, store_root), setting=setting), epochs_frame(records)
     names = list(datasets) if datasets is not None else dataset_order(runs["dataset"].unique())
     narrow = {"preset": preset, "checkpoint": checkpoint}
     checkpoints = None if checkpoint is None else [checkpoint]
     jobs: list[tuple[str, Callable[[], Iterable[Path]]]] = []
     if what in ("table1", "all"):
-        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, **narrow).values()))
+        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))
     for name in names:
         if what in ("fig3", "all"):
             jobs.append((f"Figure 3 on {name}", partial(figure3, runs, epochs, out_dir, name, **narrow)))

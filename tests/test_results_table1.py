@@ -124,7 +124,8 @@ def test_comparison_pairs_hiv_with_the_paper_and_gives_muv_none(table):
     assert muv["note"].str.contains("paper reports PCBA; MUV is a stand-in").all()
     md = paths["table1_comparison.md"].read_text()
     # 95 % CI 72 ± t(0.975, 1) 2.83 / sqrt(2); p vs whole: differences -10, -8 -> t = -9, df 1
-    assert "| hiv | Random | 90 | 72.0 | 2.8 | 2 | [46.6, 97.4] | 77.7 | yes | -5.7 | 0.0704 (n=2) | 0.374 (n=2) |  |" in md
+    assert ("| hiv | Random | 90 | 72.0 | 2.8 | 2 | [46.6, 97.4] | 77.7 | yes | -5.7 | 0.0704 (n=2) | 0.374 (n=2) |  |"
+            in md)
 
 
 def test_selection_errors_and_filters(tmp_path):
