@@ -11,7 +11,7 @@ from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
 from results.pretraining import pretraining_table
-from results.select import filter_runs
+from results.select import filter_runs, matches_checkpoint
 from results.store import RunStore
 from results.table1 import write_table1
 
@@ -38,7 +38,9 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     runs, epochs = filter_runs(runs_frame(records, store_root), setting=setting), epochs_frame(records)
     names = list(datasets) if datasets is not None else dataset_order(runs["dataset"].unique())
     narrow = {"preset": preset, "checkpoint": checkpoint}
-    checkpoints = None if checkpoint is None else [checkpoint]
+    # Figure 5 draws a panel per checkpoint label: those the given name / sha256 prefix / path matches
+    checkpoints = None if checkpoint is None else (
+        sorted(runs.loc[matches_checkpoint(runs, checkpoint), "checkpoint"].unique()) or [checkpoint])
     jobs: list[tuple[str, Callable[[], Iterable[Path]]]] = []
     if what in ("table1", "all"):
         jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))

@@ -204,3 +204,12 @@ def test_latex_spread_option_and_few_seeds_marker(tmp_path):
     random = next(line for line in tex.splitlines() if line.startswith("Random & "))
     assert r"70.0 $\pm$ 0.3 {\scriptsize $\downarrow$10.0}" in random and r"\dagger" not in tex
     assert r"mean $\pm$ std over 5 seed(s)" in tex
+
+
+def test_figure5_panels_follow_the_checkpoint_chosen_by_name_or_sha(two_checkpoints, tmp_path):
+    records, _, sha = two_checkpoints
+    store = write_store(tmp_path / "store", records)
+    paths = build_report(store, tmp_path / "one", "fig5", checkpoint=sha["a"][:8])
+    assert {p.name for p in paths} == {"figure5_hiv.png", "figure5_hiv.pdf"}
+    paths = build_report(store, tmp_path / "both", "fig5", checkpoint=NAME)  # one panel per checkpoint
+    assert {p.name for p in paths} == {"figure5_hiv.png", "figure5_hiv.pdf"}
