@@ -17,11 +17,9 @@ _SHA_PREFIX = re.compile(r"[0-9a-f]{6,64}")
 def matches_checkpoint(runs: pd.DataFrame, checkpoint: str) -> pd.Series:
     """Runs whose checkpoint is ``checkpoint``: its label, its name, its path in the config, or a prefix
     (6+ hex digits) of its sha256."""
-    keep = runs["checkpoint"].eq(checkpoint)
-    for column in ("checkpoint_name", "checkpoint_path"):
-        if column in runs.columns:
-            keep |= runs[column].eq(checkpoint)
-    if _SHA_PREFIX.fullmatch(checkpoint) and "checkpoint_sha256" in runs.columns:
+    keep = runs["checkpoint"].eq(checkpoint) | runs["checkpoint_name"].eq(checkpoint)
+    keep |= runs["checkpoint_path"].eq(checkpoint)
+    if _SHA_PREFIX.fullmatch(checkpoint):
         keep |= runs["checkpoint_sha256"].fillna("").str.startswith(checkpoint)
     return keep
 
@@ -65,27 +63,29 @@ def require_runs(runs: pd.DataFrame, what: str) -> pd.DataFrame:
     return runs
 
 
+def _settings_listing(groups: list[tuple[tuple, pd.DataFrame]]) -> str:
+    """The fields in which the settings differ, then one line per setting: preset, checkpoint label and
+    file(s), setting id, number of runs and one record file."""
+    differ = differing_fields([json.loads(g["setting_fields"].iloc[0]) for _, g in groups])
+    if len({preset for (preset, _, _), _ in groups}) > 1:
+        differ = ["preset", *differ]
+    lines = [f"they differ in: {', '.join(differ) or 'the checkpoint label'}"]
+    for (preset, checkpoint, setting), group in groups:
+        paths = sorted(group["checkpoint_path"].dropna().astype(str).unique())
+        source = f" from {', '.join(paths)}" if paths else ""
+        lines.append(f"  - preset {preset}, checkpoint '{checkpoint}'{source}, setting {setting}: "
+                     f"{len(group)} run(s), e.g. {group['file'].iloc[0]}")
+    return "\n".join(lines)
+
+
 def require_one_setting(runs: pd.DataFrame, what: str) -> tuple[str, str]:
-    """The (preset, checkpoint) of ``runs``; a ValueError when they mix several experimental settings,
-    listing each (checkpoint label and file, one record file) and the fields in which they differ."""
+    """The (preset, checkpoint) of ``runs`` (a runs frame); a ValueError when they mix several experimental
+    settings, listing each and the fields in which they differ."""
     groups = list(runs.groupby(SETTING_COLUMNS, sort=True, dropna=False))
     if len(groups) > 1:
-        listed = []
-        for (preset, checkpoint, setting), group in groups:
-            paths = sorted({str(p) for p in group.get("checkpoint_path", pd.Series(dtype=object)).dropna()})
-            source = f" from {', '.join(paths)}" if paths else ""
-            example = f", e.g. {group['file'].iloc[0]}" if "file" in group.columns else ""
-            listed.append(f"  - preset {preset}, checkpoint '{checkpoint}'{source}, setting {setting}: "
-                          f"{len(group)} run(s){example}")
-        differ = []
-        if "setting_fields" in runs.columns:
-            differ = differing_fields([json.loads(g["setting_fields"].iloc[0]) for _, g in groups])
-        if len({p for (p, _, _), _ in groups}) > 1:
-            differ = ["preset", *differ]
-        raise ValueError(f"{what} mixes runs of several settings ({len(groups)}), which are not averaged together "
-                         f"(they differ in: {', '.join(differ) or 'the checkpoint label'}):\n" + "\n".join(listed)
-                         + "\nchoose one with --preset / --checkpoint NAME|SHA256-PREFIX|PATH / --setting ID "
-                         "(preset=/checkpoint=/setting= in Python)")
+        raise ValueError(f"{what} mixes runs of several settings ({len(groups)}), which are not averaged together; "
+                         f"{_settings_listing(groups)}\nchoose one with --preset / --checkpoint "
+                         "NAME|SHA256-PREFIX|PATH / --setting ID (preset=/checkpoint=/setting= in Python)")
     preset, checkpoint, _ = groups[0][0]
     return str(preset), str(checkpoint)
 
@@ -96,8 +96,8 @@ def require_distinct_seeds(runs: pd.DataFrame, by: Sequence[str]) -> pd.DataFram
     key = [*by, "seed"]
     clash = runs[runs.duplicated(subset=key, keep=False)]
     if not clash.empty:
-        first = clash.groupby(key, dropna=False, sort=True).head(2)
-        files = list(first["file"] if "file" in first.columns else first["run_id"])
+        _, first = next(iter(clash.groupby(key, dropna=False, sort=True)))
+        files = list(first["file"])
         row = first.iloc[0]
         raise ValueError(f"two run records claim the same setting and seed ({row.get('dataset')} "
                          f"{row.get('method')} {row.get('prune_ratio')} % pruned, setting {row.get('setting')}, "

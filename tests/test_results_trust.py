@@ -102,7 +102,7 @@ def test_data_identity_is_part_of_the_setting_except_paths(tmp_path):
     for record, subsample in zip(records, ("1111", "2222"), strict=True):
         record["data_identity"] = {"source_sha256": "ab" * 32, "subsample_sha256": subsample,
                                    "source_path": f"/data/{subsample}/hiv.csv"}
-    with pytest.raises(ValueError, match="differ in: data_identity.subsample_sha256\\)"):
+    with pytest.raises(ValueError, match="differ in: data_identity.subsample_sha256\n"):
         write_table1(records, tmp_path)
     records[1]["data_identity"]["subsample_sha256"] = "1111"  # only the path differs now
     assert table1_data(records).whole("hiv").n_seeds == 2
