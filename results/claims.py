@@ -116,9 +116,9 @@ def check_claim(claim: Claim, data: TableData, dataset: str) -> dict:
         verdict = _combine([v for v, _ in results])
         ratio_verdicts.append(verdict)
         details.append(f"{ratio} %: {verdict} ({'; '.join(text for _, text in results)})")
-    seeds = sorted({c.n_seeds for (d, _, _), c in data.cells.items() if d == dataset})
+    seeds = sorted({c.n_seeds for (d, _, _), c in data.cells.items() if d == dataset}) or [0]
     return {"claim": claim.text, "dataset": dataset, "verdict": _combine(ratio_verdicts),
-            "n_seeds": "-".join(map(str, dict.fromkeys([seeds[0], seeds[-1]]))) if seeds else "0",
+            "n_seeds": str(seeds[0]) if seeds[0] == seeds[-1] else f"{seeds[0]}-{seeds[-1]}",
             "details": " | ".join(details) or "no runs to compare"}
 
 
