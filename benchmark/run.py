@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from benchmark.config import RunConfig
 from benchmark.data import GraphStore, load_dataset, make_split
-from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256
+from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
@@ -66,9 +66,8 @@ def _suite_version() -> str:
 def load_run_data(config: RunConfig) -> GraphStore:
     options = {"pcba_tasks": config.pcba_tasks} if config.dataset == "pcba" else {}
     store = load_dataset(config.dataset, data_dir=config.data_dir, **options)
-    if config.subsample is not None and config.subsample < len(store):
-        rng = np.random.default_rng(config.split_seed)
-        kept = np.sort(rng.choice(len(store), config.subsample, replace=False))
+    kept = subsample_indices(len(store), config.subsample, config.split_seed)
+    if kept is not None:
         store = store.subset(kept)
         store.meta["subsample_sha256"] = indices_sha256(kept)
     return store

@@ -23,6 +23,14 @@ from benchmark.data.sources import get_source, resolve_file
 DATA_RULES = "subsample-rng-choice-v1/splits-v1"
 
 
+def subsample_indices(n: int, subsample: int | None, seed: int) -> np.ndarray | None:
+    """The molecules a run keeps of ``n``: ``subsample`` of them drawn by ``default_rng(seed)``, sorted;
+    None (all) when ``subsample`` is None or not below ``n``."""
+    if subsample is None or subsample >= n:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, subsample, replace=False))
+
+
 @lru_cache(maxsize=64)
 def _sha256(path: str, mtime_ns: int, size: int) -> str:
     h = hashlib.sha256()
