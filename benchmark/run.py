@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 from benchmark.config import RunConfig
 from benchmark.data import GraphStore, load_dataset, make_split
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
+from benchmark.data.splits import Split
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
@@ -73,7 +74,7 @@ def load_run_data(config: RunConfig) -> GraphStore:
     return store
 
 
-def data_identity(config: RunConfig, store: GraphStore, split) -> dict:
+def data_identity(config: RunConfig, store: GraphStore, split: Split) -> dict:
     """The record's ``data_identity`` section: what besides the config determined the result."""
     return {"dataset": config.dataset, "source_file": store.meta.get("source_file"),
             "source_sha256": store.meta.get("source_sha256"), "featurizer": store.meta.get("featurizer"),

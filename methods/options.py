@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import typing
 from typing import Any
 
@@ -30,15 +31,32 @@ def bounded(default: float, low: float, high: float) -> Any:
     return dataclasses.field(default=default, metadata={"range": (low, high)})
 
 
-def _type_name(kind: Any) -> str:
+_NAMES = {bool: "a boolean (true or false)", int: "an integer", float: "a number", str: "a string"}
+_SHORT = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
+def _optional(kind: Any) -> Any | None:
+    """``X`` for an ``X | None`` annotation, else None."""
+    args = typing.get_args(kind)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType) and len(args) == 2 and type(None) in args:
+        return next(a for a in args if a is not type(None))
+    return None
+
+
+def _type_name(kind: Any, short: bool = False) -> str:
+    if (inner := _optional(kind)) is not None:
+        return f"{_type_name(inner, short)} or none"
     if typing.get_origin(kind) is tuple:
-        return "a list of strings (JSON list or comma-separated)"
-    return {bool: "a boolean (true or false)", int: "an integer", float: "a number", str: "a string"}.get(
-        kind, str(kind))
+        item = _SHORT.get(typing.get_args(kind)[0], "str")
+        return f"list[{item}]" if short else f"a list of {item} (JSON list or comma-separated)"
+    return (_SHORT if short else _NAMES).get(kind, getattr(kind, "__name__", str(kind)))
 
 
 def _coerce(kind: Any, value: Any) -> Any:
-    """``value`` as ``kind``; raises ValueError/TypeError when it does not fit."""
+    """``value`` as ``kind``; raises ValueError/TypeError when it does not fit. Annotations other than
+    these (and ``X | None``, ``tuple[X, ...]``) pass the value through unchanged."""
+    if (inner := _optional(kind)) is not None:
+        return None if value is None or str(value).lower() in ("none", "null") else _coerce(inner, value)
     if kind is bool:
         if isinstance(value, bool):
             return value
@@ -65,17 +83,15 @@ def _coerce(kind: Any, value: Any) -> Any:
             raise ValueError
         return value
     if typing.get_origin(kind) is tuple:
+        item = typing.get_args(kind)[0]
         items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else list(value)
-        if not all(isinstance(v, str) for v in items):
-            raise ValueError
-        return tuple(items)
-    raise TypeError(f"unsupported option type {kind!r}")
+        return tuple(_coerce(item, v) for v in items)
+    return value
 
 
 def describe_field(f: dataclasses.Field, kind: Any) -> str:
     """``name: type = default`` plus the allowed values or range, as ``methods`` lists them."""
-    short = "list[str]" if typing.get_origin(kind) is tuple else getattr(kind, "__name__", str(kind))
-    text = f"{f.name}: {short} = {f.default!r}"
+    text = f"{f.name}: {_type_name(kind, short=True)} = {f.default!r}"
     if "choices" in f.metadata:
         text += f" (one of {', '.join(map(repr, f.metadata['choices']))})"
     if "range" in f.metadata:

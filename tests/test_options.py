@@ -16,7 +16,7 @@ from methods import InfoBatch, MolPeg, SoftRandom
     ("molpeg", "beta", "abc", "is not a number"),
     ("molpeg", "beta", 1.5, "out of range; expected a number in [0.0, 1.0]"),
     ("molpeg", "selection", "hard", "expected one of ['hardest', 'easiest', 'both']"),
-    ("molpeg", "shared", [1, 2], "is not a list of strings"),
+    ("molpeg", "shared", [1, 2], "is not a list of str"),
     ("infobatch", "max_prune", "abc", "is not a number"),
     ("infobatch", "initial_score", "abc", "is not a number"),
     ("infobatch", "budget", "exact", "expected one of ['nominal', 'matched']"),

@@ -72,8 +72,8 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
                    for k in set(own) & set(state) if state[k].shape != own[k].shape)
     if missing or unexpected or shape:
         raise ValueError(
-            f"checkpoint {path} has a {_architecture(state)} GIN encoder (layers×width), the run wants "
-            f"{_architecture(own)}:"
+            f"checkpoint {path} does not match the encoder architecture: it has a {_architecture(state)} GIN "
+            f"encoder (layers×width), the run wants {_architecture(own)}:"
             + (f"\n  missing keys: {_listed(missing)}" if missing else "")
             + (f"\n  unexpected keys: {_listed(unexpected)}" if unexpected else "")
             + (f"\n  shape mismatches: {_listed(shape)}" if shape else ""))
