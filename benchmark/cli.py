@@ -1,4 +1,9 @@
-"""Command line: ``python -m benchmark run | sweep | report | methods``."""
+"""Command line: ``python -m benchmark run | sweep | report | methods``.
+
+Method options (``--option NAME=VALUE``) are typed: each value is converted to the option's declared type
+and checked against its allowed values (``python -m benchmark methods`` lists them); a value that does not
+fit is an error. Errors in the input (data files, arguments, checkpoints, store) end with exit code 2.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,15 @@ from benchmark.presets import PRESETS, get_preset
 log = logging.getLogger("benchmark")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default (unless it has none) and keeps the description's line breaks."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None or isinstance(action.default, bool) or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _store_dir(args: argparse.Namespace) -> Path:
     return Path(args.store or Path("runs") / args.preset)
 
@@ -32,10 +46,15 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.models.device import resolve_device
     from benchmark.run import run_finetune
     from results.store import RunStore
 
     preset = get_preset(args.preset)
+    if args.method == "whole" and args.prune_ratio is not None:
+        raise ValueError(f"--prune-ratio {args.prune_ratio:g} was given with --method whole, the unpruned "
+                         "reference; leave it out or choose a pruning method (see `methods`)")
+    log.info("preset %s (%s); --preset to choose another", preset.name, preset.description)
     fields = dict(preset.run, preset=preset.name, subsample=preset.subsample.get(args.dataset))
     overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
                  "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
@@ -45,8 +64,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.method == "whole":
         fields["prune_ratio"] = 0.0
     config = RunConfig(**fields)
+    resolve_device(config.device)
+    store = RunStore(_store_dir(args))
+    store.check_writable()
     record = run_finetune(config)
-    path = RunStore(_store_dir(args)).put(record)
+    path = store.put(record)
+    if record["status"] != "complete":
+        log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
+        return 2
     print(f"{config.dataset} {config.method} prune={config.prune_ratio:g} seed={config.seed}: "
           f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
           f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
@@ -84,19 +109,20 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    import dataclasses
-
     from methods import available_methods, get_method
+    from methods.options import describe_field, option_fields
 
     for name in available_methods():
         cls = get_method(name)
-        opts = {f.name: f.default for f in dataclasses.fields(cls.Options)}
-        print(f"{name:14s} {cls.family:8s} {opts}")
+        fields = option_fields(cls.Options)
+        print(f"{name:14s} {cls.family:8s} {'' if fields else '(no options)'}")
+        for f, kind in fields:
+            print(f"    --option {describe_field(f, kind)}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__, formatter_class=_HelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     presets = ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
@@ -105,23 +131,27 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {presets}")
         p.add_argument("--store", help="run-record folder (default runs/<preset>)")
 
-    run = sub.add_parser("run", help="one fine-tuning run; writes its record to the store")
+    run = sub.add_parser("run", formatter_class=_HelpFormatter,
+                         help="one fine-tuning run; writes its record to the store")
     common(run)
     run.add_argument("--dataset", default="hiv", help="hiv, ogbg-molhiv, pcba, muv or nci-tpsa")
     run.add_argument("--method", default="whole", help="a registered method (see `methods`)")
-    run.add_argument("--prune-ratio", type=float, default=None, help="fraction pruned, e.g. 0.6")
-    run.add_argument("--seed", type=int, default=None)
+    run.add_argument("--prune-ratio", type=float, default=None,
+                     help="fraction pruned, e.g. 0.6 (required by every method but whole)")
+    run.add_argument("--seed", type=int, default=None, help="training seed, >= 0 (default 0)")
     run.add_argument("--epochs", type=int, default=None, help="override the preset's epochs")
     run.add_argument("--checkpoint", help="pretrained encoder (.pt); default: no pretraining")
     run.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
-                     help="method option, repeatable (e.g. --option beta=0.1)")
-    run.add_argument("--split", choices=["random", "scaffold"])
-    run.add_argument("--loss-convention", choices=["official", "clean"])
-    run.add_argument("--device", help="cpu, cuda or auto")
+                     help="method option, repeatable (e.g. --option beta=0.1); typed: values are converted to "
+                          "the option's type and checked against its allowed values, listed by `methods`")
+    run.add_argument("--split", choices=["random", "scaffold"], help="data split (default random)")
+    run.add_argument("--loss-convention", choices=["official", "clean"], help="loss convention (default official)")
+    run.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: the preset's)")
     run.add_argument("--data-dir", help=f"raw data folder (default ${'MOLPEG_DATA_DIR'})")
     run.set_defaults(func=cmd_run)
 
-    sweep = sub.add_parser("sweep", help="run a named grid, skipping runs already in the store")
+    sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
+                           help="run a named grid, skipping runs already in the store")
     sweep.add_argument("grid", choices=sorted(GRIDS))
     common(sweep)
     sweep.add_argument("--checkpoint", action="append",
@@ -133,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
     sweep.set_defaults(func=cmd_sweep)
 
-    report = sub.add_parser("report", help="tables and figures from the run records")
+    report = sub.add_parser("report", formatter_class=_HelpFormatter, help="tables and figures from the run records")
     report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "pretraining", "all"])
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
@@ -144,7 +174,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--spread", action="store_true", help="Table 1 cells print mean ± std (default: mean only)")
     report.set_defaults(func=cmd_report)
 
-    methods = sub.add_parser("methods", help="list registered methods and their options")
+    methods = sub.add_parser("methods", formatter_class=_HelpFormatter,
+                             help="list registered methods and their typed options with allowed values")
     methods.set_defaults(func=cmd_methods)
     return parser
 
@@ -155,6 +186,6 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, PermissionError) as exc:
         log.error("%s", exc)
         return 2

@@ -6,8 +6,6 @@ import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 from benchmark.losses import LOSS_CONVENTIONS
 from methods.budget import ROUNDING_RULES
@@ -62,6 +60,12 @@ class RunConfig:
         for name in ("epochs", "batch_size", "num_layers", "emb_dim", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("seed", "split_seed"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be a non-negative integer (it seeds numpy and torch), "
+                                 f"got {getattr(self, name)!r}")
+        # options coerced to their declared types, defaults left out: `beta=0.5` names the same run as no beta
+        object.__setattr__(self, "method_options", _canonical_options(self.method, self.method_options))
 
     @property
     def keep_ratio(self) -> float:
@@ -82,17 +86,22 @@ class RunConfig:
         return dataclasses.replace(self, **changes)
 
     def run_id(self) -> str:
-        """sha256 (first 20 hex digits) of the canonical JSON of every hashed field; a checkpoint counts
-        by its content, so a re-pretrained file at the same path names new runs."""
+        """sha256 (first 20 hex digits) of the canonical JSON of every hashed field and of the data
+        identity (raw file sha256, featurizer and subsample/split rule versions, checkpoint sha256), so a
+        changed data file or a re-pretrained checkpoint at the same path names new runs."""
+        from benchmark.data.identity import checkpoint_sha256, source_identity
+
         body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
-        if self.checkpoint is not None and Path(self.checkpoint).is_file():
-            stat = Path(self.checkpoint).stat()
-            body["checkpoint_sha256"] = _file_sha256(str(Path(self.checkpoint).resolve()), stat.st_mtime_ns,
-                                                     stat.st_size)
+        body["data_identity"] = source_identity(self.dataset, self.data_dir)
+        if self.checkpoint is not None:
+            body["checkpoint_sha256"] = checkpoint_sha256(self.checkpoint)
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-@lru_cache(maxsize=64)
-def _file_sha256(path: str, mtime_ns: int, size: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def _canonical_options(method: str, options: dict) -> dict:
+    from methods import get_method
+    from methods.options import non_default
+
+    cls = get_method(method)
+    return non_default(cls.resolve_options(options))

@@ -23,6 +23,9 @@ from tqdm.auto import tqdm
 
 from benchmark.config import RunConfig
 from benchmark.data import GraphStore, load_dataset, make_split
+from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
+from benchmark.data.splits import Split
+from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
@@ -30,9 +33,9 @@ from benchmark.selection_context import FineTuneContext
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, make_pruner
 from methods.base import shuffled_plan
+from results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
-RECORD_SCHEMA = 1
 
 
 def library_versions() -> dict:
@@ -64,21 +67,48 @@ def _suite_version() -> str:
 def load_run_data(config: RunConfig) -> GraphStore:
     options = {"pcba_tasks": config.pcba_tasks} if config.dataset == "pcba" else {}
     store = load_dataset(config.dataset, data_dir=config.data_dir, **options)
-    if config.subsample is not None and config.subsample < len(store):
-        rng = np.random.default_rng(config.split_seed)
-        store = store.subset(np.sort(rng.choice(len(store), config.subsample, replace=False)))
+    kept = subsample_indices(len(store), config.subsample, config.split_seed)
+    if kept is not None:
+        store = store.subset(kept)
+        store.meta["subsample_sha256"] = indices_sha256(kept)
     return store
 
 
+def data_identity(config: RunConfig, store: GraphStore, split: Split) -> dict:
+    """The record's ``data_identity`` section: what besides the config determined the result."""
+    return {"dataset": config.dataset, "source_file": store.meta.get("source_file"),
+            "source_sha256": store.meta.get("source_sha256"), "featurizer": store.meta.get("featurizer"),
+            "data_rules": DATA_RULES, "n_molecules": store.meta.get("n_molecules"), "n_used": len(store),
+            "subsample": config.subsample, "subsample_sha256": store.meta.get("subsample_sha256"),
+            "split": config.split, "split_seed": config.split_seed,
+            "split_sha256": indices_sha256(split.train, split.valid, split.test),
+            "checkpoint_sha256": checkpoint_sha256(config.checkpoint)}
+
+
+def failed_record(config: RunConfig, identity: dict, error: UndefinedMetricError, metric: str) -> dict:
+    """The record of a run whose metric is undefined: the reason instead of a NaN result."""
+    return {"schema": RECORD_SCHEMA, "run_id": config.run_id(), "status": "failed", "config": config.to_dict(),
+            DATA_IDENTITY: identity, "metric": metric, "failure": {"reason": str(error), **error.details},
+            "environment": {"versions": library_versions(), "host": platform.node()},
+            "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
 def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
-    """Execute ``config`` and return its complete run record."""
+    """Execute ``config`` and return its run record: complete, or failed with the reason when the valid or
+    test metric is undefined (checked before training, and again on the trained model's scores)."""
     started, t_start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
     store = store if store is not None else load_run_data(config)
-    split = make_split(config.split, store.smiles, config.split_seed)
+    split = make_split(config.split, store.smiles, config.split_seed, name=config.dataset)
     metric = store.meta.get("metric", "roc_auc")
+    identity = data_identity(config, store, split)
+    try:
+        excluded = check_metric_defined(store.y.numpy(), split, store.meta.get("task_names") or [],
+                                        config.dataset, metric)
+    except UndefinedMetricError as exc:
+        return failed_record(config, identity, exc, metric)
     gin = GINConfig(config.num_layers, config.emb_dim, config.dropout)
 
     def make_model() -> GraphPredictor:
@@ -137,6 +167,10 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
             best = {"epoch": epoch, "valid": scores["valid"], "test": scores["test"]}
         bar.set_postfix(valid=f"{scores['valid']:.3f}", test=f"{scores['test']:.3f}")
     timings["total"] = time.perf_counter() - t_start
+    if not math.isfinite(best["valid"]) or not math.isfinite(best["test"]):
+        error = UndefinedMetricError(f"{config.dataset}: the valid or test {metric} was undefined at every epoch "
+                                     "(non-finite predictions)", {"split": "valid/test", "epochs": epochs})
+        return failed_record(config, identity, error, metric)
 
     return {
         "schema": RECORD_SCHEMA, "run_id": config.run_id(), "status": "complete", "config": config.to_dict(),
@@ -148,6 +182,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         "selection": None if selection is None else {"n_selected": len(selection.indices),
                                                       "indices_sha256": _hash_indices(selection.indices),
                                                       **selection.meta},
+        DATA_IDENTITY: identity, "tasks_left_out_of_metric": excluded,
         "context": ctx.describe(), "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
         "test_at_best": best["test"], "sample_visits": visits, "timings": timings,
         "environment": {"versions": library_versions(), "device": str(device),

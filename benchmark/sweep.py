@@ -32,11 +32,27 @@ class SweepSummary:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+class RunFailed(RuntimeError):
+    """A run ended with a failed record (e.g. an undefined metric); the message is its reason."""
+
+
 def execute_config(config: RunConfig, store_root: str) -> str:
-    """Run one config and store its record; returns the run id. (Also the unit a SLURM job runs.)"""
+    """Run one config and store its record; returns the run id, or raises ``RunFailed`` with the reason
+    after storing a failed record. (Also the unit a SLURM job runs.)"""
     record = run_finetune(config)
     RunStore(store_root).put(record)
+    if record["status"] != "complete":
+        raise RunFailed(record["failure"]["reason"])
     return record["run_id"]
+
+
+def check_checkpoints(configs: list[RunConfig]) -> None:
+    """Load every distinct (checkpoint, architecture) once before any run, so a missing, unreadable or
+    mismatched checkpoint is one error for the sweep, not one per run."""
+    from benchmark.models import GINConfig, GINEncoder, load_encoder_checkpoint
+
+    for path, layers, width in sorted({(c.checkpoint, c.num_layers, c.emb_dim) for c in configs if c.checkpoint}):
+        load_encoder_checkpoint(GINEncoder(GINConfig(layers, width)), path)
 
 
 def _worker_init(threads: int) -> None:
@@ -59,6 +75,8 @@ def pending(configs: list[RunConfig], store: RunStore) -> list[RunConfig]:
 
 def run_sweep(configs: list[RunConfig], store_root: str | Path, jobs: int = 1) -> SweepSummary:
     store = RunStore(store_root)
+    store.check_writable()
+    check_checkpoints(configs)
     todo = pending(configs, store)
     summary = SweepSummary(total=len({c.run_id() for c in configs}))
     summary.skipped = summary.total - len(todo)

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from methods.budget import budget
+from methods.options import coerce_options
 
 
 @dataclass(frozen=True)
@@ -84,15 +85,11 @@ class Pruner:
 
     @classmethod
     def resolve_options(cls, options: Any) -> Any:
-        """Accept an ``Options`` instance, a dict of overrides, or None (all defaults)."""
+        """Accept an ``Options`` instance, a dict of overrides (coerced to the declared types and checked
+        against the allowed values, see ``methods.options``), or None (all defaults)."""
         if isinstance(options, cls.Options):
             return options
-        given = dict(options or {})
-        known = {f.name for f in dataclasses.fields(cls.Options)}
-        unknown = sorted(set(given) - known)
-        if unknown:
-            raise ValueError(f"method {cls.name!r}: unknown option(s) {unknown}; expected some of {sorted(known)}")
-        return cls.Options(**{k: tuple(v) if isinstance(v, list) else v for k, v in given.items()})
+        return coerce_options(cls.name, cls.Options, dict(options or {}))
 
     def describe(self) -> dict:
         """Options and budget as recorded in the run record."""

@@ -21,14 +21,15 @@ import numpy as np
 import torch
 
 from methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from methods.options import bounded, choice
 from methods.registry import register
 
 
 @dataclass(frozen=True)
 class InfoBatchOptions:
-    budget: str = "nominal"  # "nominal" (r = p) or "matched" (r_e·|W_e| = p·N)
+    budget: str = choice("nominal", "nominal", "matched")  # "nominal" (r = p) or "matched" (r_e·|W_e| = p·N)
     initial_score: float = 3.0  # any constant: epoch 1 then trains on all data
-    max_prune: float = 0.9  # r is clipped so that the keep probability 1 - r stays >= 0.1
+    max_prune: float = bounded(0.9, 0.0, 0.99)  # r is clipped so that the keep probability 1 - r stays >= 0.1
 
 
 @register("infobatch")

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from methods.options import bounded, choice
 from methods.registry import register
 
 EMA_CONVENTIONS = ("paper", "code")
@@ -40,15 +41,16 @@ EMA_CONVENTIONS = ("paper", "code")
 
 @dataclass(frozen=True)
 class MolPegOptions:
-    beta: float = 0.5
+    beta: float = bounded(0.5, 0.0, 1.0)
     # "paper" (Eq. 1): ξ ← β·θ + (1-β)·ξ;  "code": ξ ← β·ξ + (1-β)·θ. Identical at β = 0.5.
-    ema_convention: str = "paper"
-    reference_init: str = "pretrained"  # "pretrained" (paper) or "random" (official code)
-    reference_mode: str = "train"  # "train" (official code: dropout on, batch statistics) or "eval"
+    ema_convention: str = choice("paper", *EMA_CONVENTIONS)
+    reference_init: str = choice("pretrained", "pretrained", "random")  # paper / official code
+    reference_mode: str = choice("train", "train", "eval")  # "train" (official code: dropout on, batch stats)
     initial_score: float = 1.0  # > typical |Δloss|: unvisited samples are trained first
-    tie_break: str = "stable"  # "stable" (index order, official code) or "random"
-    selection: str = "hardest"  # "hardest" (top |Δloss|), "easiest" (bottom) or "both" (half each)
-    loss_weight: str = "inverse_keep"  # 1/r (paper); "inverse_keep_squared" (code applies it twice); "none"
+    tie_break: str = choice("stable", "stable", "random")  # "stable" (index order, official code)
+    selection: str = choice("hardest", "hardest", "easiest", "both")  # top |Δloss|, bottom, or half each
+    # 1/r (paper); "inverse_keep_squared" (code applies it twice); "none"
+    loss_weight: str = choice("inverse_keep", "inverse_keep", "inverse_keep_squared", "none")
     # parameter-name prefixes copied from the online model instead of averaged (one shared head, as
     # in the official code); () averages every parameter
     shared: tuple[str, ...] = ("head",)

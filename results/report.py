@@ -7,12 +7,12 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from results.data_check import report_records
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
 from results.pretraining import pretraining_table
 from results.select import filter_runs, matches_checkpoint
-from results.store import RunStore
 from results.table1 import write_table1
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
-    records = list(RunStore(store_root).records())
+    records = report_records(store_root)
     if not records:
         raise ValueError(f"no complete run records under {store_root}")
     runs, epochs = filter_runs(runs_frame(records, store_root), setting=setting), epochs_frame(records)

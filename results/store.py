@@ -1,7 +1,9 @@
 """The run store: one JSON record per run, named by the hash of its config, written atomically.
 
-A record that cannot be read (truncated, not JSON, wrong id) is reported, moved aside as
-``<id>.json.corrupt`` and treated as missing, so the sweep runs it again.
+Reading never modifies the store (a report can run on a read-only copy). A record that cannot be read
+or does not follow the schema (truncated, not JSON, wrong id, a stub, an older schema; see
+``results.record_schema``) is reported with its path and treated as missing, so the sweep runs it
+again; the new record then replaces it and the invalid one is kept beside it as ``<id>.json.corrupt``.
 """
 
 from __future__ import annotations
@@ -11,9 +13,21 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from results.record_schema import InvalidRecord, validate_record
+
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoreScan:
+    """Every record file of a store, sorted into valid complete, valid failed and invalid ones."""
+
+    complete: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    invalid: dict[Path, str] = field(default_factory=dict)  # path -> what is wrong
 
 
 class RunStore:
@@ -23,28 +37,50 @@ class RunStore:
     def path(self, run_id: str) -> Path:
         return self.root / f"{run_id}.json"
 
-    def get(self, run_id: str) -> dict | None:
-        """The record of ``run_id``, or None when absent or corrupted (then moved aside)."""
+    def read(self, run_id: str) -> dict | None:
+        """The valid record of ``run_id`` (complete or failed), None when absent; ``InvalidRecord`` when
+        the file is unreadable or does not follow the schema."""
         path = self.path(run_id)
         if not path.is_file():
             return None
         try:
-            record = json.loads(path.read_text())
-            if record.get("run_id") != run_id or record.get("status") != "complete":
-                raise ValueError(f"run_id/status mismatch: {record.get('run_id')!r}, {record.get('status')!r}")
-            return record
-        except (ValueError, AttributeError) as exc:
-            log.warning("corrupted run record %s (%s): moved aside, the run will be recomputed", path, exc)
-            path.replace(path.with_suffix(".json.corrupt"))
+            return validate_record(json.loads(path.read_text()), run_id)
+        except (ValueError, OSError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise InvalidRecord(str(exc)) from exc
+
+    def get(self, run_id: str) -> dict | None:
+        """The complete record of ``run_id``, or None when absent, failed or invalid (invalid: reported)."""
+        try:
+            record = self.read(run_id)
+        except InvalidRecord as exc:
+            log.warning("invalid run record %s (%s): the run will be recomputed", self.path(run_id), exc)
             return None
+        return record if record is not None and record["status"] == "complete" else None
 
     def has(self, run_id: str) -> bool:
         return self.get(run_id) is not None
 
+    def check_writable(self) -> None:
+        """Raise ``PermissionError`` naming the store unless a record can be written there (checked before
+        any run starts)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".write-check.", dir=self.root)
+            os.close(fd)
+            os.unlink(tmp)
+        except OSError as exc:
+            raise PermissionError(f"run store {self.root} is not writable ({exc.strerror or exc}); "
+                                  "choose another folder with --store") from None
+
     def put(self, record: dict) -> Path:
-        """Write ``record`` (must carry ``run_id``) atomically: temp file in the same folder + rename."""
+        """Write ``record`` (must carry ``run_id``) atomically: temp file in the same folder + rename. An
+        invalid record it replaces is kept as ``<id>.json.corrupt``."""
         run_id = record["run_id"]
         self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.read(run_id)
+        except InvalidRecord:
+            self.path(run_id).replace(self.path(run_id).with_suffix(".json.corrupt"))
         fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".tmp", dir=self.root)
         try:
             with os.fdopen(fd, "w") as f:
@@ -57,9 +93,22 @@ class RunStore:
             raise
         return self.path(run_id)
 
-    def records(self) -> Iterator[dict]:
-        """Every readable record in the store (corrupted ones are reported and skipped)."""
+    def scan(self) -> StoreScan:
+        """Read every record file once, without changing anything."""
+        scan = StoreScan()
         for path in sorted(self.root.glob("*.json")):
-            record = self.get(path.stem)
+            try:
+                record = self.read(path.stem)
+            except InvalidRecord as exc:
+                scan.invalid[path] = str(exc)
+                continue
             if record is not None:
-                yield record
+                (scan.complete if record["status"] == "complete" else scan.failed).append(record)
+        return scan
+
+    def records(self) -> Iterator[dict]:
+        """Every valid complete record in the store (invalid ones are reported and skipped)."""
+        scan = self.scan()
+        for path, reason in scan.invalid.items():
+            log.warning("invalid run record %s skipped (%s)", path, reason)
+        yield from scan.complete

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from results.frame import RUN_COLUMNS, epochs_frame, runs_frame
+from results.record_schema import RECORD_SCHEMA
 from results.store import RunStore
 
 FAMILIES = {"whole": "whole", "random": "static", "cd": "static", "herding": "static",
@@ -36,7 +37,10 @@ def make_record(dataset: str = "hiv", method: str = "whole", ratio: int = 0, see
               for e in range(1, n_epochs + 1)]
     run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:20]
     return {
-        "schema": 1, "run_id": run_id, "status": "complete", "config": config,
+        "schema": RECORD_SCHEMA, "run_id": run_id, "status": "complete", "config": config,
+        "data_identity": {"dataset": dataset, "source_sha256": f"sha-of-{dataset}", "featurizer": "hu2020-v1",
+                          "data_rules": "v1", "subsample_sha256": f"subsample-of-{dataset}",
+                          "split_sha256": f"split-of-{dataset}", "checkpoint_sha256": None},
         "pruner": {"method": method, "family": family or FAMILIES[method], "k": 100,
                    "keep_ratio": 1 - ratio / 100, "options": resolved},
         "checkpoint": {"name": checkpoint or "no pretraining"}, "metric": METRICS[dataset],

@@ -58,10 +58,19 @@ def test_sweep_resumes_from_the_store_and_reruns_corrupted_records(tmp_path):
     assert victim.with_suffix(".json.corrupt").is_file()
 
 
-def test_failed_run_leaves_no_record(tmp_path):
+def test_failed_run_leaves_no_record(tmp_path, monkeypatch):
     bad = RunConfig(method="molpeg", prune_ratio=0.5, checkpoint=str(tmp_path / "missing.pt"), **TINY)
-    summary = run_sweep([bad], tmp_path / "store")
-    assert list(summary.failed) == [bad.run_id()] and "missing.pt" in summary.failed[bad.run_id()]
+    with pytest.raises(FileNotFoundError, match="missing.pt"):  # checked once, before any run
+        run_sweep([bad], tmp_path / "store")
+    assert not list((tmp_path / "store").glob("*.json"))
+
+    def crash(config, store=None):
+        raise RuntimeError("out of memory")
+
+    monkeypatch.setattr("benchmark.sweep.run_finetune", crash)
+    config = RunConfig(method="whole", **TINY)
+    summary = run_sweep([config], tmp_path / "store")
+    assert summary.failed == {config.run_id(): "RuntimeError: out of memory"}
     assert not list((tmp_path / "store").glob("*.json"))
 
 

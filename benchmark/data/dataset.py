@@ -18,17 +18,10 @@ from tqdm.auto import tqdm
 
 from benchmark.data.featurize import FEATURIZER_VERSION, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
+from benchmark.data.identity import file_sha256
 from benchmark.data.sources import default_cache_dir, get_source, resolve_file
 
 log = logging.getLogger(__name__)
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: str = "featurize") -> GraphStore:
@@ -44,6 +37,9 @@ def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: st
     skipped = len(smiles) - len(kept)
     if skipped:
         log.warning("%s: %d SMILES could not be parsed and were skipped", desc, skipped)
+    if unsanitized:  # e.g. 7 organometallic HIV molecules; OGB keeps them too (41,127 graphs)
+        log.warning("%s: %d SMILES parse only without sanitization (RDKit rejects their valences); kept, "
+                    "as OGB keeps them, and counted in the record (n_unsanitized_kept)", desc, unsanitized)
     meta = dict(meta, n_molecules=len(kept), n_skipped_unparsable=skipped,
                 n_unsanitized_kept=unsanitized, unsanitized_policy="kept via sanitize=False fallback",
                 featurizer=FEATURIZER_VERSION)

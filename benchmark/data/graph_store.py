@@ -7,6 +7,8 @@ vectorised tensor ops instead (no per-graph Python work).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,13 +136,19 @@ class GraphStore:
         )
 
     def save(self, path: str | Path) -> None:
-        """Write atomically (temp file + rename)."""
+        """Write atomically: a temp file of a unique name in the same folder, then a rename, so processes
+        featurizing the same dataset at once never collide (the last rename wins, both files are whole)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        torch.save({k: getattr(self, k) for k in
-                    ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta")}, tmp)
-        tmp.replace(path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save({k: getattr(self, k) for k in
+                            ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta")}, f)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | Path) -> GraphStore:

@@ -7,11 +7,13 @@ download in the cache, then the standard download. Offline, the error names the 
 
 from __future__ import annotations
 
+import gzip
 import logging
 import os
 import shutil
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,28 +47,64 @@ def _rdkit_nci_dir() -> Path:
     return Path(rdkit.__file__).parent / "Data" / "NCI"
 
 
+def read_table(path: Path, **options: object) -> pd.DataFrame:
+    """``pd.read_csv`` whose failures (empty, truncated, not UTF-8, not CSV) name the file; a table
+    without rows is an error too."""
+    try:
+        df = pd.read_csv(path, **options)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"{path}: the file is empty; expected a CSV table with a header row") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); expected a UTF-8 CSV") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise ValueError(f"{path}: truncated or corrupt compressed file ({exc}); download it again") from None
+    except pd.errors.ParserError as exc:
+        raise ValueError(f"{path}: not a readable CSV table ({str(exc).strip()})") from None
+    if df.empty:
+        raise ValueError(f"{path}: the table has no rows; expected one molecule per row")
+    return df
+
+
+def _lines(mask: pd.Series) -> str:
+    """File line numbers (header = line 1) of the rows where ``mask`` holds, the first five."""
+    lines = [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
+    return ", ".join(map(str, lines[:5])) + (f" ... ({len(lines)} rows)" if len(lines) > 5 else "")
+
+
 def _binary_table(df: pd.DataFrame, smiles_col: str, task_cols: list[str], source: str) -> Table:
     missing = [c for c in [smiles_col, *task_cols] if c not in df.columns]
     if missing:
         raise ValueError(f"{source}: expected columns {missing} not found; columns are {list(df.columns)}")
-    labels = df[task_cols].to_numpy(dtype=np.float32)
-    bad = ~np.isnan(labels) & (labels != 0) & (labels != 1)
-    if bad.any():
-        raise ValueError(f"{source}: binary labels must be 0, 1 or empty; found {labels[bad][:5]}")
+    if not task_cols:
+        raise ValueError(f"{source}: no task (label) columns found; columns are {list(df.columns)}")
+    empty = df[smiles_col].isna() | (df[smiles_col].astype(str).str.strip() == "")
+    if empty.any():
+        raise ValueError(f"{source}: empty SMILES in column {smiles_col!r} at line(s) {_lines(empty)}")
+    numeric = df[task_cols].apply(pd.to_numeric, errors="coerce")
+    for col in task_cols:
+        bad = numeric[col].notna() & ~numeric[col].isin([0, 1]) | numeric[col].isna() & df[col].notna()
+        if bad.any():
+            first = df[col][bad].iloc[0]
+            raise ValueError(f"{source}: column {col!r} holds {first!r} at line(s) {_lines(bad)}; binary labels "
+                             "must be 0, 1 or empty")
+    labels = numeric.to_numpy(dtype=np.float32)
     return Table(df[smiles_col].astype(str).tolist(), labels, list(task_cols), {})
 
 
 def parse_hiv(path: Path, **_: object) -> Table:
-    return _binary_table(pd.read_csv(path), "smiles", ["HIV_active"], str(path))
+    return _binary_table(read_table(path), "smiles", ["HIV_active"], str(path))
 
 
 def parse_ogb_hiv(path: Path, **_: object) -> Table:
-    return _binary_table(pd.read_csv(path), "smiles", ["HIV_active"], str(path))
+    return _binary_table(read_table(path), "smiles", ["HIV_active"], str(path))
 
 
 def parse_muv(path: Path, **_: object) -> Table:
-    df = pd.read_csv(path)
-    return _binary_table(df, "smiles", [c for c in df.columns if c.startswith("MUV-")], str(path))
+    df = read_table(path)
+    tasks = [c for c in df.columns if c.startswith("MUV-")]
+    if not tasks:
+        raise ValueError(f"{path}: no 'MUV-*' task columns; columns are {list(df.columns)[:10]}")
+    return _binary_table(df, "smiles", tasks, str(path))
 
 
 def parse_pcba(path: Path, pcba_tasks: int = 128, **_: object) -> Table:
@@ -75,7 +113,7 @@ def parse_pcba(path: Path, pcba_tasks: int = 128, **_: object) -> Table:
     ``pcba_tasks=92`` applies the filter of the official MolPeg loader: keep the tasks whose missing
     rate is below 50 %, then drop molecules with no valid label among them.
     """
-    df = pd.read_csv(path)
+    df = read_table(path)
     tasks = [c for c in df.columns if c.startswith("PCBA-")]
     if not tasks:
         raise ValueError(f"{path}: no 'PCBA-*' task columns; columns are {list(df.columns)[:10]}...")
@@ -93,7 +131,7 @@ def parse_pcba(path: Path, pcba_tasks: int = 128, **_: object) -> Table:
 
 def parse_nci_tpsa(path: Path, tpsa_threshold: float = 60.0, **_: object) -> Table:
     """Sanity task on RDKit's bundled NCI molecules: label = 1 when the shipped TPSA exceeds 60 Å²."""
-    df = pd.read_csv(path, comment="#", header=None, names=["smiles", "tpsa"])
+    df = read_table(path, comment="#", header=None, names=["smiles", "tpsa"])
     labels = (df["tpsa"].to_numpy(dtype=np.float32) > tpsa_threshold).astype(np.float32)[:, None]
     return Table(df["smiles"].astype(str).tolist(), labels, [f"tpsa>{tpsa_threshold:g}"],
                  {"sanity_task": "label derived from TPSA; not a paper dataset"})

@@ -68,9 +68,16 @@ def scaffold_split(smiles: Sequence[str], frac_train: float = 0.8, frac_valid: f
     return Split(*(np.asarray(sorted(p), dtype=np.int64) for p in (train, valid, test)))
 
 
-def make_split(kind: str, smiles: Sequence[str], seed: int = 42) -> Split:
+def make_split(kind: str, smiles: Sequence[str], seed: int = 42, name: str = "the data") -> Split:
+    """The ``kind`` split of ``smiles``; a ValueError naming ``name`` when a part would be empty."""
     if kind == "random":
-        return random_split(len(smiles), seed)
-    if kind == "scaffold":
-        return scaffold_split(smiles)
-    raise ValueError(f"unknown split {kind!r}; expected 'random' or 'scaffold'")
+        split = random_split(len(smiles), seed)
+    elif kind == "scaffold":
+        split = scaffold_split(smiles)
+    else:
+        raise ValueError(f"unknown split {kind!r}; expected 'random' or 'scaffold'")
+    if min(split.sizes().values()) == 0:
+        sizes = ", ".join(f"{k} {v}" for k, v in split.sizes().items())
+        raise ValueError(f"{name}: {len(smiles)} molecules are too few for a {kind} 80/10/10 split (it gives "
+                         f"{sizes}); every part needs at least one molecule")
+    return split

@@ -12,6 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import pickle
+import re
+import zipfile
 from pathlib import Path
 
 import torch
@@ -40,14 +43,41 @@ def _unwrap(obj: object, path: Path) -> tuple[dict[str, torch.Tensor], list[str]
     return obj, head
 
 
+def _read(path: Path) -> object:
+    """``torch.load`` of a tensors-only file; a ValueError naming the file and what was expected otherwise."""
+    if path.is_dir():
+        raise ValueError(f"checkpoint {path} is a directory; expected a .pt file holding a state dict")
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "Weights only load failed" in str(exc) and zipfile.is_zipfile(path):
+            raise ValueError(f"checkpoint {path} holds pickled Python objects (e.g. a whole nn.Module), not a "
+                             "state dict of tensors; save it with torch.save(model.state_dict(), path)") from None
+        raise ValueError(f"checkpoint {path} is not a PyTorch file (torch.save of a state dict)") from None
+    except Exception as exc:  # torch raises RuntimeError, EOFError, KeyError, ... on foreign or torn files
+        reason = str(exc).splitlines()[0].split(". ")[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"checkpoint {path} cannot be read: truncated or not a PyTorch file ({reason})") from None
+
+
+def _architecture(state: dict[str, torch.Tensor]) -> str:
+    """``layers×width`` of a Hu et al. GIN state dict (``?`` where it cannot be told)."""
+    layers = {int(m.group(1)) for k in state if (m := re.match(r"gnns\.(\d+)\.", k))}
+    width = state["x_embedding1.weight"].shape[1] if "x_embedding1.weight" in state else "?"
+    return f"{len(layers) if layers else '?'}×{width}"
+
+
+def _listed(keys: list[str]) -> str:
+    return str(keys[:3])[:-1] + (f", ... ({len(keys)} in all)]" if len(keys) > 3 else "]")
+
+
 def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
     """Load ``path`` into ``encoder`` strictly; raise ``ValueError`` listing every offending key.
     Returns the checkpoint description recorded in run records (see ``describe_checkpoint``), plus
     ``ignored_keys``: the prediction-head keys of a full fine-tuning model, not loaded."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {path} does not exist")
-    state, head = _unwrap(torch.load(path, map_location="cpu", weights_only=True), path)
+    state, head = _unwrap(_read(path), path)
     own = encoder.state_dict()
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
@@ -55,10 +85,11 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
                    for k in set(own) & set(state) if state[k].shape != own[k].shape)
     if missing or unexpected or shape:
         raise ValueError(
-            f"checkpoint {path} does not match the encoder architecture:"
-            + (f"\n  missing keys: {missing}" if missing else "")
-            + (f"\n  unexpected keys: {unexpected}" if unexpected else "")
-            + (f"\n  shape mismatches: {shape}" if shape else ""))
+            f"checkpoint {path} does not match the encoder architecture: it has a {_architecture(state)} GIN "
+            f"encoder (layers×width), the run wants {_architecture(own)}:"
+            + (f"\n  missing keys: {_listed(missing)}" if missing else "")
+            + (f"\n  unexpected keys: {_listed(unexpected)}" if unexpected else "")
+            + (f"\n  shape mismatches: {_listed(shape)}" if shape else ""))
     encoder.load_state_dict(state, strict=True)
     if head:
         log.warning("checkpoint %s: loaded the encoder of a fine-tuning model; its prediction head (%s) "

@@ -1,0 +1,71 @@
+"""The identity of a run's data: everything besides the config that determines its result.
+
+A run id covers the raw file's content (sha256), the featurizer version, the rules that pick the
+subsample and the split (``DATA_RULES``) and the checkpoint's content; the record's ``data_identity``
+section carries the same values plus hashes of the subsample and split indices actually used, so a
+report can refuse to put runs on different data into one table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from benchmark.data.featurize import FEATURIZER_VERSION
+from benchmark.data.sources import get_source, resolve_file
+
+# version of the subsample rule (numpy default_rng(split_seed).choice, sorted) and the split rules in
+# benchmark.data.splits: change it when either changes, so earlier records are not reused
+DATA_RULES = "subsample-rng-choice-v1/splits-v1"
+
+
+def subsample_indices(n: int, subsample: int | None, seed: int) -> np.ndarray | None:
+    """The molecules a run keeps of ``n``: ``subsample`` of them drawn by ``default_rng(seed)``, sorted;
+    None (all) when ``subsample`` is None or not below ``n``."""
+    if subsample is None or subsample >= n:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n, subsample, replace=False))
+
+
+@lru_cache(maxsize=64)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file's content, memoised on (path, mtime, size)."""
+    stat = Path(path).stat()
+    return _sha256(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+def checkpoint_sha256(checkpoint: str | None) -> str | None:
+    """sha256 of the checkpoint file; None without one or when it is not a file (the run then fails
+    with an error naming it)."""
+    if checkpoint is None or not Path(checkpoint).is_file():
+        return None
+    return file_sha256(checkpoint)
+
+
+def source_identity(dataset: str, data_dir: str | None) -> dict:
+    """The raw file a dataset resolves to and its content hash (downloads it when absent, as a run would)."""
+    path = resolve_file(get_source(dataset), data_dir)
+    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION, "data_rules": DATA_RULES}
+
+
+def indices_sha256(*parts: Iterable[int] | None) -> str | None:
+    """sha256 (first 16 hex digits) of one or more index arrays (their lengths included)."""
+    if all(p is None for p in parts):
+        return None
+    h = hashlib.sha256()
+    for p in parts:
+        arr = np.asarray([] if p is None else p, dtype=np.int64)
+        h.update(np.int64(len(arr)).tobytes() + arr.tobytes())
+    return h.hexdigest()[:16]

@@ -1,0 +1,53 @@
+"""Reading a store for a report: skip invalid and failed records with a reason each, and refuse to put
+runs on different data (raw file, featurizer, subsample or split; ``record["data_identity"]``) into one
+table. Never writes to the store."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+from results.record_schema import DATA_IDENTITY
+from results.store import RunStore
+
+log = logging.getLogger(__name__)
+
+# the data fields that must agree between records of the same dataset and data setting
+COMPARED = ("source_sha256", "featurizer", "data_rules", "subsample_sha256", "split_sha256")
+# the config fields that legitimately change the data (different presets subsample differently, ...)
+DATA_SETTING = ("dataset", "preset", "subsample", "split", "split_seed", "pcba_tasks")
+
+
+def report_records(store_root: str | Path) -> list[dict]:
+    """The complete records under ``store_root``; invalid and failed ones are logged with their path and
+    reason. A ValueError when records of one dataset and data setting were computed on different data."""
+    store = RunStore(store_root)
+    scan = store.scan()
+    for path, reason in scan.invalid.items():
+        log.warning("skipped invalid run record %s (%s); a sweep recomputes it", path, reason)
+    for record in scan.failed:
+        log.warning("run %s failed: %s", store.path(record["run_id"]), record["failure"].get("reason"))
+    check_same_data(scan.complete, store)
+    return scan.complete
+
+
+def check_same_data(records: list[dict], store: RunStore) -> None:
+    """Raise a ValueError naming the dataset, the differing data and one record of each when records of one
+    (dataset, preset, subsample, split, split seed, PCBA tasks) disagree on their data identity."""
+    groups: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for record in records:
+        setting = json.dumps({k: record["config"].get(k) for k in DATA_SETTING}, sort_keys=True)
+        identity = json.dumps({k: record[DATA_IDENTITY].get(k) for k in COMPARED}, sort_keys=True)
+        groups[setting][identity].append(record["run_id"])
+    for setting, identities in groups.items():
+        if len(identities) > 1:
+            listed = "; ".join(f"{len(ids)} run(s) on {_short(identity)}, e.g. {store.path(ids[0])}"
+                               for identity, ids in identities.items())
+            raise ValueError(f"{store.root}: runs of {setting} were computed on different data ({listed}); "
+                             "report them from separate stores")
+
+
+def _short(identity: str) -> str:
+    return ", ".join(f"{k} {str(v)[:12]}" for k, v in json.loads(identity).items() if v is not None)

@@ -1,0 +1,44 @@
+"""The run record's schema: its version and the fields a record of each status must carry.
+
+A record is checked when read, so a stub (``{"run_id": ..., "status": "complete"}``) or a record of an
+older schema is reported with its path and recomputed instead of counting as done.
+"""
+
+from __future__ import annotations
+
+RECORD_SCHEMA = 2  # 2: run ids cover the data; records carry ``data_identity``; failed runs are recorded
+
+# the record section naming the data a run saw (see benchmark.data.identity)
+DATA_IDENTITY = "data_identity"
+REQUIRED = {
+    "complete": ("schema", "run_id", "status", "config", DATA_IDENTITY, "metric", "pruner", "epochs",
+                 "best_epoch", "best_valid", "test_at_best"),
+    "failed": ("schema", "run_id", "status", "config", DATA_IDENTITY, "failure"),
+}
+REQUIRED_CONFIG = ("dataset", "method", "prune_ratio", "seed")
+
+
+class InvalidRecord(ValueError):
+    """A record that does not follow the schema."""
+
+
+def validate_record(record: object, run_id: str) -> dict:
+    """``record`` when it is a valid record of ``run_id``; else ``InvalidRecord`` saying what is wrong."""
+    if not isinstance(record, dict):
+        raise InvalidRecord(f"not a JSON object but {type(record).__name__}")
+    if record.get("schema") != RECORD_SCHEMA:
+        raise InvalidRecord(f"schema {record.get('schema')!r}, expected {RECORD_SCHEMA}")
+    if record.get("run_id") != run_id:
+        raise InvalidRecord(f"run_id {record.get('run_id')!r} does not match the file name {run_id!r}")
+    status = record.get("status")
+    if status not in REQUIRED:
+        raise InvalidRecord(f"status {status!r}, expected one of {sorted(REQUIRED)}")
+    missing = [k for k in REQUIRED[status] if k not in record]
+    config = record.get("config")
+    if isinstance(config, dict):
+        missing += [f"config.{k}" for k in REQUIRED_CONFIG if k not in config]
+    elif "config" not in missing:
+        missing.append("config (not an object)")
+    if missing:
+        raise InvalidRecord(f"{status} record lacks {', '.join(missing)}")
+    return record
