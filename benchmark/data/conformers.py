@@ -80,9 +80,10 @@ def _embed_3d(mol_h: Chem.Mol, options: ConformerOptions, random_coords: bool) -
     return mol_h.GetConformer().GetId()
 
 
-def _heavy_positions(mol: Chem.Mol, mol_h: Chem.Mol, conf_id: int) -> np.ndarray:
-    n = mol.GetNumAtoms()
-    for i in range(n):
+def _kept_positions(mol: Chem.Mol, mol_h: Chem.Mol, conf_id: int, hydrogens: bool) -> np.ndarray:
+    """All atoms of ``mol_h`` when ``hydrogens``, else its first ``mol.GetNumAtoms()`` (the heavy atoms)."""
+    n = mol_h.GetNumAtoms() if hydrogens else mol.GetNumAtoms()
+    for i in range(mol.GetNumAtoms()):
         if mol_h.GetAtomWithIdx(i).GetAtomicNum() != mol.GetAtomWithIdx(i).GetAtomicNum():
             raise RuntimeError("AddHs changed the heavy-atom order")
     return np.asarray(mol_h.GetConformer(conf_id).GetPositions()[:n], dtype=np.float32)
@@ -96,8 +97,10 @@ def _coords_2d(mol: Chem.Mol) -> np.ndarray:
     return pos
 
 
-def molecule_conformer(smiles: str, options: ConformerOptions = DEFAULT_CONFORMERS) -> tuple[np.ndarray, int]:
-    """Heavy-atom coordinates [n, 3] (Å) of ``smiles`` and the cascade tier that produced them."""
+def molecule_conformer(smiles: str, options: ConformerOptions = DEFAULT_CONFORMERS,
+                       hydrogens: bool = False) -> tuple[np.ndarray, int]:
+    """Coordinates [n, 3] (Å) of ``smiles`` and the cascade tier that produced them: of the heavy atoms
+    of the 2D featurizer's mol, or with ``hydrogens`` of all atoms of ``Chem.AddHs`` of it."""
     mol, sanitized = parse_smiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
         raise ValueError(f"SMILES {smiles!r} cannot be parsed; expected a molecule the 2D featurizer keeps")
@@ -108,37 +111,41 @@ def molecule_conformer(smiles: str, options: ConformerOptions = DEFAULT_CONFORME
         try:
             mol_h = Chem.AddHs(mol)
         except Exception:  # RDKit raises on exotic valences of unsanitized molecules
+            if hydrogens:
+                raise ValueError(f"SMILES {smiles!r}: RDKit cannot add hydrogens") from None
             return _coords_2d(mol), 3
+        flat = mol_h if hydrogens else mol
         if mol_h.GetNumAtoms() > MAX_ATOMS_3D:
-            return _coords_2d(mol), 3
+            return _coords_2d(flat), 3
         for tier, random_coords in ((1, False), (2, True)):
             try:
                 conf_id = _embed_3d(mol_h, options, random_coords)
             except Exception:  # force-field or embedding errors: next tier
                 conf_id = None
             if conf_id is not None:
-                return _heavy_positions(mol, mol_h, conf_id), tier
+                return _kept_positions(mol, mol_h, conf_id, hydrogens), tier
             mol_h.RemoveAllConformers()
-        return _coords_2d(mol), 3
+        return _coords_2d(flat), 3
     finally:
         RDLogger.EnableLog("rdApp.*")
 
 
-def _worker(args: tuple[str, ConformerOptions]) -> tuple[np.ndarray, int]:
+def _worker(args: tuple[str, ConformerOptions, bool]) -> tuple[np.ndarray, int]:
     return molecule_conformer(*args)
 
 
 def generate_conformers(smiles: list[str], options: ConformerOptions = DEFAULT_CONFORMERS,
-                        processes: int = 1, desc: str = "conformers") -> tuple[list[np.ndarray], np.ndarray]:
+                        processes: int = 1, desc: str = "conformers",
+                        hydrogens: bool = False) -> tuple[list[np.ndarray], np.ndarray]:
     """Conformers of every SMILES (in order) and their tiers; ``processes`` > 1 spreads the molecules
     over a process pool (the result does not depend on it: every molecule has its own seed)."""
-    jobs = [(s, options) for s in smiles]
+    jobs = [(s, options, hydrogens) for s in smiles]
     bar = dict(total=len(jobs), desc=desc, disable=not sys.stderr.isatty(), mininterval=2)
     if processes > 1:
         with multiprocessing.get_context("spawn").Pool(processes) as pool:
             results = list(tqdm(pool.imap(_worker, jobs, chunksize=16), **bar))
     else:
-        results = [molecule_conformer(s, options) for s, _ in tqdm(jobs, **bar)]
+        results = [_worker(job) for job in tqdm(jobs, **bar)]
     tiers = np.array([t for _, t in results], dtype=np.int8)
     return [p for p, _ in results], tiers
 

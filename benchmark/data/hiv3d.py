@@ -30,12 +30,13 @@ log = logging.getLogger(__name__)
 
 
 def add_conformers(store: GraphStore, options: ConformerOptions, failure: str = "2d",
-                   processes: int = 1) -> GraphStore:
-    """``store`` with conformer coordinates for each of its SMILES (see the module docstring)."""
+                   processes: int = 1, hydrogens: bool = False) -> GraphStore:
+    """``store`` with conformer coordinates for each of its SMILES (see the module docstring);
+    ``hydrogens``: the store's graphs carry explicit H atoms (featurized after ``Chem.AddHs``)."""
     if failure not in FAILURE_POLICIES:
         raise ValueError(f"conformer failure policy must be one of {FAILURE_POLICIES}, got {failure!r}")
     t0 = time.perf_counter()
-    positions, tiers = generate_conformers(store.smiles, options, processes, desc="conformers")
+    positions, tiers = generate_conformers(store.smiles, options, processes, "conformers", hydrogens)
     seconds = time.perf_counter() - t0
     counts = (store.node_ptr[1:] - store.node_ptr[:-1]).numpy()
     mismatched = [i for i, p in enumerate(positions) if len(p) != counts[i]]
@@ -43,7 +44,7 @@ def add_conformers(store: GraphStore, options: ConformerOptions, failure: str = 
         raise RuntimeError(f"conformer atom counts differ from the 2D graphs for molecules {mismatched[:5]}")
     meta = {"conformer_mode": options.mode, "conformer_seed": options.seed, "conformer_failure": failure,
             "conformer_tiers": tier_counts(tiers), "conformer_tier": tiers.tolist(),
-            "conformer_seconds": seconds, "conformer_processes": processes}
+            "conformer_seconds": seconds, "conformer_processes": processes, "hydrogens": hydrogens}
     out = store.with_positions(np.concatenate(positions) if positions else np.zeros((0, 3)), meta)
     if failure == "drop":
         out = out.subset(np.flatnonzero(tiers < 3))

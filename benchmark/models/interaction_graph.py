@@ -28,16 +28,9 @@ def atoms_and_positions(batch: GraphBatch, pos: torch.Tensor | None, model: str)
     return z, pos
 
 
-def interaction_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float, num_graphs: int | None = None,
-                      max_num_neighbors: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Edges j → i between distinct atoms of the same molecule with d_ij < ``cutoff``.
-
-    ``pos`` [n, 3], ``batch`` [n] (graph id per atom, sorted). Returns ``edge_index`` [2, E]
-    (row 0 source j, row 1 target i) and distances [E] clamped to at least 1e-6.
-    """
-    if pos.dim() != 2 or pos.shape[1] != 3 or batch.shape != pos.shape[:1]:
-        raise ValueError(f"pos must be [n, 3] and batch [n]; got {tuple(pos.shape)} and {tuple(batch.shape)}")
-    device = pos.device
+def molecule_pairs(batch: torch.Tensor, num_graphs: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """All ordered pairs (i, j), i ≠ j, of atoms of the same molecule, ordered by (i, j)."""
+    device = batch.device
     counts = torch.bincount(batch, minlength=num_graphs or 0)
     ptr = torch.cumsum(counts, 0) - counts
     squares = counts * counts
@@ -48,7 +41,19 @@ def interaction_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float, num
     i = ptr[g] + torch.div(k, n, rounding_mode="floor")
     j = ptr[g] + k % n
     keep = i != j
-    i, j = i[keep], j[keep]
+    return i[keep], j[keep]
+
+
+def interaction_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float, num_graphs: int | None = None,
+                      max_num_neighbors: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Edges j → i between distinct atoms of the same molecule with d_ij < ``cutoff``.
+
+    ``pos`` [n, 3], ``batch`` [n] (graph id per atom, sorted). Returns ``edge_index`` [2, E]
+    (row 0 source j, row 1 target i) and distances [E] clamped to at least 1e-6.
+    """
+    if pos.dim() != 2 or pos.shape[1] != 3 or batch.shape != pos.shape[:1]:
+        raise ValueError(f"pos must be [n, 3] and batch [n]; got {tuple(pos.shape)} and {tuple(batch.shape)}")
+    i, j = molecule_pairs(batch, num_graphs)
     dist = (pos[i] - pos[j]).norm(dim=-1)
     within = dist < cutoff
     i, j, dist = i[within], j[within], dist[within]
