@@ -56,13 +56,18 @@ def add_conformers(store: GraphStore, options: ConformerOptions, failure: str = 
 
 def load_hiv3d(data_dir: str | Path | None = None, cache_dir: str | Path | None = None,
                options: ConformerOptions = DEFAULT_CONFORMERS, failure: str = "2d",
-               processes: int | None = None) -> GraphStore:
-    """HIV-3D, cached; generated on first use with ``processes`` workers (default: all cores)."""
+               processes: int | None = None, subsample: int | None = None, subsample_seed: int = 42) -> GraphStore:
+    """HIV-3D, cached; generated on first use with ``processes`` workers (default: all cores).
+    ``subsample`` keeps that many molecules (drawn with ``subsample_seed``) before the conformers."""
     path = resolve_file(get_source("hiv"), data_dir, cache_dir)
-    key_options = dict(options.cache_options(), failure=failure)
+    key_options = dict(options.cache_options(), failure=failure, subsample=subsample,
+                       subsample_seed=None if subsample is None else subsample_seed)
 
     def build() -> GraphStore:
         store = load_dataset("hiv", data_dir=data_dir, cache_dir=cache_dir)
+        if subsample is not None and subsample < len(store):
+            rng = np.random.default_rng(subsample_seed)
+            store = store.subset(np.sort(rng.choice(len(store), subsample, replace=False)))
         out = add_conformers(store, options, failure, processes or os.cpu_count() or 1)
         out.meta["dataset"] = "hiv3d"
         return out
