@@ -15,10 +15,11 @@ from results.store import RunStore
 from results.table1 import write_table1
 from results.table2_tex import write_table2
 from results.table3_tex import write_table3
+from results.tables_3d import pretraining_3d
 
 log = logging.getLogger(__name__)
 
-WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "table2", "table3", "all")
+WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "table2", "table3", "qm9_pretraining", "all")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
@@ -44,6 +45,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
         jobs.append(("Table 2", lambda: write_table2(records, out_dir, **narrow).values()))
     if what == "table3":
         jobs.append(("Table 3", lambda: write_table3(records, out_dir, **narrow).values()))
+    if what == "qm9_pretraining":
+        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
     if what in ("table1", "all"):
         jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, **narrow).values()))
     for name in names:

@@ -68,3 +68,17 @@ def test_3d_grids_at_the_presets():
     assert [(c.checkpoint, c.seed) for c in pre] == [(ckpt, s) for ckpt in (None, "ckpt.pt") for s in range(3)]
     with pytest.raises(ValueError, match="no sizing for preset 'demo'"):
         build_grid("table3", "demo")
+
+
+def test_qm9_pretraining_comparison_signs(tmp_path):
+    from results.tables_3d import pretraining_3d
+
+    records = []
+    for seed, (scratch, pre) in enumerate([(40.0, 35.0), (42.0, 37.0), (44.0, 36.0)]):
+        records.append(dict(_record("qm9_u0", "whole", 0.0, scratch, "mae_mev", seed), checkpoint=None))
+        records.append(_record("qm9_u0", "whole", 0.0, pre, "mae_mev", seed))
+    csv_path, md_path = pretraining_3d(records, tmp_path)
+    frame = pd.read_csv(csv_path).set_index("checkpoint")
+    assert frame.loc["no pretraining", "mae_mean"] == pytest.approx(42.0)
+    assert frame.loc["geossl_ddm / moses 5000", "minus_scratch"] == pytest.approx(36.0 - 42.0)
+    assert frame.loc["geossl_ddm / moses 5000", "n_seeds"] == 3 and "-6.00" in md_path.read_text()
