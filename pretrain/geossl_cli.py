@@ -17,7 +17,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                 "rerunning continues an interrupted run.")
     p.add_argument("--encoder", choices=[*ENCODERS, "both"], default="both")
     p.add_argument("--preset", choices=sorted(PRESETS), default="smoke")
-    p.add_argument("--corpus", help="moses (default) or smiles:PATH")
+    p.add_argument("--corpus", help="auto (default: pcqm4m-v2-train.sdf when in the data directory, else "
+                   "moses), pcqm4mv2, moses or smiles:PATH")
     p.add_argument("--max-molecules", type=int)
     p.add_argument("--conformer-mode", choices=["etkdg_mmff", "etkdg", "gem_mmff10"])
     p.add_argument("--epochs", type=int)

@@ -42,7 +42,7 @@ class GeoSSLConfig:
     encoder: str = "painn"
     painn: PaiNNConfig = PaiNNConfig()
     schnet: SchNetConfig = SchNetConfig()
-    corpus: str = "moses"
+    corpus: str = "auto"  # PCQM4Mv2 SDF when in the data directory, else MOSES with RDKit conformers
     max_molecules: int | None = None
     conformer_mode: str = "etkdg_mmff"
     hydrogens: bool | None = None
@@ -156,15 +156,21 @@ def pretrain_geossl(cfg: GeoSSLConfig, out_dir: str | Path, name: str | None = N
     return path
 
 
+def _label(corpus: str, mode: str) -> str:
+    if corpus == "pcqm4mv2":
+        return "GeoSSL-DDM on PCQM4Mv2 (DFT geometries)"
+    return f"GeoSSL-DDM on {corpus.upper()}-{mode} (PCQM4Mv2 substitute)"
+
+
 def _metadata(cfg: GeoSSLConfig, name: str, store: GraphStore, progress: dict, device: torch.device) -> dict:
     meta = store.meta
     corpus = {"name": meta.get("corpus", cfg.corpus), "path": meta.get("source_file"),
               "sha256": meta.get("source_sha256"), "rows_in_file": meta.get("rows_in_file"),
               "max_molecules": meta.get("max_molecules"), "subsample_seed": meta.get("subsample_seed"),
               "n_skipped_unparsable": meta.get("n_skipped_unparsable"),
-              "label": f"GeoSSL-DDM on {meta.get('corpus', cfg.corpus).upper()}-{cfg.conformer_mode} "
-                       "(PCQM4Mv2 substitute)",
-              "conformer_mode": cfg.conformer_mode, "conformer_tiers": meta.get("conformer_tiers"),
+              "label": _label(meta.get("corpus", cfg.corpus), cfg.conformer_mode),
+              "conformer_mode": meta.get("conformer_mode", cfg.conformer_mode),
+              "conformer_tiers": meta.get("conformer_tiers"),
               "n_dropped_2d": meta.get("n_dropped_2d"), "hydrogens": cfg.keeps_hydrogens}
     return {"name": name, "method": METHOD, "preset": cfg.preset, "corpus": corpus, "n_molecules": len(store),
             "epochs": progress["epoch"], "steps": progress["steps"],

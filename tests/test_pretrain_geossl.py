@@ -115,3 +115,22 @@ def test_cosine_schedule_and_preset_errors():
         geossl_preset("ci", "gin")
     with pytest.raises(ValueError, match="unknown preset"):
         geossl_preset("huge", "painn")
+
+
+def test_pcqm4mv2_sdf_is_used_when_supplied(tmp_path):
+    from rdkit import Chem
+    from rdkit.Chem import AllChem
+
+    writer = Chem.SDWriter(str(tmp_path / "pcqm4m-v2-train.sdf"))
+    for smiles in ("CCO", "c1ccccc1"):
+        mol = Chem.AddHs(Chem.MolFromSmiles(smiles))
+        AllChem.EmbedMolecule(mol, randomSeed=0)
+        writer.write(mol)
+    writer.close()
+    heavy = load_corpus_3d("auto", None, 0, False, ConformerOptions(), data_dir=tmp_path, cache_dir=tmp_path / "c")
+    assert heavy.meta["corpus"] == "pcqm4mv2" and len(heavy) == 2 and heavy.pos.shape == (3 + 6, 3)
+    assert heavy.batch([0]).z.tolist() == [6, 6, 8]
+    with_h = load_corpus_3d("pcqm4mv2", None, 0, True, ConformerOptions(), data_dir=tmp_path, cache_dir=tmp_path / "c")
+    assert with_h.pos.shape == (9 + 12, 3)
+    with pytest.raises(FileNotFoundError, match="pcqm4m-v2-train.sdf"):
+        load_corpus_3d("pcqm4mv2", None, 0, True, ConformerOptions(), data_dir=tmp_path / "none")
