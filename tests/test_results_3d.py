@@ -60,7 +60,7 @@ def test_3d_grids_at_the_presets():
     assert {"whole", "random", "infobatch", "molpeg"} <= methods
     assert len(smoke) == 2 * (1 + 6 * len(methods - {"whole"}))
     assert all(c.model == "painn" and c.emb_dim == 64 and c.epochs == 10 and c.lr_schedule == "cosine"
-               and c.data_options == {"train_pool": 5000, "eval_pool": 1000} for c in smoke)
+               and c.data_options == {"train_pool": 2000, "eval_pool": 500} for c in smoke)
     paper = build_grid("table3", "paper", seeds=[0, 1, 2, 3, 4])
     assert len(paper) == 5 * 7 and {c.prune_ratio for c in paper} == {0.0, 0.6, 0.4, 0.2}
     assert all(c.model == "schnet" and c.emb_dim == 300 and c.model_options["num_filters"] == 128 for c in paper)
