@@ -23,7 +23,7 @@ from benchmark.data.featurize import mol_to_graph, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.hiv3d import add_conformers
 from benchmark.data.sources import DATA_DIR_ENV
-from pretrain.corpus import resolve_corpus, subsample_rows
+from pretrain.corpus import corpus_smiles, resolve_corpus, subsample_rows
 
 PCQM4MV2_SDF = "pcqm4m-v2-train.sdf"
 
@@ -77,12 +77,7 @@ def load_corpus_3d(spec: str, max_molecules: int | None, seed: int, hydrogens: b
                "hydrogens": hydrogens, **conformers.cache_options()}
 
     def build() -> GraphStore:
-        smiles = corpus.read(corpus.path)
-        rows = subsample_rows(len(smiles), max_molecules, seed)
-        meta = dict(options, corpus=corpus.name, source_file=str(corpus.path), source_sha256=digest,
-                    rows_in_file=len(smiles))
-        if rows is not None:
-            smiles = [smiles[i] for i in rows]
+        smiles, meta = corpus_smiles(corpus, digest, max_molecules, seed, options)
         to_graph = functools.partial(smiles_to_graph, hydrogens=hydrogens)
         store = featurize_smiles(smiles, np.zeros((len(smiles), 0), np.float32), meta,
                                  desc=f"featurize {corpus.name}", to_graph=to_graph)

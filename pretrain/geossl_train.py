@@ -27,7 +27,7 @@ from benchmark.models.schnet import SchNetConfig, SchNetEncoder
 from pretrain.checkpoint import save_pretrained, save_resume_state
 from pretrain.corpus3d import load_corpus_3d
 from pretrain.geossl import GeoSSLDDM
-from pretrain.train import _resume, _resume_settings, cpu_threads, train_epoch
+from pretrain.train import _resume, _resume_settings, corpus_metadata, cpu_threads, train_epoch
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +164,7 @@ def _label(corpus: str, mode: str) -> str:
 
 def _metadata(cfg: GeoSSLConfig, name: str, store: GraphStore, progress: dict, device: torch.device) -> dict:
     meta = store.meta
-    corpus = {"name": meta.get("corpus", cfg.corpus), "path": meta.get("source_file"),
-              "sha256": meta.get("source_sha256"), "rows_in_file": meta.get("rows_in_file"),
-              "max_molecules": meta.get("max_molecules"), "subsample_seed": meta.get("subsample_seed"),
-              "n_skipped_unparsable": meta.get("n_skipped_unparsable"),
+    corpus = {**corpus_metadata(meta, cfg.corpus),
               "label": _label(meta.get("corpus", cfg.corpus), cfg.conformer_mode),
               "conformer_mode": meta.get("conformer_mode", cfg.conformer_mode),
               "conformer_tiers": meta.get("conformer_tiers"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from results.names import family_label
 from results.table1_tex import escape, method_tex
-from results.tables_3d import Table3DData, comparison_frame, table_data, write_comparison
+from results.tables_3d import Table3DData, table_data, write_table
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)
 TABLE2_ROWS = (("static", ("random", "dp")), ("dynamic", ("infobatch", "molpeg")))
@@ -60,8 +60,4 @@ def write_table2(records: Iterable[dict], out_dir: str | Path, *, preset: str | 
     """``table2.tex``, ``table2_comparison.csv`` and ``table2_comparison.md`` under ``out_dir``."""
     methods = [m for _, ms in TABLE2_ROWS for m in ms]
     data = table_data(records, 2, TABLE2_RATIOS, methods, preset=preset, checkpoint=checkpoint)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tex = out / "table2.tex"
-    tex.write_text(render_table2(data))
-    return {"table2.tex": tex, **write_comparison(comparison_frame(data), out, 2)}
+    return write_table(data, out_dir, render_table2)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from results.table1_tex import delta_tex, escape
-from results.tables_3d import Table3DData, comparison_frame, table_data, write_comparison
+from results.tables_3d import Table3DData, table_data, write_table
 
 TABLE3_RATIOS = (60, 40, 20)
 TABLE3_METHODS = ("soft_random", "molpeg")
@@ -48,8 +48,4 @@ def write_table3(records: Iterable[dict], out_dir: str | Path, *, preset: str | 
                  checkpoint: str | None = None) -> dict[str, Path]:
     """``table3.tex``, ``table3_comparison.csv`` and ``table3_comparison.md`` under ``out_dir``."""
     data = table_data(records, 3, TABLE3_RATIOS, TABLE3_METHODS, preset=preset, checkpoint=checkpoint)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tex = out / "table3.tex"
-    tex.write_text(render_table3(data))
-    return {"table3.tex": tex, **write_comparison(comparison_frame(data), out, 3)}
+    return write_table(data, out_dir, render_table3)

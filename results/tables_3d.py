@@ -7,12 +7,13 @@ Values are taken from the run records directly: MAE stays in meV, ROC-AUC become
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from results.cells import Cell
 from results.markdown import pipe_table
 from results.names import paper_method
 from results.paper import paper_cell
@@ -26,13 +27,6 @@ LOWER_IS_BETTER = {"mae_mev"}
 
 
 @dataclass(frozen=True)
-class Cell3D:
-    mean: float
-    std: float
-    n_seeds: int
-
-
-@dataclass(frozen=True)
 class Table3DData:
     table: int
     datasets: list[str]
@@ -40,9 +34,9 @@ class Table3DData:
     methods: list[str]  # pruning methods in the paper's row order
     metrics: dict[str, str]
     settings: dict[str, tuple[str, str]]  # dataset -> (preset, checkpoint)
-    cells: dict[tuple[str, str, int], Cell3D]
+    cells: dict[tuple[str, str, int], Cell]
 
-    def cell(self, dataset: str, method: str, ratio: int) -> Cell3D | None:
+    def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
 
     def best(self, dataset: str, ratio: int, digits: int) -> float | None:
@@ -92,7 +86,7 @@ def table_data(records: Iterable[dict], table: int, ratios: Iterable[int], metho
                              "narrow with --preset / --checkpoint-name")
         settings[d] = tuple(found.iloc[0])
     summary = runs.groupby(["dataset", "method", "ratio"])["value"].agg(["mean", "std", "count"]).reset_index()
-    cells = {(r.dataset, r.method, int(r.ratio)): Cell3D(float(r.mean), float(r.std) if r.count > 1 else math.nan,
+    cells = {(r.dataset, r.method, int(r.ratio)): Cell(float(r.mean), float(r.std) if r.count > 1 else math.nan,
                                                          int(r.count)) for r in summary.itertuples()}
     metrics = {d: str(runs.loc[runs["dataset"] == d, "metric"].iloc[0]) for d in datasets}
     return Table3DData(table, datasets, list(ratios), list(methods), metrics, settings, cells)
@@ -126,6 +120,15 @@ def comparison_frame(data: Table3DData) -> pd.DataFrame:
 MARKDOWN_COLUMNS = {"dataset": "dataset", "paper_method": "method", "prune_ratio": "pruned %", "ours_mean": "ours",
                     "ours_std": "± std", "n_seeds": "seeds", "paper": "paper", "diff": "ours − paper",
                     "note": "note"}
+
+
+def write_table(data: Table3DData, out_dir: str | Path, render: Callable[[Table3DData], str]) -> dict[str, Path]:
+    """``table{N}.tex`` (from ``render``) and its comparison with the paper under ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tex = out / f"table{data.table}.tex"
+    tex.write_text(render(data))
+    return {tex.name: tex, **write_comparison(comparison_frame(data), out, data.table)}
 
 
 def write_comparison(frame: pd.DataFrame, out_dir: Path, table: int) -> dict[str, Path]:
