@@ -4,6 +4,7 @@ of a column is bold (U0 with one decimal, ZPVE with two, as the paper prints the
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def _cell(data: Table3DData, dataset: str, method: str, ratio: int) -> str:
     cell = data.cell(dataset, method, ratio)
     if cell is None:
         return "--"
+    if math.isnan(cell.mean):
+        return "n/a"
     digits = DIGITS[dataset]
     text = f"{cell.mean:.{digits}f}"
     return rf"\textbf{{{text}}}" if round(cell.mean, digits) == data.best(dataset, ratio, digits) else text
@@ -38,8 +41,8 @@ def render_table2(data: Table3DData) -> str:
                          for d, (p, c) in data.settings.items())
     wholes = ", ".join(f"{LABELS[d]} {_whole(data, d)}" for d in data.datasets)
     caption = (r"Test MAE (meV, lower is better) at the best validation epoch of PaiNN fine-tuned on pruned QM9; "
-               rf"mean over seeds; bold: best per column; --: not run. Whole training set: {escape(wholes)}. "
-               rf"{settings}.")
+               r"mean over seeds; bold: best per column; --: not run; n/a: no value. "
+               rf"Whole training set: {escape(wholes)}. {settings}.")
     lines = [r"\begin{table}[t]", r"\centering", r"\small", r"\setlength{\tabcolsep}{3pt}",
              rf"\caption{{{caption}}}", r"\label{tab:table2}", rf"\begin{{tabular}}{{l{'c' * (ncols - 1)}}}",
              r"\toprule",

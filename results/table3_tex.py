@@ -4,6 +4,7 @@ test ROC-AUC (%) of the whole dataset and of Random (the dynamic soft random) an
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,10 +21,14 @@ def _cell(data: Table3DData, method: str, ratio: int) -> str:
     cell, whole = data.cell(DATASET, method, ratio), data.cell(DATASET, "whole", 0)
     if cell is None:
         return "--"
+    if math.isnan(cell.mean):
+        return "n/a"
     text = f"{cell.mean:.1f}"
     if round(cell.mean, 1) == data.best(DATASET, ratio, 1):
         text = rf"\textbf{{{text}}}"
-    return text if whole is None else f"{text} {delta_tex(round(cell.mean, 1), round(whole.mean, 1))}"
+    if whole is None or math.isnan(whole.mean):
+        return text
+    return f"{text} {delta_tex(round(cell.mean, 1), round(whole.mean, 1))}"
 
 
 def render_table3(data: Table3DData) -> str:
@@ -31,9 +36,10 @@ def render_table3(data: Table3DData) -> str:
     preset, checkpoint = data.settings[DATASET]
     caption = (r"Test ROC-AUC (\%) at the best validation epoch of SchNet fine-tuned on pruned HIV with 3D "
                r"conformers; mean over seeds; $\uparrow$/$\downarrow$: difference to the whole dataset; bold: best "
-               rf"per column; --: not run. Preset {escape(preset)}, checkpoint {escape(checkpoint)}.")
+               r"per column; --: not run; n/a: no value (a test set without positives). "
+               rf"Preset {escape(preset)}, checkpoint {escape(checkpoint)}.")
     n = len(data.ratios)
-    whole_text = "--" if whole is None else f"{whole.mean:.1f}"
+    whole_text = "--" if whole is None else "n/a" if math.isnan(whole.mean) else f"{whole.mean:.1f}"
     lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}", r"\label{tab:table3}",
              rf"\begin{{tabular}}{{l{'c' * (n + 1)}}}", r"\toprule",
              " & ".join([r"Pruning ratio (\%)", "0", *(str(r) for r in data.ratios)]) + r" \\", r"\midrule",

@@ -41,7 +41,8 @@ class Table3DData:
 
     def best(self, dataset: str, ratio: int, digits: int) -> float | None:
         """The best printed value of a column (min for MAE, max otherwise)."""
-        values = [round(c.mean, digits) for m in self.methods if (c := self.cell(dataset, m, ratio))]
+        values = [round(c.mean, digits) for m in self.methods
+                  if (c := self.cell(dataset, m, ratio)) and not math.isnan(c.mean)]
         if not values:
             return None
         return min(values) if self.metrics[dataset] in LOWER_IS_BETTER else max(values)
