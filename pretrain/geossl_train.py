@@ -10,6 +10,7 @@ state), and two checkpoints: ``<name>.pt`` at the epoch with the lowest training
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import math
 from collections.abc import Callable
@@ -123,6 +124,8 @@ def pretrain_geossl(cfg: GeoSSLConfig, out_dir: str | Path, name: str | None = N
     if store is None:
         store = load_corpus_3d(cfg.corpus, cfg.max_molecules, cfg.seed, cfg.keeps_hydrogens,
                                ConformerOptions(mode=cfg.conformer_mode), processes, data_dir, cache_dir)
+    if cfg.corpus == "auto":  # the corpus actually used names the run (and must match on resume)
+        cfg = dataclasses.replace(cfg, corpus=store.meta.get("corpus", "moses"))
     device = resolve_device(cfg.device)
     with cpu_threads(cfg.num_threads):
         torch.manual_seed(cfg.seed)
