@@ -118,3 +118,13 @@ def test_conformer_cascade_tiers_counted_in_metadata(monkeypatch):
         add_conformers(store, ConformerOptions(mode="etkdg"), failure="skip")
     with pytest.raises(ValueError, match="conformer mode"):
         ConformerOptions(mode="uff")
+
+
+def test_parallel_generation_equals_serial():
+    from benchmark.data.conformers import generate_conformers
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "C(C)(C)(C)(C)C"]
+    serial, tiers = generate_conformers(smiles, ConformerOptions(mode="etkdg"), processes=1)
+    parallel, tiers2 = generate_conformers(smiles, ConformerOptions(mode="etkdg"), processes=2)
+    assert all(np.array_equal(a, b) for a, b in zip(serial, parallel, strict=True))
+    assert tiers.tolist() == tiers2.tolist() == [1, 1, 1, 3]
