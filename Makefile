@@ -10,7 +10,7 @@ JOBS ?= 2
 CHECKPOINT ?=
 ckpt_flag := $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT),)
 
-.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 figures pretrain bench clean
+.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 figures pretrain bench clean pretrain3d table2 table3 qm9-pretraining
 
 install:
 	python3 -m venv $(VENV)
@@ -61,6 +61,31 @@ pretrain:
 bench:
 	$(PY) -m benchmark.bench
 	$(PY) -m pretrain.bench
+	$(PY) -m benchmark.bench_3d
 
 clean:
 	rm -rf runs out checkpoints
+
+# 3D path (Tables 2 and 3): GeoSSL-DDM encoders on MOSES conformers, then the grids in their own run store
+STORE_3D ?= runs/$(PRESET)-3d
+pretrain3d:
+	$(PY) -m pretrain.geossl_cli --preset $(PRESET) --out $(CKPT_DIR)
+
+table2: pretrain3d
+	$(PY) -m benchmark sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt
+	$(PY) -m benchmark report table2 --preset $(PRESET) --store $(STORE_3D)
+	@cat out/$(PRESET)/table2_comparison.md
+
+table3: pretrain3d
+	$(PY) -m benchmark sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+		--checkpoint $(CKPT_DIR)/geossl_ddm_schnet.pt
+	$(PY) -m benchmark report table3 --preset $(PRESET) --store $(STORE_3D)
+	@cat out/$(PRESET)/table3_comparison.md
+
+# whole-data QM9 U0 from the GeoSSL checkpoint vs from scratch, 3 seeds
+qm9-pretraining: pretrain3d
+	$(PY) -m benchmark sweep qm9_pretraining --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt
+	$(PY) -m benchmark report qm9_pretraining --preset $(PRESET) --store $(STORE_3D)
+	@cat out/$(PRESET)/qm9_pretraining.md

@@ -12,6 +12,13 @@ from methods.budget import ROUNDING_RULES
 
 # fields that describe where/how a run executes, not what it computes: excluded from the hash
 EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")
+# fields of the 3D / regression path: written (and so hashed) only when they differ from their default,
+# so the records, ids and settings of runs made before they existed stay valid
+MODELS = ("gin", "painn", "schnet")
+REGRESSION_LOSSES = ("l1", "mse")
+LR_SCHEDULES = ("none", "cosine")
+OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
+                   "lr_schedule": "none"}
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,11 @@ class RunConfig:
     emb_dim: int = 300
     dropout: float = 0.5
     checkpoint: str | None = None  # pretrained encoder; None = no pretraining
+    model: str = "gin"  # gin, painn (QM9), schnet (HIV-3D); num_layers / emb_dim size the 3D encoders too
+    model_options: dict = field(default_factory=dict)  # further 3D-encoder fields (num_rbf, num_filters, ...)
+    data_options: dict = field(default_factory=dict)  # 3D data: conformer_mode, train_pool, eval_pool, ...
+    regression_loss: str = "l1"  # per-sample loss of regression tasks on standardised targets: l1 or mse
+    lr_schedule: str = "none"  # none, or cosine (CosineAnnealingLR(T_max=epochs), stepped per epoch)
     # optimisation (paper: Adam 1e-3, batch 256, 100 epochs)
     epochs: int = 100
     batch_size: int = 256
@@ -57,6 +69,9 @@ class RunConfig:
             raise ValueError(f"loss_convention must be one of {LOSS_CONVENTIONS}, got {self.loss_convention!r}")
         if self.budget_rounding not in ROUNDING_RULES:
             raise ValueError(f"budget_rounding must be one of {ROUNDING_RULES}, got {self.budget_rounding!r}")
+        for name, allowed in (("model", MODELS), ("regression_loss", REGRESSION_LOSSES), ("lr_schedule", LR_SCHEDULES)):
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name in ("epochs", "batch_size", "num_layers", "emb_dim", "eval_batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -72,7 +87,8 @@ class RunConfig:
         return round(1.0 - self.prune_ratio, 10)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        return {k: v for k, v in dataclasses.asdict(self).items()
+                if not (k in OPTIONAL_FIELDS and v == OPTIONAL_FIELDS[k])}
 
     @classmethod
     def from_dict(cls, data: dict) -> RunConfig:

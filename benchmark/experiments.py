@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from benchmark.config import RunConfig
+from benchmark.experiments_3d import qm9_pretraining, table2, table3
 from benchmark.presets import Preset, get_preset
 
 TABLE1_METHODS = ("random", "soft_random", "infobatch", "molpeg")
@@ -67,8 +68,9 @@ def pretraining(preset: Preset, checkpoints: list[str], seeds: Iterable[int] = (
 
 
 SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
-    "table1": table1, "fig3": figure3, "fig6": figure6}
-MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining}
+    "table1": table1, "fig3": figure3, "fig6": figure6, "table2": table2, "table3": table3}
+MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining,
+                                                                     "qm9_pretraining": qm9_pretraining}
 GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
 
 

@@ -19,17 +19,29 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
 from tqdm.auto import tqdm
 
 from benchmark.config import RunConfig
-from benchmark.data import GraphStore, load_dataset, make_split
+from benchmark.data import GraphStore, load_dataset
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
 from benchmark.data.splits import Split
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
-from benchmark.metrics import multitask_score
-from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
+from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
 from benchmark.selection_context import FineTuneContext
+from benchmark.tasks import (
+    DATASETS_3D,
+    BinaryTask,
+    build_model,
+    geometry_record,
+    improves,
+    load_3d_store,
+    make_scheduler,
+    make_task,
+    method_options,
+    task_split,
+)
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, make_pruner
 from methods.base import shuffled_plan
@@ -65,6 +77,8 @@ def _suite_version() -> str:
 
 
 def load_run_data(config: RunConfig) -> GraphStore:
+    if config.dataset in DATASETS_3D:
+        return load_3d_store(config)
     options = {"pcba_tasks": config.pcba_tasks} if config.dataset == "pcba" else {}
     store = load_dataset(config.dataset, data_dir=config.data_dir, **options)
     kept = subsample_indices(len(store), config.subsample, config.split_seed)
@@ -101,18 +115,20 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         torch.set_num_threads(config.num_threads)
     device = resolve_device(config.device)
     store = store if store is not None else load_run_data(config)
-    split = make_split(config.split, store.smiles, config.split_seed, name=config.dataset)
-    metric = store.meta.get("metric", "roc_auc")
+    split = task_split(config, store)
+    task = make_task(config, store)
+    metric = task.metric
     identity = data_identity(config, store, split)
-    try:
-        excluded = check_metric_defined(store.y.numpy(), split, store.meta.get("task_names") or [],
-                                        config.dataset, metric)
-    except UndefinedMetricError as exc:
-        return failed_record(config, identity, exc, metric)
-    gin = GINConfig(config.num_layers, config.emb_dim, config.dropout)
+    excluded: dict = {}
+    if isinstance(task, BinaryTask):
+        try:
+            excluded = check_metric_defined(store.y.numpy(), split, store.meta.get("task_names") or [],
+                                            config.dataset, metric)
+        except UndefinedMetricError as exc:
+            return failed_record(config, identity, exc, metric)
 
-    def make_model() -> GraphPredictor:
-        model = GraphPredictor(store.num_tasks, gin)
+    def make_model() -> nn.Module:
+        model = build_model(config, store.num_tasks)
         if config.checkpoint:
             load_encoder_checkpoint(model.encoder, config.checkpoint)
         return model.to(device)
@@ -121,7 +137,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
     model = make_model()
     checkpoint = describe_checkpoint(config.checkpoint)
     pruner = make_pruner(config.method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
-                         seed=config.seed, options=config.method_options, rounding=config.budget_rounding)
+                         seed=config.seed, options=method_options(config), rounding=config.budget_rounding)
     ctx = FineTuneContext(store, split.train, split.valid, make_model, seed=config.seed,
                           batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
                           convention=config.loss_convention, device=device,
@@ -138,7 +154,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         pruner.setup(model)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    epochs, best = [], {"epoch": -1, "valid": -math.inf, "test": math.nan}
+    scheduler = make_scheduler(config, optimizer)
+    epochs, best = [], {"epoch": -1, "valid": None, "test": math.nan}
     visits = 0
     bar = tqdm(range(1, config.epochs + 1), desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
                disable=not sys.stderr.isatty(), leave=False)
@@ -151,7 +168,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
             plan = pruner.plan_epoch(epoch)
         timings["scoring"] += time.perf_counter() - t0
         stats = train_epoch(model, optimizer, store, split.train, plan, config.batch_size,
-                            config.loss_convention, device, pruner if isinstance(pruner, DynamicPruner) else None)
+                            config.loss_convention, device, pruner if isinstance(pruner, DynamicPruner) else None,
+                            task=task)
         timings["training"] += stats.seconds_training
         timings["scoring"] += stats.seconds_scoring
         visits += stats.visits
@@ -159,15 +177,18 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         scores = {}
         for name, idx in (("valid", split.valid), ("test", split.test)):
             logits = predict(model, store, idx, config.eval_batch_size, device)
-            scores[name] = multitask_score(store.y[torch.as_tensor(idx)].numpy(), logits, metric)
+            scores[name] = task.score(store.y[torch.as_tensor(idx)].numpy(), logits)
         timings["evaluation"] += time.perf_counter() - t0
         epochs.append({"epoch": epoch, "train_loss": stats.mean_loss, "n_trained": stats.visits,
                        "valid": scores["valid"], "test": scores["test"], **plan.info})
-        if scores["valid"] > best["valid"]:
+        if improves(task, scores["valid"], best["valid"]):
             best = {"epoch": epoch, "valid": scores["valid"], "test": scores["test"]}
         bar.set_postfix(valid=f"{scores['valid']:.3f}", test=f"{scores['test']:.3f}")
+        if scheduler is not None:
+            epochs[-1]["lr"] = scheduler.get_last_lr()[0]
+            scheduler.step()
     timings["total"] = time.perf_counter() - t_start
-    if not math.isfinite(best["valid"]) or not math.isfinite(best["test"]):
+    if best["valid"] is None or not math.isfinite(best["valid"]) or not math.isfinite(best["test"]):
         error = UndefinedMetricError(f"{config.dataset}: the valid or test {metric} was undefined at every epoch "
                                      "(non-finite predictions)", {"split": "valid/test", "epochs": epochs})
         return failed_record(config, identity, error, metric)
@@ -183,6 +204,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
                                                       "indices_sha256": _hash_indices(selection.indices),
                                                       **selection.meta},
         DATA_IDENTITY: identity, "tasks_left_out_of_metric": excluded,
+        "task": task.describe(), "geometry": geometry_record(config, store, split),
         "context": ctx.describe(), "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
         "test_at_best": best["test"], "sample_visits": visits, "timings": timings,
         "environment": {"versions": library_versions(), "device": str(device),

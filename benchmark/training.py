@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from benchmark.data.graph_store import GraphBatch, GraphStore
-from benchmark.losses import per_sample_bce, reduce_batch_loss
+from benchmark.tasks import BinaryTask, Task
 from methods.base import DynamicPruner, EpochPlan
 
 
@@ -28,28 +28,31 @@ class EpochStats:
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, train_idx: np.ndarray,
                 plan: EpochPlan, batch_size: int, convention: str, device: torch.device,
                 pruner: DynamicPruner | None = None,
-                on_batch: Callable[[np.ndarray, torch.Tensor, torch.Tensor], None] | None = None) -> EpochStats:
-    """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss.
+                on_batch: Callable[[np.ndarray, torch.Tensor, torch.Tensor], None] | None = None,
+                task: Task | None = None) -> EpochStats:
+    """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss of ``task``
+    (default: binary classification with ``convention``).
 
     Order per batch: online forward -> (reference forward) -> ``pruner.observe`` -> ``on_batch`` ->
     backward -> step -> ``pruner.after_step``.
     """
+    task = task if task is not None else BinaryTask(convention=convention)
     model.train()
     stats, loss_sum = EpochStats(), 0.0
     for positions, weights in plan.batches(batch_size):
         t0 = time.perf_counter()
         batch = store.batch(train_idx[positions]).to(device)
         logits = model(batch)
-        losses = per_sample_bce(logits, batch.y, convention)
+        losses = task.per_sample_loss(logits, batch.y)
         t1 = time.perf_counter()
         if pruner is not None:
-            ref = per_sample_bce(pruner.reference_forward(batch), batch.y, convention) \
+            ref = task.per_sample_loss(pruner.reference_forward(batch), batch.y) \
                 if pruner.needs_reference else None
             pruner.observe(positions, losses.detach(), ref)
         if on_batch is not None:
             on_batch(positions, logits.detach(), batch.y)
         t2 = time.perf_counter()
-        loss = reduce_batch_loss(losses, torch.as_tensor(weights, device=device), batch.y, convention)
+        loss = task.batch_loss(losses, torch.as_tensor(weights, device=device), batch.y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

@@ -94,6 +94,16 @@ def subsample_rows(n_rows: int, max_molecules: int | None, seed: int) -> np.ndar
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_molecules, replace=False))
 
 
+def corpus_smiles(corpus: CorpusFile, digest: str, max_molecules: int | None, seed: int,
+                  options: dict) -> tuple[list[str], dict]:
+    """The corpus's SMILES (``max_molecules`` rows drawn with ``seed``) and their provenance metadata."""
+    smiles = corpus.read(corpus.path)
+    rows = subsample_rows(len(smiles), max_molecules, seed)
+    meta = dict(options, corpus=corpus.name, source_file=str(corpus.path), source_sha256=digest,
+                rows_in_file=len(smiles))
+    return (smiles if rows is None else [smiles[i] for i in rows]), meta
+
+
 def load_corpus(spec: str = "nci", max_molecules: int | None = None, seed: int = 0,
                 data_dir: str | Path | None = None, cache_dir: str | Path | None = None,
                 download: bool = True) -> GraphStore:
@@ -103,12 +113,7 @@ def load_corpus(spec: str = "nci", max_molecules: int | None = None, seed: int =
     options = {"max_molecules": max_molecules, "subsample_seed": None if max_molecules is None else seed}
 
     def build() -> GraphStore:
-        smiles = corpus.read(corpus.path)
-        rows = subsample_rows(len(smiles), max_molecules, seed)
-        meta = dict(options, corpus=corpus.name, source_file=str(corpus.path), source_sha256=digest,
-                    rows_in_file=len(smiles))
-        if rows is not None:
-            smiles = [smiles[i] for i in rows]
+        smiles, meta = corpus_smiles(corpus, digest, max_molecules, seed, options)
         no_labels = np.zeros((len(smiles), 0), np.float32)
         return featurize_smiles(smiles, no_labels, meta, desc=f"featurize {corpus.name}")
 

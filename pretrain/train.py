@@ -216,13 +216,17 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
     return total / len(batches), len(batches), time.perf_counter() - start
 
 
+def corpus_metadata(meta: dict, default_name: str) -> dict:
+    """What a checkpoint records of its corpus, from the corpus store's metadata."""
+    return {"name": meta.get("corpus", default_name), "path": meta.get("source_file"),
+            "sha256": meta.get("source_sha256"), "rows_in_file": meta.get("rows_in_file"),
+            "max_molecules": meta.get("max_molecules"), "subsample_seed": meta.get("subsample_seed"),
+            "n_skipped_unparsable": meta.get("n_skipped_unparsable")}
+
+
 def _metadata(cfg: PretrainConfig, name: str, store: GraphStore, progress: dict,
               device: torch.device) -> dict:
-    meta = store.meta
-    corpus = {"name": meta.get("corpus", cfg.corpus), "path": meta.get("source_file"),
-              "sha256": meta.get("source_sha256"), "rows_in_file": meta.get("rows_in_file"),
-              "max_molecules": meta.get("max_molecules"), "subsample_seed": meta.get("subsample_seed"),
-              "n_skipped_unparsable": meta.get("n_skipped_unparsable")}
+    corpus = corpus_metadata(store.meta, cfg.corpus)
     return {"name": name, "method": cfg.method, "preset": cfg.preset, "corpus": corpus,
             "n_molecules": len(store), "epochs": progress["epoch"], "steps": progress["steps"],
             "final_loss": progress["losses"][-1] if progress["losses"] else None,

@@ -14,10 +14,13 @@ from results.names import dataset_order
 from results.pretraining import pretraining_table
 from results.select import filter_runs, matches_checkpoint
 from results.table1 import write_table1
+from results.table2_tex import write_table2
+from results.table3_tex import write_table3
+from results.tables_3d import pretraining_3d
 
 log = logging.getLogger(__name__)
 
-WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "all")
+WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "table2", "table3", "qm9_pretraining", "all")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
@@ -42,6 +45,13 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     checkpoints = None if checkpoint is None else (
         sorted(runs.loc[matches_checkpoint(runs, checkpoint), "checkpoint"].unique()) or [checkpoint])
     jobs: list[tuple[str, Callable[[], Iterable[Path]]]] = []
+    # Tables 2 and 3 come from their own stores (the 3D grids); "all" covers the 2D tables and figures
+    if what == "table2":
+        jobs.append(("Table 2", lambda: write_table2(records, out_dir, **narrow).values()))
+    if what == "table3":
+        jobs.append(("Table 3", lambda: write_table3(records, out_dir, **narrow).values()))
+    if what == "qm9_pretraining":
+        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
     if what in ("table1", "all"):
         jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))
     for name in names:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.data.featurize import FEATURIZER_VERSION, smiles_to_graph
+from benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.identity import file_sha256
 from benchmark.data.sources import default_cache_dir, get_source, resolve_file
@@ -24,11 +24,12 @@ from benchmark.data.sources import default_cache_dir, get_source, resolve_file
 log = logging.getLogger(__name__)
 
 
-def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: str = "featurize") -> GraphStore:
-    """Featurize a SMILES list; unparsable SMILES are skipped and counted in ``meta``."""
+def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: str = "featurize",
+                     to_graph: Callable[[str], MolGraph | None] = smiles_to_graph) -> GraphStore:
+    """Featurize a SMILES list with ``to_graph``; unparsable SMILES are skipped and counted in ``meta``."""
     graphs, kept, unsanitized = [], [], 0
     for i, s in enumerate(tqdm(smiles, desc=desc, disable=not sys.stderr.isatty(), mininterval=2)):
-        g = smiles_to_graph(s)
+        g = to_graph(s)
         if g is None:
             continue
         graphs.append(g)

@@ -93,9 +93,15 @@ def mol_to_graph(mol: Chem.Mol, sanitized: bool = True) -> MolGraph:
     return MolGraph(x=x, edge_index=edge_index, edge_attr=edge_attr, sanitized=sanitized)
 
 
-def smiles_to_graph(smiles: str) -> MolGraph | None:
-    """Featurize one SMILES; None when RDKit cannot parse it even without sanitization."""
+def smiles_to_graph(smiles: str, hydrogens: bool = False) -> MolGraph | None:
+    """Featurize one SMILES; None when RDKit cannot parse it even without sanitization. ``hydrogens``
+    adds explicit H atoms after the heavy atoms (``Chem.AddHs``; None when RDKit cannot add them)."""
     mol, sanitized = parse_smiles(smiles)
     if mol is None or mol.GetNumAtoms() == 0:
         return None
+    if hydrogens:
+        try:
+            mol = Chem.AddHs(mol)
+        except Exception:  # RDKit raises on exotic valences of unsanitized molecules
+            return None
     return mol_to_graph(mol, sanitized)

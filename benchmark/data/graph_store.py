@@ -7,6 +7,7 @@ vectorised tensor ops instead (no per-graph Python work).
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data.featurize import MolGraph
+from benchmark.data.featurize import MASK_ATOM_ID, MolGraph
 
 
 @dataclass
@@ -25,7 +26,8 @@ class GraphBatch:
 
     x [n_nodes, 2] long, edge_index [2, n_edges] long (batch-global node ids), edge_attr [n_edges, 2]
     long, batch [n_nodes] long (graph id of each node), y [num_graphs, T] float (NaN = missing),
-    indices [num_graphs] long (the store indices the batch was built from).
+    indices [num_graphs] long (the store indices the batch was built from), pos [n_nodes, 3] float
+    (Å) for 3D stores, else None.
     """
 
     x: torch.Tensor
@@ -35,12 +37,24 @@ class GraphBatch:
     y: torch.Tensor
     indices: torch.Tensor
     num_graphs: int
+    pos: torch.Tensor | None = None
 
     def to(self, device: torch.device | str) -> GraphBatch:
         return GraphBatch(
             self.x.to(device), self.edge_index.to(device), self.edge_attr.to(device),
             self.batch.to(device), self.y.to(device), self.indices.to(device), self.num_graphs,
+            None if self.pos is None else self.pos.to(device),
         )
+
+    @property
+    def z(self) -> torch.Tensor:
+        """Atomic numbers [n_nodes] (0 for an atom outside the vocabulary)."""
+        return atomic_numbers(self.x)
+
+
+def atomic_numbers(x: torch.Tensor) -> torch.Tensor:
+    """Atomic numbers from the Hu atom-type column (type = Z - 1; the mask/unknown id maps to 0)."""
+    return torch.where(x[:, 0] == MASK_ATOM_ID, 0, x[:, 0] + 1)
 
 
 def _segment_gather(ptr: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -60,7 +74,8 @@ class GraphStore:
 
     Edge indices are stored local to their molecule (0-based per graph) so any subset can be batched.
     ``y`` is [N, T] float32 with NaN for a missing label. ``meta`` records provenance (source file,
-    hash, featurizer version, number of unsanitized / skipped molecules, task names).
+    hash, featurizer version, number of unsanitized / skipped molecules, task names). ``pos``
+    [n_nodes, 3] float32 holds atom coordinates (Å) of a 3D dataset, aligned with ``x``.
     """
 
     x: torch.Tensor
@@ -71,6 +86,7 @@ class GraphStore:
     y: torch.Tensor
     smiles: list[str]
     meta: dict = field(default_factory=dict)
+    pos: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.node_ptr) - 1
@@ -118,6 +134,7 @@ class GraphStore:
             y=self.y[idx],
             indices=idx,
             num_graphs=len(idx),
+            pos=None if self.pos is None else self.pos[node_pos],
         )
 
     def subset(self, indices: Sequence[int] | np.ndarray) -> GraphStore:
@@ -132,8 +149,15 @@ class GraphStore:
             x=b.x, edge_index=b.edge_index - node_offset[edge_graph], edge_attr=b.edge_attr,
             node_ptr=torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(node_counts, 0)]),
             edge_ptr=torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(edge_counts, 0)]),
-            y=b.y, smiles=[self.smiles[i] for i in idx], meta=dict(self.meta, subset_of=len(self)),
+            y=b.y, smiles=[self.smiles[i] for i in idx], meta=dict(self.meta, subset_of=len(self)), pos=b.pos,
         )
+
+    def with_positions(self, pos: torch.Tensor, meta: dict | None = None) -> GraphStore:
+        """The same graphs with atom coordinates ``pos`` [n_nodes, 3] (and ``meta`` merged in)."""
+        pos = torch.as_tensor(pos, dtype=torch.float32)
+        if pos.shape != (len(self.x), 3):
+            raise ValueError(f"pos must have shape ({len(self.x)}, 3) (one row per atom), got {tuple(pos.shape)}")
+        return dataclasses.replace(self, pos=pos, meta=dict(self.meta, **(meta or {})))
 
     def save(self, path: str | Path) -> None:
         """Write atomically: a temp file of a unique name in the same folder, then a rename, so processes
@@ -144,7 +168,7 @@ class GraphStore:
         try:
             with os.fdopen(fd, "wb") as f:
                 torch.save({k: getattr(self, k) for k in
-                            ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta")}, f)
+                            ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta", "pos")}, f)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

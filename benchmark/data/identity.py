@@ -56,8 +56,14 @@ def checkpoint_sha256(checkpoint: str | None) -> str | None:
 
 def source_identity(dataset: str, data_dir: str | None) -> dict:
     """The raw file a dataset resolves to and its content hash (downloads it when absent, as a run would)."""
-    path = resolve_file(get_source(dataset), data_dir)
-    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION, "data_rules": DATA_RULES}
+    if dataset.startswith("qm9_"):  # the 3D datasets: QM9 targets, HIV with conformers (options in the config)
+        from benchmark.data.qm9 import QM9_SOURCE
+
+        source, featurizer = QM9_SOURCE, "qm9-z-pos-v1"
+    else:
+        source, featurizer = get_source("hiv" if dataset == "hiv3d" else dataset), FEATURIZER_VERSION
+    path = resolve_file(source, data_dir, download=source.url is not None)
+    return {"source_sha256": file_sha256(path), "featurizer": featurizer, "data_rules": DATA_RULES}
 
 
 def indices_sha256(*parts: Iterable[int] | None) -> str | None:

@@ -1,0 +1,179 @@
+"""Task types of a fine-tuning run: the per-sample loss, its batch reduction, the reported metric and its
+direction, and the data and model each run needs.
+
+* binary classification (HIV, PCBA, MUV, HIV-3D): masked BCE, ROC-AUC / AP, higher is better;
+* regression (QM9 U0, ZPVE): L1 (or MSE) on targets standardised with the full training split's mean
+  and unbiased standard deviation; MAE of the de-standardised predictions in meV, lower is better.
+
+Datasets: the 2D datasets of ``benchmark.data``, ``qm9_u0`` / ``qm9_zpve`` (fixed split; ``data_options``
+``train_pool`` / ``eval_pool`` keep the first molecules of the training / validation and test parts),
+and ``hiv3d`` (the 2D suite's HIV split; ``data_options`` ``conformer_mode`` / ``conformer_failure``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from benchmark.config import RunConfig
+from benchmark.data import GraphStore, make_split
+from benchmark.data.conformers import ConformerOptions
+from benchmark.data.hiv3d import load_hiv3d
+from benchmark.data.qm9 import QM9_VARIANT, load_qm9, qm9_split, select_target, standardisation
+from benchmark.data.splits import Split
+from benchmark.losses import per_sample_bce, reduce_batch_loss
+from benchmark.metrics import multitask_score
+from benchmark.models import GINConfig, GraphPredictor
+from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from benchmark.models.schnet import SchNetConfig, SchNetPredictor
+
+QM9_DATASETS = {"qm9_u0": "U0", "qm9_zpve": "zpve"}
+DATASETS_3D = (*QM9_DATASETS, "hiv3d")
+EV_TO_MEV = 1000.0
+
+
+@dataclass(frozen=True)
+class BinaryTask:
+    """Multi-task binary labels with missing entries; the suite's original task."""
+
+    metric: str = "roc_auc"
+    convention: str = "official"
+    higher_is_better: bool = True
+
+    def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return per_sample_bce(outputs, y, self.convention)
+
+    def batch_loss(self, losses: torch.Tensor, weights: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return reduce_batch_loss(losses, weights, y, self.convention)
+
+    def score(self, y_true: np.ndarray, outputs: np.ndarray) -> float:
+        return multitask_score(y_true, outputs, self.metric)
+
+    def describe(self) -> dict:
+        return {"type": "binary", "metric": self.metric}
+
+
+@dataclass(frozen=True)
+class RegressionTask:
+    """Outputs are standardised predictions; ``y`` stays in eV in the store."""
+
+    mean: float
+    std: float
+    loss: str = "l1"
+    metric: str = "mae_mev"
+    higher_is_better: bool = False
+
+    def __post_init__(self) -> None:
+        if self.loss not in ("l1", "mse"):
+            raise ValueError(f"regression loss must be 'l1' or 'mse', got {self.loss!r}")
+        if not self.std > 0:
+            raise ValueError(f"target standard deviation must be > 0, got {self.std}")
+
+    def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if outputs.shape != y.shape:
+            raise ValueError(f"outputs {tuple(outputs.shape)} and targets {tuple(y.shape)} must have the same shape")
+        diff = outputs - (y - self.mean) / self.std
+        return (diff.abs() if self.loss == "l1" else diff**2).mean(dim=1)
+
+    def batch_loss(self, losses: torch.Tensor, weights: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return (losses * weights).sum() / max(1, len(losses))
+
+    def score(self, y_true: np.ndarray, outputs: np.ndarray) -> float:
+        """MAE in meV of the de-standardised predictions."""
+        pred = np.asarray(outputs, dtype=np.float64) * self.std + self.mean
+        return float(np.mean(np.abs(pred - np.asarray(y_true, dtype=np.float64))) * EV_TO_MEV)
+
+    def describe(self) -> dict:
+        return {"type": "regression", "metric": self.metric, "loss": self.loss, "target_mean_ev": self.mean,
+                "target_std_ev": self.std, "normalisation": "full training split, unbiased std"}
+
+
+Task = BinaryTask | RegressionTask
+
+
+def improves(task: Task, new: float, best: float | None) -> bool:
+    """Strict improvement (the first best wins); NaN never improves."""
+    if math.isnan(new):
+        return False
+    if best is None or math.isnan(best):
+        return True
+    return new > best if task.higher_is_better else new < best
+
+
+def load_3d_store(config: RunConfig) -> GraphStore:
+    """The store of a 3D dataset (QM9 with the config's target; HIV-3D, subsampled before the conformers)."""
+    options = dict(config.data_options)
+    if config.dataset in QM9_DATASETS:
+        return select_target(load_qm9(config.data_dir), QM9_DATASETS[config.dataset])
+    if config.dataset == "hiv3d":
+        conformers = ConformerOptions(mode=options.get("conformer_mode", "etkdg_mmff"))
+        return load_hiv3d(config.data_dir, options=conformers, failure=options.get("conformer_failure", "2d"),
+                          subsample=config.subsample, subsample_seed=config.split_seed)
+    raise ValueError(f"unknown 3D dataset {config.dataset!r}; expected one of {DATASETS_3D}")
+
+
+def task_split(config: RunConfig, store: GraphStore) -> Split:
+    """QM9: the fixed split, cut to the ``train_pool`` / ``eval_pool`` first molecules when given;
+    any other dataset: the suite's split."""
+    if config.dataset not in QM9_DATASETS:
+        return make_split(config.split, store.smiles, config.split_seed, name=config.dataset)
+    split = qm9_split(len(store), config.split_seed)
+    train_pool, eval_pool = config.data_options.get("train_pool"), config.data_options.get("eval_pool")
+    return Split(split.train[:train_pool], split.valid[:eval_pool], split.test[:eval_pool])
+
+
+def make_task(config: RunConfig, store: GraphStore) -> Task:
+    """QM9: regression standardised with the full training split (before any pool or pruning)."""
+    if config.dataset in QM9_DATASETS:
+        train = qm9_split(len(store), config.split_seed).train
+        mean, std = standardisation(store.y[torch.as_tensor(train)].numpy())
+        return RegressionTask(mean, std, config.regression_loss)
+    return BinaryTask(store.meta.get("metric", "roc_auc"), config.loss_convention)
+
+
+def build_model(config: RunConfig, num_tasks: int) -> nn.Module:
+    """The predictor named by ``config.model``; ``num_layers`` / ``emb_dim`` size every encoder."""
+    extra = dict(config.model_options)
+    if config.model == "painn":
+        return PaiNNPredictor(num_tasks, PaiNNConfig(hidden=config.emb_dim, num_layers=config.num_layers, **extra))
+    if config.model == "schnet":
+        return SchNetPredictor(num_tasks, SchNetConfig(hidden=config.emb_dim, num_interactions=config.num_layers,
+                                                       **extra))
+    if extra:
+        raise ValueError(f"model_options {sorted(extra)} apply to the 3D encoders only, not to {config.model!r}")
+    return GraphPredictor(num_tasks, GINConfig(config.num_layers, config.emb_dim, config.dropout))
+
+
+def method_options(config: RunConfig) -> dict:
+    """The pruner options: PaiNN's readout layer belongs to the head, so MolPeg's reference shares it
+    (the EMA covers the encoder only) unless the config says otherwise."""
+    options = dict(config.method_options)
+    if config.model == "painn" and config.method == "molpeg" and "shared" not in options:
+        options["shared"] = ["head", "readout"]
+    return options
+
+
+def make_scheduler(config: RunConfig, optimizer: torch.optim.Optimizer):
+    """Per-epoch ``CosineAnnealingLR(T_max=epochs)`` for ``lr_schedule="cosine"``, else None."""
+    if config.lr_schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    return None
+
+
+def geometry_record(config: RunConfig, store: GraphStore, split: Split) -> dict:
+    """What a 3D run records beside the 2D fields (empty for 2D runs)."""
+    if config.model == "gin" and config.dataset not in DATASETS_3D:
+        return {}
+    meta = store.meta
+    model_cfg = build_model(config, 1).encoder.config
+    return {"model": config.model, "architecture": dataclasses.asdict(model_cfg),
+            "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": "atomic_number",
+            "protocol": "geossl", "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
+            "conformer_mode": meta.get("conformer_mode"), "conformer_tiers": meta.get("conformer_tiers"),
+            "conformer_failure": meta.get("conformer_failure"), "subset_sizes": split.sizes(),
+            "target": meta.get("target")}

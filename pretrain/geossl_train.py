@@ -1,0 +1,183 @@
+"""GeoSSL-DDM pretraining runs for the 3D encoders (PaiNN for QM9, SchNet for HIV-3D).
+
+Same loop pieces, checkpoint files, metadata layout and bitwise resume as GraphMAE / GraphCL
+(``pretrain.train``), plus the GeoSSL protocol: Adam 5e-4, the learning rate of
+``CosineAnnealingLR(T_max=epochs)`` set per epoch (its closed form, so a resumed run needs no scheduler
+state), and two checkpoints: ``<name>.pt`` at the epoch with the lowest training loss (GeoSSL's
+``model.pth``, the one fine-tuning loads) and ``<name>.final.pt`` after the last epoch.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from benchmark.data.conformers import ConformerOptions
+from benchmark.data.graph_store import GraphStore
+from benchmark.models.device import resolve_device
+from benchmark.models.painn import PaiNNConfig, PaiNNEncoder
+from benchmark.models.schnet import SchNetConfig, SchNetEncoder
+from pretrain.checkpoint import save_pretrained, save_resume_state
+from pretrain.corpus3d import load_corpus_3d
+from pretrain.geossl import GeoSSLDDM
+from pretrain.train import _resume, _resume_settings, corpus_metadata, cpu_threads, train_epoch
+
+log = logging.getLogger(__name__)
+
+METHOD = "geossl_ddm"
+ENCODERS = ("painn", "schnet")
+
+
+@dataclass(frozen=True)
+class GeoSSLConfig:
+    """One GeoSSL-DDM run; ``hydrogens`` None means the encoder's policy (PaiNN with H, SchNet without)."""
+
+    encoder: str = "painn"
+    painn: PaiNNConfig = PaiNNConfig()
+    schnet: SchNetConfig = SchNetConfig()
+    corpus: str = "auto"  # PCQM4Mv2 SDF when in the data directory, else MOSES with RDKit conformers
+    max_molecules: int | None = None
+    conformer_mode: str = "etkdg_mmff"
+    hydrogens: bool | None = None
+    epochs: int = 100
+    batch_size: int = 128
+    lr: float = 5e-4
+    weight_decay: float = 0.0
+    num_levels: int = 50
+    gamma: float = 2.0
+    view_sigma: float = 0.3
+    seed: int = 42
+    device: str = "cpu"
+    num_threads: int | None = None
+    preset: str | None = None
+    method: str = field(default=METHOD, init=False)
+
+    def __post_init__(self) -> None:
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"GeoSSL encoder must be one of {ENCODERS}, got {self.encoder!r}")
+
+    @property
+    def keeps_hydrogens(self) -> bool:
+        return self.encoder == "painn" if self.hydrogens is None else self.hydrogens
+
+    @property
+    def architecture(self) -> PaiNNConfig | SchNetConfig:
+        return self.painn if self.encoder == "painn" else self.schnet
+
+    def method_hyperparameters(self) -> dict:
+        keys = ("batch_size", "lr", "weight_decay", "num_levels", "gamma", "view_sigma")
+        return {**{k: getattr(self, k) for k in keys}, "sigma_range": [10.0, 0.01], "pairs": "all i<j",
+                "distance_sample_ratio": 1.0, "mask_ratio": 0.0, "schedule": "cosine per epoch",
+                "noisy_view_graph": "recomputed"}
+
+
+SMOKE = {"painn": PaiNNConfig(hidden=64, num_layers=3), "schnet": SchNetConfig(64, 64, 3, 25, 10.0)}
+CI = {"painn": PaiNNConfig(hidden=16, num_layers=1, num_rbf=8), "schnet": SchNetConfig(16, 16, 2, 10, 10.0)}
+PRESETS: dict[str, dict] = {
+    "ci": dict(max_molecules=64, conformer_mode="etkdg", num_levels=10, epochs=1, batch_size=32, num_threads=1),
+    # smoke: 2,000 molecules, not 5,000: PaiNN on MOSES with H has ~5x the edges of a QM9 molecule
+    "smoke": dict(max_molecules=2000, epochs=3, num_threads=1),
+    "paper": dict(max_molecules=1_000_000, epochs=100, device="auto"),
+}
+
+
+def geossl_preset(preset: str, encoder: str, **overrides: object) -> GeoSSLConfig:
+    """The preset's GeoSSL-DDM settings for ``encoder``; ``overrides`` (None values ignored) replace fields."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {sorted(PRESETS)}")
+    fields = dict(PRESETS[preset], encoder=encoder, preset=preset)
+    if preset in ("ci", "smoke"):
+        table = CI if preset == "ci" else SMOKE
+        fields.update(painn=table["painn"], schnet=table["schnet"])
+    return GeoSSLConfig(**{**fields, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def build_encoder(cfg: GeoSSLConfig) -> nn.Module:
+    return PaiNNEncoder(cfg.painn) if cfg.encoder == "painn" else SchNetEncoder(cfg.schnet)
+
+
+def build_model(cfg: GeoSSLConfig) -> GeoSSLDDM:
+    return GeoSSLDDM(build_encoder(cfg), cfg.architecture.hidden, cfg.num_levels, cfg.gamma, cfg.view_sigma)
+
+
+def cosine_lr(base: float, epoch: int, epochs: int) -> float:
+    """``CosineAnnealingLR(T_max=epochs, eta_min=0)`` at ``epoch`` (0-based), closed form."""
+    return base * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+
+
+def pretrain_geossl(cfg: GeoSSLConfig, out_dir: str | Path, name: str | None = None,
+                    store: GraphStore | None = None,
+                    data_dir: str | Path | None = None, cache_dir: str | Path | None = None,
+                    processes: int = 1, restart: bool = False,
+                    on_epoch_end: Callable[[int, float], None] | None = None) -> Path:
+    """Train ``cfg``; write ``<name>.pt`` (best epoch), ``<name>.final.pt`` and their ``.json``;
+    resume from ``<name>.resume.pt`` unless ``restart``. ``processes`` generate the corpus conformers."""
+    name, out_dir = name or f"{METHOD}_{cfg.encoder}", Path(out_dir)
+    if store is None:
+        store = load_corpus_3d(cfg.corpus, cfg.max_molecules, cfg.seed, cfg.keeps_hydrogens,
+                               ConformerOptions(mode=cfg.conformer_mode), processes, data_dir, cache_dir)
+    if cfg.corpus == "auto":  # the corpus actually used names the run (and must match on resume)
+        cfg = dataclasses.replace(cfg, corpus=store.meta.get("corpus", "moses"))
+    device = resolve_device(cfg.device)
+    with cpu_threads(cfg.num_threads):
+        torch.manual_seed(cfg.seed)
+        model = build_model(cfg).to(device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        resume_file = out_dir / f"{name}.resume.pt"
+        progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": [], "best_epoch": 0, "best_state": None}
+        settings = _resume_settings(cfg, store)
+        if resume_file.is_file() and not restart:
+            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs)
+            log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
+        for epoch in range(progress["epoch"], cfg.epochs):
+            for group in optimizer.param_groups:
+                group["lr"] = cosine_lr(cfg.lr, epoch, cfg.epochs)
+            loss, steps, seconds = train_epoch(model, optimizer, store, cfg, epoch, desc=name)
+            best = not progress["losses"] or loss < min(progress["losses"])
+            progress = {"epoch": epoch + 1, "steps": progress["steps"] + steps,
+                        "losses": [*progress["losses"], loss], "seconds": [*progress["seconds"], seconds],
+                        "best_epoch": epoch + 1 if best else progress["best_epoch"],
+                        "best_state": copy.deepcopy(model.encoder.state_dict()) if best else progress["best_state"]}
+            save_resume_state(resume_file, model, optimizer, progress, settings)
+            log.info("%s epoch %d/%d: loss %.4f, %.1f s (%.0f molecules/s)", name, epoch + 1, cfg.epochs, loss,
+                     seconds, len(store) / seconds)
+            if on_epoch_end is not None:
+                on_epoch_end(epoch + 1, loss)
+    meta = _metadata(cfg, name, store, progress, device)
+    save_pretrained(model.encoder, out_dir / f"{name}.final.pt", dict(meta, checkpoint="final"))
+    best_encoder = build_encoder(cfg)
+    best_encoder.load_state_dict(progress["best_state"])
+    path = save_pretrained(best_encoder, out_dir / f"{name}.pt", dict(meta, checkpoint="best training loss"))
+    log.info("%s: wrote %s (best epoch %d)", name, path, progress["best_epoch"])
+    return path
+
+
+def _label(corpus: str, mode: str) -> str:
+    if corpus == "pcqm4mv2":
+        return "GeoSSL-DDM on PCQM4Mv2 (DFT geometries)"
+    return f"GeoSSL-DDM on {corpus.upper()}-{mode} (PCQM4Mv2 substitute)"
+
+
+def _metadata(cfg: GeoSSLConfig, name: str, store: GraphStore, progress: dict, device: torch.device) -> dict:
+    meta = store.meta
+    corpus = {**corpus_metadata(meta, cfg.corpus),
+              "label": _label(meta.get("corpus", cfg.corpus), cfg.conformer_mode),
+              "conformer_mode": meta.get("conformer_mode", cfg.conformer_mode),
+              "conformer_tiers": meta.get("conformer_tiers"),
+              "n_dropped_2d": meta.get("n_dropped_2d"), "hydrogens": cfg.keeps_hydrogens}
+    return {"name": name, "method": METHOD, "preset": cfg.preset, "corpus": corpus, "n_molecules": len(store),
+            "epochs": progress["epoch"], "steps": progress["steps"],
+            "final_loss": progress["losses"][-1] if progress["losses"] else None,
+            "epoch_losses": progress["losses"], "best_epoch": progress["best_epoch"],
+            "train_seconds": round(sum(progress["seconds"]), 2), "featurizer": meta.get("featurizer"),
+            "encoder": cfg.encoder, "architecture": asdict(cfg.architecture), "atom_index": "atomic_number",
+            "hyperparameters": cfg.method_hyperparameters(), "seed": cfg.seed, "device": str(device)}
+

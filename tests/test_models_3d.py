@@ -1,0 +1,98 @@
+"""Interaction graph against an O(n²) loop; PaiNN and SchNet invariance and equivariance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from benchmark.models.interaction_graph import interaction_graph
+from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from benchmark.models.schnet import SchNetConfig, SchNetPredictor
+
+
+def _reference_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float, cap: int | None) -> list[tuple]:
+    edges = []
+    for i in range(len(pos)):
+        cand = [(float((pos[i] - pos[j]).norm()), j) for j in range(len(pos))
+                if j != i and batch[j] == batch[i] and float((pos[i] - pos[j]).norm()) < cutoff]
+        if cap is not None:
+            cand = sorted(cand)[:cap]
+        edges += [(j, i) for _, j in sorted(cand, key=lambda t: t[1])]
+    return edges
+
+
+@pytest.mark.parametrize("cap", [None, 3])
+def test_interaction_graph_equals_quadratic_loop(cap):
+    gen = torch.Generator().manual_seed(0)
+    counts = [5, 1, 9, 4]
+    batch = torch.repeat_interleave(torch.arange(4), torch.tensor(counts))
+    pos = torch.rand(sum(counts), 3, generator=gen) * 4
+    edge_index, dist = interaction_graph(pos, batch, cutoff=2.5, num_graphs=4, max_num_neighbors=cap)
+    expected = _reference_graph(pos, batch, 2.5, cap)
+    assert [tuple(e) for e in edge_index.T.tolist()] == expected
+    assert torch.allclose(dist, (pos[edge_index[0]] - pos[edge_index[1]]).norm(dim=-1))
+    if cap is not None:
+        assert torch.bincount(edge_index[1]).max() <= cap
+    assert len(expected) > 10  # the case exercises both the cutoff and the cap
+
+
+def test_interaction_graph_clamps_coincident_atoms_and_rejects_bad_shapes():
+    pos = torch.zeros(2, 3)
+    _, dist = interaction_graph(pos, torch.zeros(2, dtype=torch.long), cutoff=1.0)
+    assert torch.equal(dist, torch.full((2,), 1e-6))
+    with pytest.raises(ValueError, match="pos must be"):
+        interaction_graph(torch.zeros(2, 2), torch.zeros(2, dtype=torch.long), cutoff=1.0)
+
+
+def _random_rotation(seed: int) -> torch.Tensor:
+    q, _ = torch.linalg.qr(torch.randn(3, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64))
+    return q * torch.sign(torch.det(q))
+
+
+@pytest.fixture
+def batch3d(small_store):
+    gen = torch.Generator().manual_seed(1)
+    store = small_store.with_positions(torch.randn(len(small_store.x), 3, generator=gen) * 1.5)
+    return store.batch(np.arange(6))
+
+
+def _moved(batch, rotation, shift):
+    moved = batch.to("cpu")
+    moved.pos = batch.pos.double() @ rotation.T + shift
+    return moved
+
+
+@pytest.mark.parametrize("kind", ["painn", "schnet"])
+def test_outputs_invariant_to_rotation_and_translation(batch3d, kind):
+    torch.manual_seed(0)
+    model = (PaiNNPredictor(1, PaiNNConfig(hidden=16, num_layers=2, num_rbf=8)) if kind == "painn"
+             else SchNetPredictor(1, SchNetConfig(hidden=16, num_filters=16, num_interactions=2, num_gaussians=10,
+                                                  cutoff=5.0))).double()
+    batch3d.pos = batch3d.pos.double()
+    rotation = _random_rotation(3)
+    out = model(batch3d)
+    moved = model(_moved(batch3d, rotation, torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)))
+    assert out.shape == (6, 1)
+    assert torch.allclose(out, moved, atol=1e-9)
+    assert torch.equal(model.head(model.embed(batch3d)), out)
+    # a deformation (not a rigid motion) changes the output: the test can fail
+    deformed = _moved(batch3d, torch.diag(torch.tensor([1.3, 1.0, 0.7], dtype=torch.float64)), 0.0)
+    assert not torch.allclose(out, model(deformed), atol=1e-6)
+
+
+def test_painn_vector_features_rotate_with_the_input(batch3d):
+    torch.manual_seed(0)
+    encoder = PaiNNPredictor(1, PaiNNConfig(hidden=8, num_layers=2, num_rbf=8)).double().encoder
+    batch3d.pos = batch3d.pos.double()
+    rotation = _random_rotation(5)
+    s, v = encoder.atom_features(batch3d)
+    s2, v2 = encoder.atom_features(_moved(batch3d, rotation, torch.tensor([3.0, 0.0, -1.0], dtype=torch.float64)))
+    assert v.abs().max() > 1e-3  # non-trivial vector features
+    assert torch.allclose(s, s2, atol=1e-9)
+    assert torch.allclose(torch.einsum("ij,njf->nif", rotation, v), v2, atol=1e-9)
+
+
+def test_3d_models_need_positions(small_store):
+    with pytest.raises(ValueError, match="needs atom coordinates"):
+        SchNetPredictor(1, SchNetConfig(hidden=8, num_filters=8, num_interactions=1))(small_store.batch([0]))
