@@ -18,6 +18,10 @@ from torch import nn
 
 from methods.budget import budget
 
+# how an epoch's RNG is seeded: "run" from (run seed, epoch); "epoch_only" from the epoch alone, as the
+# official MolPeg code (np.random.seed(epoch)), so every run seed sees the same subsets and order
+EPOCH_SEEDING = ("run", "epoch_only")
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -80,6 +84,9 @@ class Pruner:
             raise ValueError(f"keep_ratio must be in (0, 1], got {keep_ratio}")
         self.n_samples, self.keep_ratio, self.seed = n_samples, keep_ratio, seed
         self.options = self.resolve_options(options)
+        seeding = getattr(self.options, "epoch_seeding", "run")
+        if seeding not in EPOCH_SEEDING:
+            raise ValueError(f"method {self.name!r}: epoch_seeding must be one of {EPOCH_SEEDING}, got {seeding!r}")
         self.k = budget(n_samples, keep_ratio, rounding)
 
     @classmethod
@@ -100,9 +107,11 @@ class Pruner:
                 "options": dataclasses.asdict(self.options)}
 
     def epoch_rng(self, epoch: int) -> np.random.Generator:
-        """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch): no hidden
-        state to checkpoint or resume."""
-        return np.random.default_rng([self.seed, epoch])
+        """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch), or from the
+        epoch alone when the method's options set ``epoch_seeding="epoch_only"``: no hidden state to
+        checkpoint or resume."""
+        epoch_only = getattr(self.options, "epoch_seeding", "run") == "epoch_only"
+        return np.random.default_rng([epoch] if epoch_only else [self.seed, epoch])
 
 
 class StaticPruner(Pruner):

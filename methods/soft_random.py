@@ -17,6 +17,7 @@ from methods.registry import register
 @dataclass(frozen=True)
 class SoftRandomOptions:
     replace: bool = False  # True: draw with replacement (official MolPeg code)
+    epoch_seeding: str = "run"  # "epoch_only": subsets seeded by the epoch alone (official MolPeg code)
 
 
 @register("soft_random")

@@ -57,6 +57,14 @@ class HuGINConv(MessagePassing):
         nn.init.xavier_uniform_(self.edge_embedding1.weight)
         nn.init.xavier_uniform_(self.edge_embedding2.weight)
 
+    def reset_parameters(self) -> None:
+        """The initialisation of a freshly built layer: PyTorch's default for the MLP, xavier-uniform
+        edge embeddings (as pretrain-gnns and the official MolPeg ``model/gnn.py``)."""
+        for layer in (self.mlp[0], self.mlp[2]):
+            layer.reset_parameters()
+        nn.init.xavier_uniform_(self.edge_embedding1.weight)
+        nn.init.xavier_uniform_(self.edge_embedding2.weight)
+
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor) -> torch.Tensor:
         n = x.size(0)
         loops = torch.arange(n, device=x.device)
@@ -86,6 +94,15 @@ class GINEncoder(nn.Module):
         nn.init.xavier_uniform_(self.x_embedding2.weight)
         self.gnns = nn.ModuleList(HuGINConv(config.emb_dim) for _ in range(config.num_layers))
         self.batch_norms = nn.ModuleList(nn.BatchNorm1d(config.emb_dim) for _ in range(config.num_layers))
+
+    def reset_parameters(self) -> None:
+        """Re-draw every parameter as a freshly built encoder (xavier-uniform atom embeddings, see
+        ``HuGINConv.reset_parameters``) and reset the BatchNorm statistics."""
+        nn.init.xavier_uniform_(self.x_embedding1.weight)
+        nn.init.xavier_uniform_(self.x_embedding2.weight)
+        for conv, bn in zip(self.gnns, self.batch_norms, strict=True):
+            conv.reset_parameters()
+            bn.reset_parameters()
 
     def embed_atoms(self, x: torch.Tensor) -> torch.Tensor:
         return self.x_embedding1(x[:, 0]) + self.x_embedding2(x[:, 1])
