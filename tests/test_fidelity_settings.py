@@ -51,3 +51,16 @@ def test_paper_preset_sweep_requires_a_checkpoint_or_no_pretraining(capsys, capl
 def test_paper_preset_uses_the_92_task_pcba_filter():
     grid = build_grid("table1", "paper")
     assert {c.pcba_tasks for c in grid if c.dataset == "pcba"} == {92}
+
+
+def test_figure3_criteria_each_train_more_distinct_molecules_than_the_budget():
+    from benchmark.config import RunConfig
+    from benchmark.run import run_finetune
+
+    tiny = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=4, batch_size=32)
+    for criterion in ("easy", "hard", "absolute"):
+        record = run_finetune(RunConfig(method="molpeg", prune_ratio=0.6, method_options={"criterion": criterion},
+                                        **tiny))
+        k = record["pruner"]["k"]
+        assert record["pruner"]["distinct_trained"] == 240 > k == 96  # the whole training split, rotated
+        assert [e["distinct_scored_before"] for e in record["epochs"]] == [0, 96, 192, 240]
