@@ -115,7 +115,7 @@ class MolPeg(DynamicPruner):
         self.delta = torch.full((n_samples,), float("nan"), dtype=torch.float64)
         self.reference: nn.Module | None = None
         self._pending_reference: dict | None = None  # a state loaded before setup()
-        self._ema: tuple | None = None  # (model id, averaged pairs, copied pairs, buffer pairs)
+        self._ema: tuple | None = None  # (online model, averaged, copied, float buffer, count buffer lists)
 
     # -- reference model -------------------------------------------------------------------------
     def setup(self, model: nn.Module) -> None:
