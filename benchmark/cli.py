@@ -78,9 +78,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_pretraining(args: argparse.Namespace) -> None:
+    """The paper fine-tunes from a pretrained encoder: a paper-preset sweep needs --checkpoint, or an
+    explicit --no-pretraining."""
+    if args.checkpoint and args.no_pretraining:
+        raise ValueError("--checkpoint and --no-pretraining contradict each other; give one")
+    if args.preset == "paper" and not args.checkpoint and not args.no_pretraining:
+        raise ValueError("the paper preset fine-tunes from a pretrained encoder (Table 1: GraphMAE): pass "
+                         "--checkpoint PATH (e.g. from `python -m pretrain`), or --no-pretraining to sweep "
+                         "from random initialisation on purpose")
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from benchmark.sweep import run_sweep
 
+    _check_pretraining(args)
     configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
@@ -156,6 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(sweep)
     sweep.add_argument("--checkpoint", action="append",
                        help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
+    sweep.add_argument("--no-pretraining", action="store_true",
+                       help="fine-tune from random initialisation (required to sweep the paper preset without "
+                            "--checkpoint)")
     sweep.add_argument("--seeds", type=int, nargs="+", help="replace the preset's seeds (e.g. --seeds 0 1 2 3 4)")
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")

@@ -10,8 +10,11 @@ from benchmark.experiments_3d import qm9_pretraining, table2, table3
 from benchmark.presets import Preset, get_preset
 
 TABLE1_METHODS = ("random", "soft_random", "infobatch", "molpeg")
-FIG3_SELECTIONS = ("easiest", "hardest", "both")
+FIG3_CRITERIA = ("easy", "hard", "absolute")
+# Figure 3's caption says 40 % pruned, its text 60 %: both are run, 0.4 is the figure's panel
+FIG3_RATIOS = (0.4, 0.6)
 FIG6_BETAS = (0.001, 0.01, 0.1, 0.5, 0.9)
+FIG6_CONVENTIONS = ("paper", "code")  # they mean opposite things at β != 0.5 (METHODS §2, item 6)
 FIG6_RATIOS = (0.9, 0.6, 0.2)  # keep ratios 0.1 / 0.4 / 0.8 of the paper's figure
 
 
@@ -21,12 +24,12 @@ def _config(preset: Preset, dataset: str, method: str, ratio: float, seed: int, 
                      subsample=preset.subsample.get(dataset), preset=preset.name, **preset.run, **extra)
 
 
-def _non_default(option: str, value: object) -> dict:
+def _non_default(**options: object) -> dict:
     """MolPeg options as a config states them: a default value is left out, so the run is shared with
     Table 1's default MolPeg run instead of being computed twice."""
     from methods.molpeg import MolPegOptions
 
-    return {} if getattr(MolPegOptions(), option) == value else {option: value}
+    return {name: value for name, value in options.items() if getattr(MolPegOptions(), name) != value}
 
 
 def table1(preset: Preset, checkpoint: str | None = None, methods: Iterable[str] = TABLE1_METHODS,
@@ -40,18 +43,22 @@ def table1(preset: Preset, checkpoint: str | None = None, methods: Iterable[str]
     return configs
 
 
-def figure3(preset: Preset, checkpoint: str | None = None, ratios: Iterable[float] = (0.6,)) -> list[RunConfig]:
-    """MolPeg on HIV keeping the hardest, the easiest or both extremes of |Δloss|."""
+def figure3(preset: Preset, checkpoint: str | None = None, ratios: Iterable[float] = FIG3_RATIOS) -> list[RunConfig]:
+    """MolPeg on HIV keeping the k most negative signed gaps Δ (easy), the k most positive (hard) or the
+    k largest |Δ| (MolPeg)."""
     dataset = preset.datasets[0]
-    return [_config(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default("selection", s))
-            for s in FIG3_SELECTIONS for r in ratios for seed in preset.seeds]
+    return [_config(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default(criterion=c))
+            for c in FIG3_CRITERIA for r in ratios for seed in preset.seeds]
 
 
 def figure6(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
-    """MolPeg's EMA coefficient β at three pruning ratios."""
+    """MolPeg's EMA coefficient β at three pruning ratios, under both EMA conventions (one run at β = 0.5,
+    where they coincide)."""
     dataset = preset.datasets[0]
-    return [_config(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default("beta", b))
-            for b in FIG6_BETAS for r in FIG6_RATIOS for seed in preset.seeds]
+    return [_config(preset, dataset, "molpeg", r, seed, checkpoint,
+                    method_options=_non_default(beta=b, ema_convention=conv))
+            for conv in FIG6_CONVENTIONS for b in FIG6_BETAS if not (b == 0.5 and conv != "paper")
+            for r in FIG6_RATIOS for seed in preset.seeds]
 
 
 def figure5(preset: Preset, checkpoints: list[str]) -> list[RunConfig]:

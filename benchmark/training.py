@@ -38,7 +38,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
     """
     task = task if task is not None else BinaryTask(convention=convention)
     model.train()
-    stats, loss_sum = EpochStats(), 0.0
+    stats, loss_sum = EpochStats(), torch.zeros((), dtype=torch.float64, device=device)
     for positions, weights in plan.batches(batch_size):
         t0 = time.perf_counter()
         batch = store.batch(train_idx[positions]).to(device)
@@ -63,12 +63,12 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
         stats.seconds_training += (t1 - t0) + (t3 - t2)
         stats.seconds_scoring += (t2 - t1) + (t4 - t3)
         stats.visits += len(positions)
-        loss_sum += float(losses.detach().sum())
-    stats.mean_loss = loss_sum / max(1, stats.visits)
+        loss_sum += losses.detach().sum()  # summed on the device: no host synchronisation per batch
+    stats.mean_loss = float(loss_sum) / max(1, stats.visits)
     return stats
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def predict(model: nn.Module, store: GraphStore, indices: np.ndarray, batch_size: int, device: torch.device,
             fn: Callable[[nn.Module, GraphBatch], torch.Tensor] | None = None) -> np.ndarray:
     """Eval-mode outputs of ``fn(model, batch)`` (default: logits) for ``indices``, in that order."""

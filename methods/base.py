@@ -19,6 +19,10 @@ from torch import nn
 from methods.budget import budget
 from methods.options import coerce_options
 
+# how an epoch's RNG is seeded: "run" from (run seed, epoch); "epoch_only" from the epoch alone, as the
+# official MolPeg code (np.random.seed(epoch)), so every run seed sees the same subsets and order
+EPOCH_SEEDING = ("run", "epoch_only")
+
 
 @dataclass(frozen=True)
 class Selection:
@@ -97,9 +101,11 @@ class Pruner:
                 "options": dataclasses.asdict(self.options)}
 
     def epoch_rng(self, epoch: int) -> np.random.Generator:
-        """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch): no hidden
-        state to checkpoint or resume."""
-        return np.random.default_rng([self.seed, epoch])
+        """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch), or from the
+        epoch alone when the method's options set ``epoch_seeding="epoch_only"``: no hidden state to
+        checkpoint or resume."""
+        epoch_only = getattr(self.options, "epoch_seeding", "run") == "epoch_only"
+        return np.random.default_rng([epoch] if epoch_only else [self.seed, epoch])
 
 
 class StaticPruner(Pruner):

@@ -1,11 +1,20 @@
 """MolPeg (Chen et al., NeurIPS 2024): prune by the loss gap between the online model and an EMA
 reference of it.
 
-Per batch: s_i = |ℓ_i(online) - ℓ_i(reference)| for the batch's samples (unvisited samples keep
-their score, initially 1). Per epoch: keep the top-k scores (k = budget of r·N), weight 1/r. After
-every optimizer step the reference follows the online model by EMA over parameters (buffers are
-not averaged). Parameters whose names start with one of ``shared`` (e.g. the head) are copied, not
-averaged, so the reference uses the online head as in the official code.
+Per batch: the signed gap Δ_i = ℓ_i(online) - ℓ_i(reference) is stored for the batch's samples
+(unvisited samples have none). Per epoch: keep the top-k samples (k = budget of r·N) by the
+``criterion`` key, weight 1/r:
+
+- ``absolute`` (MolPeg): |Δ_i|, an unvisited sample counts as ``initial_score`` (1, above a typical
+  |Δ|, so unvisited samples come first, as in the official code);
+- ``hard``: Δ_i (the online model struggles); ``easy``: -Δ_i (it improves easily) — Figure 3's
+  comparison criteria, under which an unvisited sample always ranks first.
+
+After every optimizer step the reference follows the online model by EMA over parameters (one fused
+``torch._foreach_lerp_`` over all of them). Parameters whose names start with one of ``shared`` (the
+head) are copied, not averaged, so the reference uses the online head as in the official code. An
+eval-mode reference normalises with its running BatchNorm statistics; ``reference_buffers`` makes them
+follow the online model's (EMA with the same weight, or a copy) instead of staying frozen.
 
 Works in any PyTorch loop::
 
@@ -32,11 +41,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
 from methods.options import bounded, choice
 from methods.registry import register
 
 EMA_CONVENTIONS = ("paper", "code")
+CRITERIA = ("absolute", "hard", "easy")
 
 
 @dataclass(frozen=True)
@@ -44,21 +54,40 @@ class MolPegOptions:
     beta: float = bounded(0.5, 0.0, 1.0)
     # "paper" (Eq. 1): ξ ← β·θ + (1-β)·ξ;  "code": ξ ← β·ξ + (1-β)·θ. Identical at β = 0.5.
     ema_convention: str = choice("paper", *EMA_CONVENTIONS)
-    reference_init: str = choice("pretrained", "pretrained", "random")  # paper / official code
+    # "pretrained" (paper) or "random" (official code: the reference encoder keeps the initialisation of
+    # a freshly built model; a module's own ``reset_parameters`` draws it, e.g. xavier embeddings for the GIN)
+    reference_init: str = choice("pretrained", "pretrained", "random")
     reference_mode: str = choice("train", "train", "eval")  # "train" (official code: dropout on, batch stats)
-    initial_score: float = 1.0  # > typical |Δloss|: unvisited samples are trained first
+    # running statistics (BatchNorm buffers) of the reference, used in eval mode: "ema" of the online
+    # model's with the EMA weight, "copy" of them, or "frozen" (never updated, as the official code)
+    reference_buffers: str = choice("ema", "ema", "copy", "frozen")
+    initial_score: float = 1.0  # criterion "absolute": key of an unvisited sample (> typical |Δ|)
     tie_break: str = choice("stable", "stable", "random")  # "stable" (index order, official code)
-    selection: str = choice("hardest", "hardest", "easiest", "both")  # top |Δloss|, bottom, or half each
+    # "absolute": largest |Δ| (MolPeg); "hard": most positive Δ; "easy": most negative Δ (Figure 3)
+    criterion: str = choice("absolute", *CRITERIA)
     # 1/r (paper); "inverse_keep_squared" (code applies it twice); "none"
     loss_weight: str = choice("inverse_keep", "inverse_keep", "inverse_keep_squared", "none")
     # parameter-name prefixes copied from the online model instead of averaged (one shared head, as
     # in the official code); () averages every parameter
     shared: tuple[str, ...] = ("head",)
+    # "run": epoch RNG from (seed, epoch); "epoch_only": from the epoch alone (official code)
+    epoch_seeding: str = choice("run", *EPOCH_SEEDING)
 
 
-def _check(name: str, value: Any, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"molpeg option {name} must be one of {allowed}, got {value!r}")
+def reinitialize(module: nn.Module, skip: tuple[str, ...] = ()) -> None:
+    """Draw fresh parameters (and reset running statistics) for every submodule not under a ``skip``
+    prefix. A module with its own ``reset_parameters`` owns its whole subtree, so a model can define
+    its initialisation (the GIN: xavier-uniform embeddings) instead of PyTorch's per-layer defaults."""
+    def visit(mod: nn.Module, name: str) -> None:
+        if any(name == p or name.startswith(p + ".") for p in skip):
+            return
+        if hasattr(mod, "reset_parameters"):
+            mod.reset_parameters()
+            return
+        for child_name, child in mod.named_children():
+            visit(child, f"{name}.{child_name}" if name else child_name)
+
+    visit(module, "")
 
 
 @register("molpeg")
@@ -69,30 +98,28 @@ class MolPeg(DynamicPruner):
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
         super().__init__(n_samples, keep_ratio, seed, options, rounding)
-        o = self.options
-        _check("ema_convention", o.ema_convention, EMA_CONVENTIONS)
-        _check("reference_init", o.reference_init, ("pretrained", "random"))
-        _check("reference_mode", o.reference_mode, ("train", "eval"))
-        _check("tie_break", o.tie_break, ("stable", "random"))
-        _check("selection", o.selection, ("hardest", "easiest", "both"))
-        _check("loss_weight", o.loss_weight, ("inverse_keep", "inverse_keep_squared", "none"))
-        if not 0.0 <= o.beta <= 1.0:
-            raise ValueError(f"molpeg option beta must be in [0, 1], got {o.beta}")
-        self.scores = np.full(n_samples, o.initial_score, dtype=np.float64)
+        # signed Δ of each sample's latest visit, NaN = never scored; kept on the losses' device so that
+        # observing a batch needs no host synchronisation
+        self.delta = torch.full((n_samples,), float("nan"), dtype=torch.float64)
         self.reference: nn.Module | None = None
+        self._pending_reference: dict | None = None  # a state loaded before setup()
+        self._ema: tuple | None = None  # (online model, averaged, copied, float buffer, count buffer lists)
 
     # -- reference model -------------------------------------------------------------------------
     def setup(self, model: nn.Module) -> None:
         self.reference = copy.deepcopy(model)
         for p in self.reference.parameters():
             p.requires_grad_(False)
+        self.reference.train(self.options.reference_mode == "train")
         if self.options.reference_init == "random":
             # a seed of its own, and a forked RNG so the caller's stream (dropout, ...) is untouched
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(np.random.SeedSequence([self.seed, 0xEF]).generate_state(1)[0]))
-                for name, module in self.reference.named_modules():
-                    if hasattr(module, "reset_parameters") and not self._is_shared(name):
-                        module.reset_parameters()
+                reinitialize(self.reference, skip=self.options.shared)
+        if self._pending_reference is not None:
+            self.reference.load_state_dict(self._pending_reference)
+            self._pending_reference = None
+        self._ema = None
 
     def _is_shared(self, name: str) -> bool:
         return any(name.startswith(prefix + ".") or name == prefix for prefix in self.options.shared)
@@ -100,55 +127,106 @@ class MolPeg(DynamicPruner):
     def reference_forward(self, batch: Any) -> torch.Tensor:
         if self.reference is None:
             raise RuntimeError("MolPeg.setup(model) must be called before reference_forward")
-        self.reference.train(self.options.reference_mode == "train")
         with torch.inference_mode():
             return self.reference(batch)
 
+    def _ema_pairs(self, model: nn.Module) -> tuple:
+        """Reference/online tensor lists, built once per online model."""
+        if self._ema is None or self._ema[0] is not model:
+            online = dict(model.named_parameters())
+            averaged, shared = ([], []), ([], [])
+            for name, ref in self.reference.named_parameters():
+                target = shared if self._is_shared(name) else averaged
+                target[0].append(ref)
+                target[1].append(online[name].detach())
+            online_buffers = dict(model.named_buffers())
+            buffers = [(ref, online_buffers[name]) for name, ref in self.reference.named_buffers()
+                       if name in online_buffers]
+            floats = [pair for pair in buffers if pair[0].is_floating_point()]
+            counts = [pair for pair in buffers if not pair[0].is_floating_point()]
+            floats, counts = (tuple(map(list, zip(*pairs, strict=True))) if pairs else ([], [])
+                              for pairs in (floats, counts))
+            self._ema = (model, averaged, shared, floats, counts)
+        return self._ema
+
     @torch.no_grad()
     def after_step(self, model: nn.Module) -> None:
-        """EMA of the online parameters into the reference (shared parameters are copied)."""
-        beta = self.options.beta
-        w_online = beta if self.options.ema_convention == "paper" else 1.0 - beta
-        online = dict(model.named_parameters())
-        for name, ref in self.reference.named_parameters():
-            if self._is_shared(name):
-                ref.copy_(online[name])
-            else:
-                ref.mul_(1.0 - w_online).add_(online[name].detach(), alpha=w_online)
+        """EMA of the online parameters into the reference (shared parameters are copied); in eval mode
+        the running statistics follow ``reference_buffers``."""
+        if self.reference is None:
+            raise RuntimeError("MolPeg.setup(model) must be called before after_step")
+        o = self.options
+        w_online = o.beta if o.ema_convention == "paper" else 1.0 - o.beta
+        _, averaged, shared, floats, counts = self._ema_pairs(model)
+        if averaged[0]:
+            torch._foreach_lerp_(averaged[0], averaged[1], w_online)
+        if shared[0]:
+            torch._foreach_copy_(shared[0], shared[1])
+        if o.reference_mode == "eval" and o.reference_buffers != "frozen":
+            # (in train mode the reference normalises with batch statistics: its buffers are unused)
+            if floats[0]:
+                if o.reference_buffers == "ema":
+                    torch._foreach_lerp_(floats[0], floats[1], w_online)
+                else:
+                    torch._foreach_copy_(floats[0], floats[1])
+            if counts[0]:
+                torch._foreach_copy_(counts[0], counts[1])
 
     # -- scores and selection --------------------------------------------------------------------
     def observe(self, indices: np.ndarray, losses: torch.Tensor, ref_losses: torch.Tensor | None = None) -> None:
         if ref_losses is None:
             raise ValueError("MolPeg.observe needs the reference losses of the batch")
-        gap = (losses.detach().double() - ref_losses.detach().double()).abs().cpu().numpy()
-        self.scores[np.asarray(indices)] = gap
+        if self.delta.device != losses.device:
+            self.delta = self.delta.to(losses.device)
+        idx = torch.as_tensor(np.asarray(indices), dtype=torch.long).to(losses.device, non_blocking=True)
+        self.delta.index_copy_(0, idx, losses.detach().double() - ref_losses.detach().double())
+
+    @property
+    def scores(self) -> np.ndarray:
+        """The ranking key of every sample under ``criterion`` (higher = kept first)."""
+        delta = self.delta.cpu().numpy()
+        visited = ~np.isnan(delta)
+        if self.options.criterion == "absolute":
+            return np.where(visited, np.abs(delta), self.options.initial_score)
+        signed = delta if self.options.criterion == "hard" else -delta
+        return np.where(visited, signed, np.inf)
 
     def _ranking(self, rng: np.random.Generator) -> np.ndarray:
-        """Sample ids from highest to lowest score; ties by index (stable) or at random."""
+        """Sample ids from highest to lowest key; ties by index (stable) or at random."""
+        key = self.scores
         if self.options.tie_break == "random":
             perm = rng.permutation(self.n_samples)
-            return perm[np.argsort(-self.scores[perm], kind="stable")]
-        return np.argsort(-self.scores, kind="stable")
+            return perm[np.argsort(-key[perm], kind="stable")]
+        return np.argsort(-key, kind="stable")
 
     def plan_epoch(self, epoch: int) -> EpochPlan:
         rng = self.epoch_rng(epoch)
-        ranking = self._ranking(rng)
-        if self.options.selection == "hardest":
-            kept = ranking[:self.k]
-        elif self.options.selection == "easiest":
-            kept = ranking[::-1][:self.k]
-        else:
-            n_top = self.k - self.k // 2
-            kept = np.concatenate([ranking[:n_top], ranking[::-1][:self.k // 2]])
+        kept = self._ranking(rng)[:self.k]
         weight = {"inverse_keep": 1.0 / self.keep_ratio, "inverse_keep_squared": self.keep_ratio ** -2,
                   "none": 1.0}[self.options.loss_weight]
-        return shuffled_plan(rng, kept, weight, kept_fraction=len(kept) / self.n_samples)
+        return shuffled_plan(rng, kept, weight, kept_fraction=len(kept) / self.n_samples,
+                             distinct_scored_before=self.n_distinct_scored())
+
+    def n_distinct_scored(self) -> int:
+        """Samples scored (hence trained) at least once so far."""
+        return int((~torch.isnan(self.delta)).sum())
+
+    def describe(self) -> dict:
+        return super().describe() | {"distinct_trained": self.n_distinct_scored()}
 
     def state_dict(self) -> dict:
-        return {"scores": self.scores.copy(),
-                "reference": None if self.reference is None else copy.deepcopy(self.reference.state_dict())}
+        reference = self._pending_reference if self.reference is None else self.reference.state_dict()
+        return {"delta": self.delta.cpu().numpy().copy(),
+                "reference": None if reference is None else copy.deepcopy(reference)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.scores = np.asarray(state["scores"], dtype=np.float64).copy()
-        if state.get("reference") is not None and self.reference is not None:
-            self.reference.load_state_dict(state["reference"])
+        """Restores the scores and the reference; before ``setup`` the reference is kept and loaded there."""
+        delta = np.asarray(state["delta"], dtype=np.float64)
+        if delta.shape != (self.n_samples,):
+            raise ValueError(f"MolPeg state has {delta.shape} scores, expected ({self.n_samples},)")
+        self.delta = torch.from_numpy(delta.copy()).to(self.delta.device)
+        reference = state.get("reference")
+        if reference is not None and self.reference is not None:
+            self.reference.load_state_dict(reference)
+        elif reference is not None:
+            self._pending_reference = copy.deepcopy(reference)

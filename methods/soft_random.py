@@ -10,13 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
+from methods.options import choice
 from methods.registry import register
 
 
 @dataclass(frozen=True)
 class SoftRandomOptions:
     replace: bool = False  # True: draw with replacement (official MolPeg code)
+    epoch_seeding: str = choice("run", *EPOCH_SEEDING)  # "epoch_only": subsets seeded by the epoch alone (code)
 
 
 @register("soft_random")

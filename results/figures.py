@@ -27,7 +27,9 @@ from results.select import (
     with_option,
 )
 
-SELECTIONS = {"easiest": "easiest", "hardest": "hardest", "both": "both extremes"}
+CRITERIA = {"easy": "easy (most negative Δ)", "hard": "hard (most positive Δ)",
+            "absolute": "MolPeg (largest |Δ|)"}
+EMA_CONVENTIONS = {"paper": "EMA as the paper: ξ ← βθ + (1−β)ξ", "code": "EMA as the code: ξ ← βξ + (1−β)θ"}
 
 
 def _ylabel(runs: pd.DataFrame) -> str:
@@ -36,21 +38,21 @@ def _ylabel(runs: pd.DataFrame) -> str:
 
 def figure3(runs: pd.DataFrame, epochs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *,
             preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
-    """Test metric per epoch of MolPeg keeping the easiest, the hardest or both extremes of |Δloss|
-    (mean ± std over seeds), one panel per pruning ratio."""
-    what = f"Figure 3 (MolPeg with selection easiest/hardest/both on {dataset})"
+    """Test metric per epoch of MolPeg keeping the k most negative signed gaps Δ (easy), the k most
+    positive (hard) or the k largest |Δ| (MolPeg) (mean ± std over seeds), one panel per pruning ratio."""
+    what = f"Figure 3 (MolPeg with criterion easy/hard/absolute on {dataset})"
     selected = filter_runs(runs, dataset=dataset, preset=preset, checkpoint=checkpoint)
-    variants = with_option(option_sweep(selected, "molpeg", {"selection"}), "selection", SELECTIONS)
+    variants = with_option(option_sweep(selected, "molpeg", {"criterion"}), "criterion", CRITERIA)
     sweep = require_runs(variants, what)
     require_one_setting(sweep, what)
-    merged = require_runs(epochs.merge(sweep[["run_id", "prune_ratio", "opt_selection"]], on="run_id"),
+    merged = require_runs(epochs.merge(sweep[["run_id", "prune_ratio", "opt_criterion"]], on="run_id"),
                           f"{what}: per-epoch metrics")
-    curves = over_seeds(merged, value="test", by=("prune_ratio", "opt_selection", "epoch"))
-    ratios = sorted(curves["prune_ratio"].unique(), reverse=True)
+    curves = over_seeds(merged, value="test", by=("prune_ratio", "opt_criterion", "epoch"))
+    ratios = sorted(curves["prune_ratio"].unique())
     fig, axes = panels(len(ratios))
     for ax, ratio in zip(axes, ratios, strict=True):
-        for selection, label in SELECTIONS.items():
-            curve = curves[(curves["prune_ratio"] == ratio) & (curves["opt_selection"] == selection)]
+        for criterion, label in CRITERIA.items():
+            curve = curves[(curves["prune_ratio"] == ratio) & (curves["opt_criterion"] == criterion)]
             if not curve.empty:
                 mean_std_line(ax, curve["epoch"], curve["mean"], curve["std"], label)
         ax.set(title=f"{dataset_label(dataset)}, {ratio} % pruned", xlabel="epoch", ylabel=_ylabel(sweep))
@@ -107,18 +109,31 @@ def _beta_bars(ax: Axes, bars: pd.DataFrame) -> None:
 def figure6(runs: pd.DataFrame, out_dir: str | Path, datasets: Iterable[str] | None = None, *,
             preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
     """MolPeg's sensitivity to β: bars of the mean test metric per β, grouped by pruning ratio, one
-    panel per dataset."""
+    panel per dataset and EMA convention (the runs at β = 0.5, where the conventions coincide, in both)."""
     what = "Figure 6 (MolPeg runs varying beta)"
     selected = filter_runs(runs, preset=preset, checkpoint=checkpoint)
-    sweep = with_option(option_sweep(selected, "molpeg", {"beta"}), "beta")
+    sweep = with_option(option_sweep(selected, "molpeg", {"beta", "ema_convention"}), "beta")
     if datasets is not None:
         sweep = sweep[sweep["dataset"].isin(list(datasets))]
-    sweep = require_runs(sweep, what)
-    names = dataset_order(sweep["dataset"].unique())
-    fig, axes = panels(len(names))
-    for ax, dataset in zip(axes, names, strict=True):
-        panel = sweep[sweep["dataset"] == dataset]
+    cells = beta_panels(require_runs(sweep, what))
+    fig, axes = panels(len(cells), width=5.0)
+    for ax, (dataset, conv, panel) in zip(axes, cells, strict=True):
         require_one_setting(panel, f"{what} on {dataset}")
         _beta_bars(ax, over_seeds(panel, by=("prune_ratio", "opt_beta")))
-        ax.set(title=dataset_label(dataset), xlabel="pruning ratio (%)", ylabel=_ylabel(panel))
+        ax.set(title=f"{dataset_label(dataset)}\n{EMA_CONVENTIONS[conv]}", xlabel="pruning ratio (%)",
+               ylabel=_ylabel(panel))
     return save(fig, out_dir, "figure6")
+
+
+def beta_panels(sweep: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(dataset, EMA convention, runs) of each Figure 6 panel: a convention gets a panel where it has a
+    run at β != 0.5; the runs at β = 0.5 (identical under both conventions) join every panel, once."""
+    convention = sweep.get("opt_ema_convention", pd.Series("paper", index=sweep.index)).fillna("paper")
+    cells = []
+    for dataset in dataset_order(sweep["dataset"].unique()):
+        rows = sweep["dataset"] == dataset
+        convs = [c for c in EMA_CONVENTIONS if (rows & (convention == c) & (sweep["opt_beta"] != 0.5)).any()]
+        for conv in convs or ["paper"]:
+            panel = sweep[rows & ((convention == conv) | (sweep["opt_beta"] == 0.5))]
+            cells.append((dataset, conv, panel.drop_duplicates(["prune_ratio", "seed", "opt_beta"])))
+    return cells

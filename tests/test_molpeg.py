@@ -38,12 +38,44 @@ def test_keeps_exactly_the_top_k_gaps_and_unseen_samples_keep_their_score():
     np.testing.assert_allclose(plan.weights, 1 / 0.4)
 
 
-def test_selection_variants_easiest_and_both():
-    scores = np.array([0.5, 0.1, 0.9, 0.3, 0.7, 0.2])
-    easy, both = _pruner(6, 0.5, selection="easiest"), _pruner(6, 0.5, selection="both")
-    easy.scores[:], both.scores[:] = scores, scores
-    assert sorted(easy.plan_epoch(1).indices) == [1, 3, 5]
-    assert sorted(both.plan_epoch(1).indices) == [1, 2, 4]  # two hardest + one easiest
+def _visited(n, keep, delta, **options):
+    p = _pruner(n, keep, **options)
+    p.observe(np.arange(n), torch.tensor(delta, dtype=torch.float64), torch.zeros(n, dtype=torch.float64))
+    return p
+
+
+def test_criteria_rank_the_signed_gap():
+    delta = [0.5, -0.4, 0.1, -0.05, 0.3, -0.6]
+    # Δ = ℓ(online) - ℓ(reference) is stored with its sign
+    np.testing.assert_allclose(_visited(6, 1 / 3, delta).delta.numpy(), delta)
+    assert sorted(_visited(6, 1 / 3, delta, criterion="hard").plan_epoch(1).indices) == [0, 4]
+    assert sorted(_visited(6, 1 / 3, delta, criterion="easy").plan_epoch(1).indices) == [1, 5]
+    assert sorted(_visited(6, 1 / 3, delta, criterion="absolute").plan_epoch(1).indices) == [0, 5]
+    with pytest.raises(ValueError, match="criterion"):
+        _pruner(criterion="easiest")
+
+
+@pytest.mark.parametrize("criterion", ["absolute", "hard", "easy"])
+def test_every_criterion_ranks_unvisited_samples_first_and_rotates(criterion):
+    n, keep, epochs = 1000, 0.4, 20
+    p = _pruner(n, keep, criterion=criterion)
+    rng = np.random.default_rng(0)
+    trained = np.zeros(n, dtype=bool)
+    for epoch in range(1, epochs + 1):
+        kept = p.plan_epoch(epoch).indices
+        if epoch == 2:
+            assert not trained[kept].any()  # never-scored samples come before every scored one
+        trained[kept] = True
+        gaps = torch.as_tensor(rng.uniform(-0.3, 0.3, len(kept)))
+        p.observe(kept, gaps, torch.zeros(len(kept), dtype=torch.float64))
+    assert trained.all() and p.describe()["distinct_trained"] == n > p.k
+
+
+def test_unvisited_samples_precede_even_extreme_signed_gaps():
+    p = _pruner(4, 0.5, criterion="easy")
+    p.observe(np.array([0, 1]), torch.tensor([-5.0, -9.0]), torch.zeros(2))
+    plan = p.plan_epoch(2)
+    assert sorted(plan.indices) == [2, 3] and plan.info["distinct_scored_before"] == 2
 
 
 def test_random_tie_break_depends_on_seed_and_stable_does_not():
@@ -111,6 +143,81 @@ def test_reference_init_and_mode_options():
     assert not any(p.requires_grad for p in ev.reference.parameters())
 
 
+class NormNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+        self.head = nn.Linear(4, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def _moved_statistics(net):
+    net.train()
+    with torch.no_grad():
+        for _ in range(3):
+            net(torch.randn(32, 3) * 3 + 2)  # the online model's running statistics move
+    net.eval()
+
+
+@pytest.mark.parametrize("buffers", ["ema", "copy"])
+def test_eval_reference_running_statistics_follow_the_online_model(buffers):
+    torch.manual_seed(0)
+    net = NormNet()
+    p = _pruner(reference_mode="eval", reference_buffers=buffers, beta=0.3)
+    p.setup(net)
+    before = p.reference.body[1].running_mean.clone()
+    _moved_statistics(net)
+    p.after_step(net)
+    online = net.body[1].running_mean
+    expected = online if buffers == "copy" else 0.3 * online + 0.7 * before
+    torch.testing.assert_close(p.reference.body[1].running_mean, expected)
+    assert p.reference.body[1].num_batches_tracked == net.body[1].num_batches_tracked
+    assert p.describe()["options"]["reference_buffers"] == buffers
+
+
+def test_eval_reference_with_beta_one_predicts_as_the_online_model():
+    torch.manual_seed(0)
+    net = NormNet()
+    p = _pruner(reference_mode="eval", beta=1.0)
+    p.setup(net)
+    _moved_statistics(net)
+    p.after_step(net)
+    x = torch.randn(16, 3)
+    with torch.no_grad():
+        torch.testing.assert_close(p.reference_forward(x), net(x))
+    frozen = _pruner(reference_mode="eval", beta=1.0, reference_buffers="frozen")
+    frozen.setup(NormNet())
+    frozen.after_step(net)
+    assert torch.equal(frozen.reference.body[1].running_mean, torch.zeros(4))
+
+
+def test_random_reference_init_is_the_official_gin_init():
+    from benchmark.models import GINConfig, GraphPredictor
+
+    torch.manual_seed(0)
+    net = GraphPredictor(1, GINConfig(2, 300, 0.5))
+    with torch.no_grad():
+        for param in net.encoder.parameters():
+            param.add_(1.0)  # a "pretrained" encoder, far from any initialisation
+        net.encoder.batch_norms[0].running_mean.fill_(5.0)
+    p = _pruner(reference_init="random")
+    p.setup(net)
+    enc = p.reference.encoder
+    # official model/gnn.py: xavier-uniform atom/bond embeddings, std = sqrt(2 / (fan_in + fan_out))
+    for emb in (enc.x_embedding1, enc.x_embedding2, enc.gnns[0].edge_embedding1, enc.gnns[1].edge_embedding2):
+        rows, cols = emb.weight.shape
+        bound = (6 / (rows + cols)) ** 0.5
+        assert emb.weight.abs().max() <= bound
+        assert abs(emb.weight.std().item() - bound / 3 ** 0.5) < 0.15 * bound
+    lin = enc.gnns[1].mlp[2]  # PyTorch's Linear default: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    assert lin.weight.abs().max() <= 1 / lin.in_features ** 0.5
+    assert torch.equal(enc.batch_norms[0].running_mean, torch.zeros(300))
+    assert torch.equal(enc.batch_norms[0].weight, torch.ones(300))
+    assert torch.equal(p.reference.head.weight, net.head.weight)  # the shared head is not redrawn
+
+
 def test_loss_weight_options_and_validation():
     assert np.allclose(_pruner(keep=0.4, loss_weight="none").plan_epoch(1).weights, 1.0)
     assert np.allclose(_pruner(keep=0.4, loss_weight="inverse_keep_squared").plan_epoch(1).weights, 6.25)
@@ -120,12 +227,42 @@ def test_loss_weight_options_and_validation():
         make_pruner("molpeg", n_samples=10, keep_ratio=0.5, options={"betta": 0.1})
 
 
+def test_load_state_dict_before_setup_restores_the_reference():
+    torch.manual_seed(0)
+    p = _pruner()
+    p.setup(TinyNet())
+    p.observe(np.array([1, 2]), torch.tensor([0.5, 0.5]), torch.tensor([0.1, 0.7]))
+    state = copy.deepcopy(p.state_dict())
+    q = _pruner()
+    q.load_state_dict(state)  # resume order: pruner state first, model afterwards
+    assert torch.equal(q.state_dict()["reference"]["body.0.weight"], p.reference.body[0].weight)
+    q.setup(TinyNet())
+    assert torch.equal(q.reference.body[0].weight, p.reference.body[0].weight)
+    np.testing.assert_array_equal(q.delta.numpy(), p.delta.numpy())
+
+
+def test_epoch_seeding_epoch_only_gives_every_run_seed_the_same_epochs():
+    from methods import SoftRandom
+
+    def plans(seeding, cls, **options):
+        return [tuple(cls(50, 0.4, seed=s, options={"epoch_seeding": seeding, **options}).plan_epoch(3).indices)
+                for s in (0, 1)]
+
+    for cls, options in ((MolPeg, {"tie_break": "random"}), (SoftRandom, {})):
+        same, different = plans("epoch_only", cls, **options), plans("run", cls, **options)
+        assert same[0] == same[1] and different[0] != different[1]
+    assert MolPeg(5, 0.4, options={"epoch_seeding": "epoch_only"}).describe()["options"]["epoch_seeding"] \
+        == "epoch_only"
+    with pytest.raises(ValueError, match="epoch_seeding"):
+        MolPeg(5, 0.4, options={"epoch_seeding": "global"})
+
+
 def test_state_dict_roundtrip_restores_scores_and_reference():
     torch.manual_seed(0)
     net = TinyNet()
     p = _pruner()
     p.setup(net)
-    p.observe(np.array([1, 2]), torch.tensor([0.5, 0.5]), torch.tensor([0.1, 0.2]))
+    p.observe(np.array([1, 2]), torch.tensor([0.5, 0.5]), torch.tensor([0.1, 0.7]))
     state = copy.deepcopy(p.state_dict())
     q = _pruner()
     q.setup(TinyNet())
@@ -157,7 +294,7 @@ def test_standalone_loop_from_the_readme():
             seen[idx] += 1
     assert seen.sum() == 4 * 100
     assert (seen[:100] >= 1).all() and (seen[100:] >= 1).all()  # the first two epochs sweep all data
-    assert (pruner.scores < 1.0).all()
+    assert (pruner.scores < 1.0).all() and not torch.isnan(pruner.delta).any()
 
 
 def test_initial_score_zero_ranks_unvisited_samples_last():

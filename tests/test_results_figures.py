@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from results.figures import figure3, figure5, figure6
+from results.figures import beta_panels, figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.report import build_report
 from results.select import option_sweep
@@ -15,10 +15,12 @@ def _records() -> list[dict]:
     records = []
     for seed in (0, 1):
         records += [make_record("hiv", "whole", 0, seed, 0.80), make_record("hiv", "random", 60, seed, 0.75),
-                    make_record("hiv", "molpeg", 60, seed, 0.78)]  # default: hardest, beta 0.5
-        records += [make_record("hiv", "molpeg", 60, seed, 0.7 + 0.01 * seed, options={"selection": s})
-                    for s in ("easiest", "both")]
+                    make_record("hiv", "molpeg", 60, seed, 0.78)]  # default: absolute, beta 0.5
+        records += [make_record("hiv", "molpeg", 60, seed, 0.7 + 0.01 * seed, options={"criterion": c})
+                    for c in ("easy", "hard")]
         records += [make_record("hiv", "molpeg", r, seed, 0.7 + b / 10, options={"beta": b})
+                    for b in (0.01, 0.9) for r in (20, 90)]
+        records += [make_record("hiv", "molpeg", r, seed, 0.6 + b / 10, options={"beta": b, "ema_convention": "code"})
                     for b in (0.01, 0.9) for r in (20, 90)]
         records += [make_record("hiv", m, r, seed, 0.72, checkpoint="graphcl")
                     for m, r in (("whole", 0), ("random", 40), ("random", 80))]
@@ -70,11 +72,11 @@ def test_build_report_all_and_errors(tmp_path):
 def test_option_sweep_keeps_the_sweep_grid_and_the_default_run():
     records = _records() + [
         make_record("hiv", "molpeg", 90, 0, 0.7),  # a Table 1 run, outside Figure 3's grid
-        make_record("hiv", "molpeg", 60, 0, 0.7, options={"selection": "hardest"}),  # states the default
+        make_record("hiv", "molpeg", 60, 0, 0.7, options={"criterion": "absolute"}),  # states the default
     ]
-    sweep = option_sweep(runs_frame(records), "molpeg", {"selection"})
+    sweep = option_sweep(runs_frame(records), "molpeg", {"criterion"})
     assert set(sweep["prune_ratio"]) == {60}
-    assert sorted(sweep["opt_selection"]) == ["both", "both", "easiest", "easiest", "hardest", "hardest"]
+    assert sorted(sweep["opt_criterion"]) == ["absolute", "absolute", "easy", "easy", "hard", "hard"]
     defaults = runs_frame([make_record("hiv", "molpeg", r) for r in (20, 90)])
     assert option_sweep(defaults, "molpeg", {"beta"}).empty  # Table 1's default runs alone are no sweep
 
@@ -86,3 +88,14 @@ def test_figure5_draws_a_panel_per_checkpoint_with_pruned_runs(tmp_path):
     assert {p.suffix for p in paths} == {".png", ".pdf"}
     with pytest.raises(ValueError, match="pruned runs"):
         figure5(runs_frame(records[:2]), tmp_path)
+
+
+def test_figure6_has_a_labelled_panel_per_ema_convention_sharing_the_beta_half_runs():
+    defaults = [make_record("hiv", "molpeg", r, seed, 0.75) for r in (20, 90) for seed in (0, 1)]
+    sweep = option_sweep(runs_frame(_records() + defaults), "molpeg", {"beta", "ema_convention"})
+    cells = beta_panels(sweep[sweep["checkpoint"] == "no pretraining"])
+    assert [(d, c) for d, c, _ in cells] == [("hiv", "paper"), ("hiv", "code")]
+    for _, conv, panel in cells:
+        assert set(panel["opt_beta"]) == {0.01, 0.5, 0.9}
+        assert set(panel.loc[panel["opt_beta"] != 0.5, "opt_ema_convention"]) == {conv}
+        assert len(panel[panel["opt_beta"] == 0.5]) == 4  # one default run per ratio and seed, in both panels

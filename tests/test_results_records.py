@@ -16,7 +16,7 @@ from results.store import RunStore
 FAMILIES = {"whole": "whole", "random": "static", "cd": "static", "herding": "static",
             "soft_random": "dynamic", "infobatch": "dynamic", "molpeg": "dynamic"}
 METRICS = {"hiv": "roc_auc", "muv": "average_precision", "pcba": "average_precision"}
-MOLPEG_DEFAULTS = {"beta": 0.5, "ema_convention": "paper", "selection": "hardest", "shared": ["head"]}
+MOLPEG_DEFAULTS = {"beta": 0.5, "ema_convention": "paper", "criterion": "absolute", "shared": ["head"]}
 
 
 def make_record(dataset: str = "hiv", method: str = "whole", ratio: int = 0, seed: int = 0, test: float = 0.8,
@@ -66,7 +66,7 @@ def test_runs_frame_one_row_per_run_in_percent_with_flattened_options():
     assert whole["test_at_best"] == pytest.approx(81.2) and whole["default_options"]
     assert whole["checkpoint"] == "no pretraining" and whole["time_total"] == 1.5
     assert molpeg["prune_ratio"] == 60 and molpeg["family"] == "dynamic" and molpeg["seed"] == 1
-    assert molpeg["opt_beta"] == 0.9 and molpeg["opt_selection"] == "hardest"
+    assert molpeg["opt_beta"] == 0.9 and molpeg["opt_criterion"] == "absolute"
     assert molpeg["opt_shared"] == '["head"]' and not molpeg["default_options"]
     assert molpeg["options"] == '{"beta": 0.9}'
     assert math.isnan(whole["opt_beta"])

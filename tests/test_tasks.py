@@ -63,7 +63,7 @@ def test_painn_regression_run_selects_test_at_best_validation_mae(regression_sto
 
 def test_schnet_binary_run_on_3d_store(small_store):
     store = small_store.with_positions(torch.randn(len(small_store.x), 3, generator=torch.Generator().manual_seed(2)))
-    config = RunConfig(dataset="toy", method="infobatch", prune_ratio=0.5, model="schnet", num_layers=1, emb_dim=8,
+    config = RunConfig(dataset="nci-tpsa", method="infobatch", prune_ratio=0.5, model="schnet", num_layers=1, emb_dim=8,
                        model_options={"num_filters": 8, "num_gaussians": 6}, epochs=2, batch_size=32)
     record = run_finetune(config, store=store)
     assert record["metric"] == "roc_auc" and 0.0 <= record["test_at_best"] <= 1.0

@@ -47,12 +47,14 @@ def murcko_scaffold(smiles: str) -> str:
 
 
 def scaffold_split(smiles: Sequence[str], frac_train: float = 0.8, frac_valid: float = 0.1) -> Split:
-    """Deterministic scaffold split of Hu et al. / OGB: scaffold sets sorted by size (largest first,
-    ties by first occurrence) fill train, then valid, then test."""
+    """Deterministic scaffold split of Hu et al. / OGB: scaffold sets sorted by (size, index of their
+    first molecule), descending — largest first; among equal sizes the set that first occurs later goes
+    first, as Hu et al.'s ``sorted(..., key=(len, first index), reverse=True)`` — fill train, then
+    valid, then test."""
     groups: dict[str, list[int]] = defaultdict(list)
     for i, s in enumerate(smiles):
         groups[murcko_scaffold(s)].append(i)
-    ordered = sorted(groups.values(), key=lambda g: (len(g), -g[0]), reverse=True)
+    ordered = sorted(groups.values(), key=lambda g: (len(g), g[0]), reverse=True)
     n = len(smiles)
     cut_train, cut_valid = frac_train * n, (frac_train + frac_valid) * n
     train: list[int] = []
