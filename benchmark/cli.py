@@ -97,13 +97,28 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
     if args.dry_run:
-        for c in configs:
-            print(c.run_id(), c.dataset, c.method, c.prune_ratio, c.seed, json.dumps(c.method_options))
+        _list_runs(configs)
         return 0
     summary = run_sweep(configs, _store_dir(args), jobs=args.jobs)
     print(f"{args.grid}/{args.preset}: {summary.total} runs, {summary.skipped} already done, "
           f"{len(summary.completed)} computed, {len(summary.failed)} failed -> {_store_dir(args)}")
     return 1 if summary.failed else 0
+
+
+def _list_runs(configs: list[RunConfig]) -> None:
+    """One line per run; a run whose data file is absent has no id yet (it hashes the file), so ``-``."""
+    absent: dict[str, str] = {}
+    for c in configs:
+        run_id = "-"
+        if c.dataset not in absent:
+            try:
+                run_id = c.run_id()
+            except FileNotFoundError as exc:
+                absent[c.dataset] = str(exc).split(";")[0]
+        print(run_id, c.dataset, c.method, c.prune_ratio, c.seed, json.dumps(c.method_options),
+              f"pcba_tasks={c.pcba_tasks}" if c.dataset == "pcba" else "")
+    for reason in absent.values():
+        print(f"(no run id: {reason})")
 
 
 def cmd_report(args: argparse.Namespace) -> int:

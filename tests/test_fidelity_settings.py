@@ -42,7 +42,11 @@ def test_paper_preset_sweep_requires_a_checkpoint_or_no_pretraining(capsys, capl
     assert "--no-pretraining" in caplog.text and "--checkpoint" in caplog.text
     assert capsys.readouterr().out == ""  # nothing listed
     assert main(["sweep", "table1", "--preset", "paper", "--dry-run", "--no-pretraining"]) == 0
-    assert len(capsys.readouterr().out.splitlines()) == 2 * 5 * (1 + 4 * 6)
+    from benchmark.experiments import TABLE1_METHODS
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("(")]
+    assert len(lines) == 2 * 5 * (1 + len(TABLE1_METHODS) * 6)  # HIV + PCBA, 5 seeds, whole + methods x ratios
+    assert all(line.endswith("pcba_tasks=92") for line in lines if " pcba " in line)
     assert main(["sweep", "table1", "--preset", "paper", "--dry-run", "--no-pretraining",
                  "--checkpoint", "x.pt"]) == 2
     assert main(["sweep", "table1", "--preset", "smoke", "--dry-run"]) == 0  # other presets unchanged

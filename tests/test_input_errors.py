@@ -175,8 +175,8 @@ def test_help_shows_defaults_and_typed_options(capsys):
     assert "(default: smoke)" in capsys.readouterr().out
     assert main(["methods"]) == 0
     listing = capsys.readouterr().out
-    assert "replace: bool = False" in listing and "selection: str = 'hardest' (one of 'hardest', 'easiest', " \
-        "'both')" in listing and "beta: float = 0.5 (in [0.0, 1.0])" in listing
+    assert "replace: bool = False" in listing and "criterion: str = 'absolute' (one of 'absolute', 'hard', " \
+        "'easy')" in listing and "beta: float = 0.5 (in [0.0, 1.0])" in listing
 
 
 def test_run_without_flags_names_its_preset(caplog, tmp_path, monkeypatch):

@@ -15,7 +15,7 @@ from methods import InfoBatch, MolPeg, SoftRandom
     ("soft_random", "replace", "no", "is not a boolean (true or false)"),
     ("molpeg", "beta", "abc", "is not a number"),
     ("molpeg", "beta", 1.5, "out of range; expected a number in [0.0, 1.0]"),
-    ("molpeg", "selection", "hard", "expected one of ['hardest', 'easiest', 'both']"),
+    ("molpeg", "criterion", "hardest", "expected one of ['absolute', 'hard', 'easy']"),
     ("molpeg", "shared", [1, 2], "is not a list of str"),
     ("infobatch", "max_prune", "abc", "is not a number"),
     ("infobatch", "initial_score", "abc", "is not a number"),
@@ -38,7 +38,7 @@ def test_text_values_are_coerced_to_the_declared_types():
 
 def test_explicit_default_names_the_same_run_as_leaving_it_out():
     plain = RunConfig(dataset="nci-tpsa", method="molpeg", prune_ratio=0.6)
-    for options in ({"beta": 0.5}, {"beta": "0.5"}, {"selection": "hardest", "shared": ["head"]}):
+    for options in ({"beta": 0.5}, {"beta": "0.5"}, {"criterion": "absolute", "shared": ["head"]}):
         explicit = plain.replace(method_options=options)
         assert explicit.method_options == {} and explicit.run_id() == plain.run_id()
     other = plain.replace(method_options={"beta": "0.1"})
