@@ -41,7 +41,7 @@ def head_gradients(batch: InputEmbeddingBatch, u: torch.Tensor,
     u = u.detach().requires_grad_(True)
     z = batch.forward(u)
     sq = torch.full(z.shape, float("inf"), dtype=torch.float64)
-    for t in torch.flatnonzero(heads.any(dim=0)).tolist():
+    for t in torch.nonzero(heads.any(dim=0)).flatten().tolist():
         (g,) = torch.autograd.grad(z[:, t].sum(), u, retain_graph=True)
         per_graph = torch.zeros(len(z), dtype=torch.float64).index_add_(0, batch.node_graph, (g.double() ** 2).sum(1))
         sq[:, t] = torch.where(heads[:, t], per_graph, sq[:, t])
@@ -61,7 +61,8 @@ def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: in
         active &= ~((zd * z0 <= 0) & heads).any(dim=1)
         if not active.any() or iteration == max_iter:
             break
-        best = (zd.abs() / torch.sqrt(sq)).argmin(dim=1, keepdim=True)  # per graph: the closest considered head
+        dist = torch.where(heads, zd.abs() / torch.sqrt(sq), torch.full_like(zd, float("inf")))
+        best = dist.argmin(dim=1, keepdim=True)  # per graph: the closest considered head
         (step,) = torch.autograd.grad(z.gather(1, best).sum(), u)  # node gradients of each graph's chosen head
         coeff = -zd.gather(1, best)[:, 0] / sq.gather(1, best)[:, 0]
         coeff = torch.where(active & torch.isfinite(coeff), coeff, torch.zeros_like(coeff))
