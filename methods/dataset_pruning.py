@@ -30,6 +30,7 @@ class DPOptions(WarmupOptions):
     swap_candidates: int = 64  # samples per side considered by each swap pass
     max_swaps: int = 100  # improving swaps per start (each costs O(N·T·d))
     restarts: int = 4  # extra swap searches from seeded random pruned sets; the best set wins
+    hessian_samples: int = 50_000  # rows the Hessian is averaged over (as Influence); 0 = all
 
 
 class ParameterShift:
@@ -109,7 +110,8 @@ class DatasetPruning(WarmupPruner):
 
     def select(self, ctx) -> Selection:
         model = ctx.warmup_model(self.options.warmup_epochs)
-        shift = ParameterShift(training_factors(ctx, model, self.options.damping, self.name))
+        shift = ParameterShift(training_factors(ctx, model, self.options.damping, self.name,
+                                                self.options.hessian_samples, self.epoch_rng(1)))
         self.adapted = "regression: MSE gradients and Hessian" if ctx.task_type == "regression" else None
         n_pruned = self.n_samples - self.k
         if n_pruned == 0:

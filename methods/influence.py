@@ -3,9 +3,11 @@
 I_i = −ḡ_valᵀ H⁻¹ g_i: the first-order change of the mean validation loss when sample i is up-weighted
 (removing i changes it by ≈ −I_i/N). Keep the lowest (most negative) I_i: the samples whose removal would
 hurt validation most. H is the damped, task-block-diagonal Hessian of the mean training loss (§1.5), so
-H⁻¹ costs T solves of size d+1 and the scores cost O(N·T·d). ``variant="self"`` scores g_iᵀH⁻¹g_i and
-keeps the highest (self-influence, mentioned as an alternative). ``validation="train"`` uses the mean
-training gradient in place of the validation gradient (DeepCore's default for ``dst_val``).
+H⁻¹ costs T inverses of size d+1 and the scores cost O(N·T·d); building H costs O(N·T·d²), so above
+``hessian_samples`` rows it is estimated on a seeded random subset (an implementation choice).
+``variant="self"`` scores g_iᵀH⁻¹g_i and keeps the highest (self-influence, mentioned as an alternative).
+``validation="train"`` uses the mean training gradient in place of the validation gradient (DeepCore's
+default for ``dst_val``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ class InfluenceOptions(WarmupOptions):
     damping: float = 0.01  # λ added to each (mean-loss) Hessian block
     variant: str = "validation"  # "validation" (−ḡ_valᵀH⁻¹g_i, keep lowest) or "self" (g_iᵀH⁻¹g_i, keep highest)
     validation: str = "valid"  # "valid" split (paper) or "train" (DeepCore's default)
+    hessian_samples: int = 50_000  # the Hessian (O(N·T·d²)) is averaged over this many random samples; 0 = all
 
 
 @dataclass(frozen=True)
@@ -44,13 +47,19 @@ class TrainingFactors:
     h_inv: np.ndarray  # [T, d+1, d+1]
 
 
-def training_factors(ctx, model, damping: float, where: str) -> TrainingFactors:
+def training_factors(ctx, model, damping: float, where: str, hessian_samples: int = 0,
+                     rng: np.random.Generator | None = None) -> TrainingFactors:
+    """Masked factors and the damped inverse Hessian blocks, estimated on ``hessian_samples`` seeded
+    random rows when the training set is larger (0 = every row)."""
     regression = check_task_type(ctx, where)
     e, ht = ctx.last_layer_factors(model)
     check_factors(e, ht, where)
-    valid = label_mask(ctx.labels)
-    weights = hessian_weights(ctx.logits(model), ctx.labels, regression)
-    return TrainingFactors(np.where(valid, e, 0.0), ht, inverse_task_hessians(weights, ht, damping))
+    rows = slice(None)
+    if 0 < hessian_samples < len(e):
+        rows = np.sort((rng or np.random.default_rng(0)).choice(len(e), hessian_samples, replace=False))
+    weights = hessian_weights(ctx.logits(model)[rows], ctx.labels[rows], regression)
+    h_inv = inverse_task_hessians(weights, ht[rows], damping)
+    return TrainingFactors(np.where(label_mask(ctx.labels), e, 0.0), ht, h_inv)
 
 
 def mean_gradient(ctx, model, split: str) -> np.ndarray:
@@ -88,7 +97,8 @@ class Influence(ScoredPruner):
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:
         model = ctx.warmup_model(self.options.warmup_epochs)
-        f = training_factors(ctx, model, self.options.damping, self.name)
+        f = training_factors(ctx, model, self.options.damping, self.name, self.options.hessian_samples,
+                             self.epoch_rng(0))
         adapted = "regression: MSE gradients and Hessian" if ctx.task_type == "regression" else None
         if self.options.variant == "self":
             return self_influence(f), {"adapted": adapted}

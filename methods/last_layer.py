@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
+from scipy.special import expit
 
 CHUNK = 8192  # rows per chunk: bounds the temporaries to CHUNK·T·(d+1) floats
 
@@ -41,16 +42,18 @@ def gradient_gram(e_a: np.ndarray, ht_a: np.ndarray, e_b: np.ndarray, ht_b: np.n
 def weighted_gradient_sum(c: np.ndarray, e: np.ndarray, ht: np.ndarray) -> np.ndarray:
     """[T, d+1] the task blocks of Σ_i c_i g_i, i.e. A_t = Σ_i c_i e_it h̃_i."""
     out = np.zeros((e.shape[1], ht.shape[1]), dtype=np.float64)
+    c = np.asarray(c, dtype=np.result_type(e.dtype, ht.dtype))
     for s in _chunks(len(e)):
-        out += (e[s] * c[s, None]).T.astype(np.float64) @ ht[s].astype(np.float64)
+        out += (e[s] * c[s, None]).T @ ht[s]
     return out
 
 
 def project(e: np.ndarray, ht: np.ndarray, v: np.ndarray) -> np.ndarray:
     """[N] ⟨g_i, V⟩ = Σ_t e_it (h̃_i · V_t) for a last-layer direction V given as task blocks [T, d+1]."""
     out = np.empty(len(e), dtype=np.float64)
+    v = np.asarray(v, dtype=np.result_type(e.dtype, ht.dtype))  # float32 factors stay float32 (BLAS speed)
     for s in _chunks(len(e)):
-        out[s] = np.einsum("it,it->i", e[s].astype(np.float64), ht[s].astype(np.float64) @ v.T)
+        out[s] = np.einsum("it,it->i", e[s], ht[s] @ v.T, dtype=np.float64)
     return out
 
 
@@ -59,9 +62,11 @@ def hessian_weights(logits: np.ndarray, labels: np.ndarray, regression: bool) ->
     m·σ(z)(1−σ(z)) for BCE, m for MSE (½(ŷ−y)², whose gradient is e = ŷ − y)."""
     mask = ~np.isnan(labels)
     if regression:
-        return mask.astype(np.float64)
-    p = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-    return mask * p * (1.0 - p)
+        return mask.astype(np.float32)
+    weights = expit(np.asarray(logits, dtype=np.float32))
+    weights *= 1.0 - weights  # in place: one [N, T] float32 array
+    weights *= mask
+    return weights
 
 
 def inverse_task_hessians(weights: np.ndarray, ht: np.ndarray, damping: float) -> np.ndarray:
@@ -71,10 +76,12 @@ def inverse_task_hessians(weights: np.ndarray, ht: np.ndarray, damping: float) -
         raise ValueError(f"damping must be > 0 (it makes every task block invertible), got {damping}")
     n, t, d1 = len(ht), weights.shape[1], ht.shape[1]
     hess = np.zeros((t, d1, d1), dtype=np.float64)
-    for s in _chunks(n, max(1, CHUNK * 8 // max(t, 1))):
+    for s in _chunks(n):
         h = ht[s].astype(np.float64)
-        weighted = weights[s].T[:, :, None] * h[None]  # [T, c, d+1]
-        hess += np.matmul(weighted.transpose(0, 2, 1), h)
+        h_t = np.ascontiguousarray(h.T)
+        w = weights[s]
+        for task in range(t):
+            hess[task] += (h_t * w[:, task]) @ h  # one BLAS product per task block
     hess /= n
     hess += damping * np.eye(d1)
     return np.linalg.inv(hess)
