@@ -43,11 +43,10 @@ class UCBOptions:
 class _LossBandit(DynamicPruner):
     """Per-sample loss statistics fed by ``observe`` or ``score_pass`` (per ``score_signal``)."""
 
+    choices = {"score_signal": ("train_loss", "full_pass")}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.score_signal not in ("train_loss", "full_pass"):
-            raise ValueError(f"{self.name} score_signal must be 'train_loss' or 'full_pass', "
-                             f"got {self.options.score_signal!r}")
         if not 0.0 < self.options.alpha <= 1.0:
             raise ValueError(f"{self.name} alpha must be in (0, 1], got {self.options.alpha}")
 
@@ -115,11 +114,10 @@ class EpsilonGreedy(_LossBandit):
 @register("ucb")
 class UCB(_LossBandit):
     Options = UCBOptions
+    choices = {**_LossBandit.choices, "bound": ("std", "variance")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.bound not in ("std", "variance"):
-            raise ValueError(f"ucb bound must be 'std' or 'variance', got {self.options.bound!r}")
         self.mean = np.zeros(self.n_samples)
         self.var = np.zeros(self.n_samples)
 

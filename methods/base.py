@@ -72,6 +72,7 @@ class Pruner:
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""  # "static", "dynamic" or "whole"
     Options: ClassVar[type] = NoOptions
+    choices: ClassVar[dict[str, tuple]] = {}  # option name -> allowed values, checked when options resolve
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -86,9 +87,15 @@ class Pruner:
     @classmethod
     def resolve_options(cls, options: Any) -> Any:
         """Accept an ``Options`` instance, a dict of overrides, or None (all defaults)."""
-        if isinstance(options, cls.Options):
-            return options
-        given = dict(options or {})
+        resolved = options if isinstance(options, cls.Options) else cls._options_from_dict(dict(options or {}))
+        for option, allowed in cls.choices.items():
+            if getattr(resolved, option) not in allowed:
+                raise ValueError(f"method {cls.name!r}: option {option} must be one of {list(allowed)}, "
+                                 f"got {getattr(resolved, option)!r}")
+        return resolved
+
+    @classmethod
+    def _options_from_dict(cls, given: dict) -> Any:
         known = {f.name for f in dataclasses.fields(cls.Options)}
         unknown = sorted(set(given) - known)
         if unknown:

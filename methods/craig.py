@@ -69,13 +69,11 @@ def chunk_budgets(sizes: np.ndarray, k: int) -> np.ndarray:
 @register("craig")
 class Craig(WarmupPruner):
     Options = CraigOptions
+    choices = {"weight_convention": ("paper", "deepcore")}
     requires = Requirements(needs_last_layer_grads=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.weight_convention not in ("paper", "deepcore"):
-            raise ValueError(f"craig weight_convention must be 'paper' or 'deepcore', "
-                             f"got {self.options.weight_convention!r}")
         if self.options.chunk_size < 1:
             raise ValueError(f"craig chunk_size must be >= 1, got {self.options.chunk_size}")
 

@@ -83,12 +83,8 @@ def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.nda
 @register("deepfool")
 class DeepFool(WarmupPruner):
     Options = DeepFoolOptions
+    choices = {"heads": ("valid", "all")}
     requires = Requirements(needs_input_grads=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.options.heads not in ("valid", "all"):
-            raise ValueError(f"deepfool heads must be 'valid' or 'all', got {self.options.heads!r}")
 
     def select(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)

@@ -67,12 +67,8 @@ class ContextualDiversity(WarmupPruner):
 @register("herding")
 class Herding(WarmupPruner):
     Options = HerdingOptions
+    choices = {"direction": ("paper", "deepcore")}
     requires = Requirements(needs_embeddings=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.options.direction not in ("paper", "deepcore"):
-            raise ValueError(f"herding direction must be 'paper' or 'deepcore', got {self.options.direction!r}")
 
     def select(self, ctx) -> Selection:
         h = ctx.embeddings(ctx.warmup_model(self.options.warmup_epochs)).astype(np.float64)

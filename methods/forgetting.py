@@ -49,6 +49,7 @@ def forgetting_scores(correct: list[np.ndarray], valid: np.ndarray, events: str,
 @register("forgetting")
 class Forgetting(ScoredPruner):
     Options = ForgettingOptions
+    choices = {"never_learned": ("infinite", "zero"), "events": ("per_task", "count")}
     requires = Requirements(needs_train_dynamics=True)
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:

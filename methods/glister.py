@@ -60,12 +60,11 @@ class ValidationLoss:
 @register("glister")
 class Glister(WarmupPruner):
     Options = GlisterOptions
+    choices = {"validation": ("valid", "train")}
     requires = Requirements(needs_val=True, needs_logits=True, needs_last_layer_grads=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.validation not in ("valid", "train"):
-            raise ValueError(f"glister validation must be 'valid' or 'train', got {self.options.validation!r}")
         if not 0.0 <= self.options.picks_per_update <= 1.0:
             raise ValueError(f"glister picks_per_update must be in [0, 1], got {self.options.picks_per_update}")
 

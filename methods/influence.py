@@ -86,13 +86,12 @@ def self_influence(f: TrainingFactors) -> np.ndarray:
 @register("influence")
 class Influence(ScoredPruner):
     Options = InfluenceOptions
+    choices = {"variant": ("validation", "self"), "validation": ("valid", "train")}
     requires = Requirements(needs_val=True, needs_logits=True, needs_last_layer_grads=True)
     keep_highest = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.variant not in ("validation", "self"):
-            raise ValueError(f"influence variant must be 'validation' or 'self', got {self.options.variant!r}")
         self.keep_highest = self.options.variant == "self"
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:

@@ -78,12 +78,8 @@ def prototype_selection(similarity: np.ndarray, assign: np.ndarray, k: int, bala
 @register("kmeans")
 class KMeansPrototypes(StaticPruner):
     Options = KMeansOptions
+    choices = {"features": ("embedding", "fingerprint")}
     requires = Requirements(needs_embeddings=True, pretrained_only=True)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.options.features not in ("embedding", "fingerprint"):
-            raise ValueError(f"kmeans features must be 'embedding' or 'fingerprint', got {self.options.features!r}")
 
     def select(self, ctx) -> Selection:
         if self.options.features == "embedding":

@@ -31,7 +31,8 @@ def top_k(scores: np.ndarray, k: int, rng: np.random.Generator, highest: bool = 
 
 def label_mask(labels: np.ndarray) -> np.ndarray:
     """[N, T] bool: which labels are present (NaN = missing)."""
-    return ~np.isnan(np.asarray(labels, dtype=np.float64))
+    labels = np.asarray(labels)
+    return ~np.isnan(labels if labels.dtype.kind == "f" else labels.astype(np.float64))  # no float64 copy
 
 
 def check_task_type(ctx: Any, method: str) -> bool:

@@ -60,12 +60,11 @@ def mc_dropout_std(ctx, model: nn.Module, passes: int) -> np.ndarray:
 
 class _Uncertainty(ScoredPruner):
     Options = UncertaintyOptions
+    choices = {"direction": ("paper", "deepcore")}
     requires = Requirements(needs_logits=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.options.direction not in ("paper", "deepcore"):
-            raise ValueError(f"{self.name} direction must be 'paper' or 'deepcore', got {self.options.direction!r}")
         self.keep_highest = self.options.direction == "paper"
 
     @staticmethod
