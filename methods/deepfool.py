@@ -40,10 +40,11 @@ def head_gradients(batch: InputEmbeddingBatch, u: torch.Tensor,
     independent (eval mode), so ∇_u Σ_b z_bt holds every graph's gradient of head t on its own nodes."""
     u = u.detach().requires_grad_(True)
     z = batch.forward(u)
-    sq = torch.full(z.shape, float("inf"), dtype=torch.float64)
+    sq = torch.full(z.shape, float("inf"), dtype=torch.float64, device=u.device)
     for t in torch.nonzero(heads.any(dim=0)).flatten().tolist():
         (g,) = torch.autograd.grad(z[:, t].sum(), u, retain_graph=True)
-        per_graph = torch.zeros(len(z), dtype=torch.float64).index_add_(0, batch.node_graph, (g.double() ** 2).sum(1))
+        per_graph = torch.zeros(len(z), dtype=torch.float64, device=u.device).index_add_(
+            0, batch.node_graph, (g.double() ** 2).sum(1))
         sq[:, t] = torch.where(heads[:, t], per_graph, sq[:, t])
     return u, z, sq
 
@@ -52,8 +53,9 @@ def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: in
                    overshoot: float) -> tuple[np.ndarray, torch.Tensor]:
     """Per-graph ‖(1+overshoot)·r‖² [B] and the final node perturbation (1+overshoot)·r [n_nodes, d0]."""
     u0 = batch.node_embeddings.detach()
+    heads = heads.to(u0.device)
     r = torch.zeros_like(u0)
-    z0, active = None, torch.ones(heads.shape[0], dtype=torch.bool)
+    z0, active = None, torch.ones(heads.shape[0], dtype=torch.bool, device=u0.device)
     for iteration in range(max_iter + 1):
         u, z, sq = head_gradients(batch, u0 + (1.0 + overshoot) * r, heads)
         zd = z.detach().double()
@@ -68,16 +70,16 @@ def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: in
         coeff = torch.where(active & torch.isfinite(coeff), coeff, torch.zeros_like(coeff))
         r = r + coeff[batch.node_graph, None].to(r.dtype) * step
     total = (1.0 + overshoot) * r
-    per_graph = torch.zeros(heads.shape[0], dtype=torch.float64).index_add_(0, batch.node_graph,
-                                                                           (total.double() ** 2).sum(dim=1))
-    return per_graph.numpy(), total
+    per_graph = torch.zeros(heads.shape[0], dtype=torch.float64, device=u0.device).index_add_(
+        0, batch.node_graph, (total.double() ** 2).sum(dim=1))
+    return per_graph.cpu().numpy(), total
 
 
 def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.ndarray:
     """Regression adaptation: 1 / max_t ‖∇_u ŷ_bt‖ per graph."""
-    _, _, sq = head_gradients(batch, batch.node_embeddings, heads)
+    _, _, sq = head_gradients(batch, batch.node_embeddings, heads.to(batch.node_embeddings.device))
     sq = torch.where(torch.isinf(sq), torch.zeros_like(sq), sq)
-    return (1.0 / torch.sqrt(sq.max(dim=1).values).clamp_min(1e-12)).numpy()
+    return (1.0 / torch.sqrt(sq.max(dim=1).values).clamp_min(1e-12)).cpu().numpy()
 
 
 @register("deepfool")
@@ -102,7 +104,7 @@ class DeepFool(WarmupPruner):
                 else:
                     batch_scores, _ = deepfool_batch(batch, heads, self.options.max_iter, self.options.overshoot)
             if self.options.normalize_by_atoms:
-                batch_scores = batch_scores / np.bincount(batch.node_graph.numpy(), minlength=len(idx))
+                batch_scores = batch_scores / np.bincount(batch.node_graph.cpu().numpy(), minlength=len(idx))
             scores[batch.indices] = batch_scores
         if np.isnan(scores).any():
             raise ValueError(f"deepfool: the context's input_embedding_batches missed "
