@@ -2,7 +2,7 @@
 
 import pytest
 
-from benchmark.bench_selection import FACTOR_METHODS, measure, synthetic_context
+from benchmark.bench_factor_memory import FACTOR_METHODS, measure, synthetic_context
 
 
 def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():
@@ -14,9 +14,17 @@ def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():
         assert b["peak_above_inputs_mib"] <= 5 * max(a["peak_above_inputs_mib"], 1.0), (method, a, b)
 
 
+@pytest.fixture(scope="module")
+def pcba_factors():
+    return synthetic_context(350_000, 128, 300)
+
+
+# fewer iterations than the defaults where time grows with them and memory does not
+FEWER_ITERATIONS = {"glister": {"picks_per_update": 0.2}, "dp": {"fw_iterations": 3, "restarts": 0, "max_swaps": 3}}
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("method", FACTOR_METHODS)
-def test_pcba_scale_selection_stays_under_2_gb(method):
-    ctx = synthetic_context(350_000, 128, 300)
-    result = measure(method, ctx, 0.4)
+def test_pcba_scale_selection_stays_under_2_gb(method, pcba_factors):
+    result = measure(method, pcba_factors, 0.4, FEWER_ITERATIONS.get(method))
     assert result["peak_total_mib"] < 2048, result
