@@ -3,7 +3,23 @@
 Usable without the rest of the suite: ``from methods import MolPeg``.
 """
 
-from methods import infobatch, molpeg, random_static, soft_random  # noqa: F401  (registration)
+from methods import (  # noqa: F401  (registration)
+    bandit,
+    craig,
+    dataset_pruning,
+    deepfool,
+    diversity,
+    error_norms,
+    forgetting,
+    glister,
+    influence,
+    infobatch,
+    kmeans,
+    molpeg,
+    random_static,
+    soft_random,
+    uncertainty,
+)
 from methods.base import DynamicPruner, EpochPlan, Pruner, Requirements, Selection, StaticPruner
 from methods.budget import budget
 from methods.infobatch import InfoBatch

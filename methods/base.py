@@ -52,7 +52,8 @@ class EpochPlan:
 class Requirements:
     """What a static method needs from its selection context (read before anything is computed)."""
 
-    warmup_epochs: int = 0
+    warmup_epochs: int = 0  # largest warm-up length the method asks for
+    warmup_seeds: int = 1  # how many independent warm-up runs (seed_index 0..warmup_seeds-1)
     needs_val: bool = False
     needs_train_dynamics: bool = False
     needs_embeddings: bool = False
@@ -114,6 +115,12 @@ class StaticPruner(Pruner):
     family = "static"
     requires: ClassVar[Requirements] = Requirements()
 
+    @classmethod
+    def requirements(cls, options: Any) -> Requirements:
+        """What the context must provide for these (resolved) options; the runner calls
+        ``type(pruner).requirements(pruner.options)``."""
+        return cls.requires
+
     def select(self, ctx: Any) -> Selection:  # ctx: methods.context.SelectionContext
         raise NotImplementedError
 
@@ -138,6 +145,15 @@ class DynamicPruner(Pruner):
 
     def after_step(self, model: nn.Module) -> None:
         """Called after every ``optimizer.step()``."""
+
+    @property
+    def needs_score_pass(self) -> bool:
+        """True if the loop must call ``score_pass`` after every training epoch (before evaluation)."""
+        return False
+
+    def score_pass(self, indices: np.ndarray, losses: torch.Tensor) -> None:
+        """Per-sample training losses of ``indices`` (all samples) from a no-grad eval-mode pass of the
+        online model after the epoch; the same per-sample loss convention as training."""
 
     def state_dict(self) -> dict:
         return {}

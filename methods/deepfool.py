@@ -1,0 +1,113 @@
+"""DeepFool (Ducoffe & Precup 2018), METHODS.md §3.10, in the node input-embedding space of the GNN.
+
+All node input embeddings u of a molecule are perturbed jointly (edges untouched). Each iteration
+linearises every considered head t, picks per molecule the head with the smallest distance
+|z_t| / ‖∇_u z_t‖ and steps r ← r − z_t ∇_u z_t / ‖∇_u z_t‖²; the forward pass sees u + (1 + overshoot)·r
+and a molecule stops once a considered head changes sign (or after ``max_iter``). Score = ‖(1 + overshoot)
+r‖² summed over the molecule's nodes; keep the lowest (closest to the decision boundary).
+``heads="valid"`` considers the heads with a label (falls back to all heads for a molecule without any);
+``heads="all"`` is label-free. ``overshoot=0`` is DeepCore's choice (the original uses 0.02).
+Regression (adapted): no decision boundary; score = 1 / max_t ‖∇_u ŷ_t‖ (small = sensitive), keep lowest.
+Hand-written: the batched per-graph, per-head linearisation over PyG-style node batches is specific here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from methods.base import Requirements, Selection
+from methods.context import InputEmbeddingBatch
+from methods.options import choice
+from methods.registry import register
+from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask, top_k
+
+
+@dataclass(frozen=True)
+class DeepFoolOptions(WarmupOptions):
+    max_iter: int = 50
+    overshoot: float = 0.02  # original DeepFool; DeepCore uses 0
+    heads: str = choice("valid", "valid", "all")  # "valid" (heads with a label) or "all" (label-free)
+    normalize_by_atoms: bool = False  # divide ‖r‖² by the number of atoms
+    batch_size: int = 128
+
+
+def head_gradients(batch: InputEmbeddingBatch, u: torch.Tensor,
+                   heads: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """At ``u``: the leaf ``u``, logits z [B, T] (graph attached) and the per-graph squared gradient norms
+    ‖∇_u z_bt‖² [B, T] for the heads set in ``heads`` [B, T] (+inf elsewhere). Graphs in a batch are
+    independent (eval mode), so ∇_u Σ_b z_bt holds every graph's gradient of head t on its own nodes."""
+    u = u.detach().requires_grad_(True)
+    z = batch.forward(u)
+    sq = torch.full(z.shape, float("inf"), dtype=torch.float64, device=u.device)
+    for t in torch.nonzero(heads.any(dim=0)).flatten().tolist():
+        (g,) = torch.autograd.grad(z[:, t].sum(), u, retain_graph=True)
+        per_graph = torch.zeros(len(z), dtype=torch.float64, device=u.device).index_add_(
+            0, batch.node_graph, (g.double() ** 2).sum(1))
+        sq[:, t] = torch.where(heads[:, t], per_graph, sq[:, t])
+    return u, z, sq
+
+
+def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: int,
+                   overshoot: float) -> tuple[np.ndarray, torch.Tensor]:
+    """Per-graph ‖(1+overshoot)·r‖² [B] and the final node perturbation (1+overshoot)·r [n_nodes, d0]."""
+    u0 = batch.node_embeddings.detach()
+    heads = heads.to(u0.device)
+    r = torch.zeros_like(u0)
+    z0, active = None, torch.ones(heads.shape[0], dtype=torch.bool, device=u0.device)
+    for iteration in range(max_iter + 1):
+        u, z, sq = head_gradients(batch, u0 + (1.0 + overshoot) * r, heads)
+        zd = z.detach().double()
+        z0 = zd if z0 is None else z0
+        active &= ~((zd * z0 <= 0) & heads).any(dim=1)
+        if not active.any() or iteration == max_iter:
+            break
+        dist = torch.where(heads, zd.abs() / torch.sqrt(sq), torch.full_like(zd, float("inf")))
+        best = dist.argmin(dim=1, keepdim=True)  # per graph: the closest considered head
+        (step,) = torch.autograd.grad(z.gather(1, best).sum(), u)  # node gradients of each graph's chosen head
+        coeff = -zd.gather(1, best)[:, 0] / sq.gather(1, best)[:, 0]
+        coeff = torch.where(active & torch.isfinite(coeff), coeff, torch.zeros_like(coeff))
+        r = r + coeff[batch.node_graph, None].to(r.dtype) * step
+    total = (1.0 + overshoot) * r
+    per_graph = torch.zeros(heads.shape[0], dtype=torch.float64, device=u0.device).index_add_(
+        0, batch.node_graph, (total.double() ** 2).sum(dim=1))
+    return per_graph.cpu().numpy(), total
+
+
+def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.ndarray:
+    """Regression adaptation: 1 / max_t ‖∇_u ŷ_bt‖ per graph."""
+    _, _, sq = head_gradients(batch, batch.node_embeddings, heads.to(batch.node_embeddings.device))
+    sq = torch.where(torch.isinf(sq), torch.zeros_like(sq), sq)
+    return (1.0 / torch.sqrt(sq.max(dim=1).values).clamp_min(1e-12)).cpu().numpy()
+
+
+@register("deepfool")
+class DeepFool(WarmupPruner):
+    Options = DeepFoolOptions
+    requires = Requirements(needs_input_grads=True)
+
+    def select(self, ctx) -> Selection:
+        regression = check_task_type(ctx, self.name)
+        self.adapted = "regression: inverse input-gradient sensitivity 1/max_t ‖∇_u ŷ_t‖" if regression else None
+        valid = torch.as_tensor(label_mask(ctx.labels))
+        model = ctx.warmup_model(self.options.warmup_epochs)
+        scores = np.full(self.n_samples, np.nan)
+        for batch in ctx.input_embedding_batches(model, self.options.batch_size):
+            idx = torch.as_tensor(batch.indices)
+            heads = valid[idx] if self.options.heads == "valid" else torch.ones(len(idx), ctx.num_tasks, dtype=bool)
+            heads = torch.where(heads.any(dim=1, keepdim=True), heads, torch.ones_like(heads))
+            with torch.enable_grad():
+                if regression:
+                    batch_scores = sensitivity_batch(batch, heads)
+                else:
+                    batch_scores, _ = deepfool_batch(batch, heads, self.options.max_iter, self.options.overshoot)
+            if self.options.normalize_by_atoms:
+                batch_scores = batch_scores / np.bincount(batch.node_graph.cpu().numpy(), minlength=len(idx))
+            scores[batch.indices] = batch_scores
+        if np.isnan(scores).any():
+            raise ValueError(f"deepfool: the context's input_embedding_batches missed "
+                             f"{int(np.isnan(scores).sum())} training samples")
+        indices = top_k(scores, self.k, self.epoch_rng(0), highest=False)
+        return Selection(indices=indices, scores=scores, meta={"adapted": self.adapted})

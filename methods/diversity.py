@@ -1,0 +1,88 @@
+"""Greedy diversity methods on the warm-up model, with running O(N) vectors instead of distance matrices.
+
+CD — Contextual Diversity, DeepCore version (METHODS.md §3.2): greedy k-centre under half the symmetric
+KL divergence between per-head Bernoulli predictions, D(i,j) = ½ Σ_t (p_it − p_jt)(logit p_it − logit p_jt),
+summed over all T heads (label-free), from a seeded random first centre; only the running "distance to
+the nearest centre" vector is kept. Regression (adapted): D = ‖ŷ_i − ŷ_j‖² (Gaussian predictive, shared
+variance).
+
+Herding (Welling 2009; METHODS.md §3.3) on the pooled embeddings h: with μ the mean and s the running sum
+of the chosen embeddings, step t+1 picks argmin_x ‖(t+1)μ − s − h_x‖ (``direction="paper"``) or the argmax
+(``direction="deepcore"``, as DeepCore and the MolPeg code do).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from methods.base import Requirements, Selection
+from methods.options import choice
+from methods.registry import register
+from methods.scored import WarmupOptions, WarmupPruner, check_task_type
+
+
+@dataclass(frozen=True)
+class HerdingOptions(WarmupOptions):
+    # "paper": argmin (Welling); "deepcore": argmax (DeepCore / MolPeg code)
+    direction: str = choice("paper", "paper", "deepcore")
+
+
+def k_center_greedy(distance_to, n: int, k: int, first: int) -> np.ndarray:
+    """Greedy k-centre: ``distance_to(j)`` returns [N] distances of every sample to sample j."""
+    chosen = np.empty(k, dtype=np.int64)
+    nearest = np.full(n, np.inf)
+    chosen[0] = first
+    for step in range(1, k + 1):
+        np.minimum(nearest, distance_to(chosen[step - 1]), out=nearest)
+        if step == k:
+            break
+        nearest[chosen[:step]] = -np.inf
+        chosen[step] = int(np.argmax(nearest))
+    return chosen
+
+
+@register("cd")
+class ContextualDiversity(WarmupPruner):
+    Options = WarmupOptions
+    requires = Requirements(needs_logits=True)
+
+    def select(self, ctx) -> Selection:
+        regression = check_task_type(ctx, self.name)
+        z = ctx.logits(ctx.warmup_model(self.options.warmup_epochs)).astype(np.float64)
+        if regression:  # ½‖ŷ_i − ŷ_j‖² ∝ symmetric KL of Gaussians with a shared variance
+            self.adapted = "regression: k-centre on squared prediction distance (Gaussian symmetric KL)"
+            feats, logit = z, z
+        else:
+            feats = np.clip(1.0 / (1.0 + np.exp(-z)), 1e-6, 1.0 - 1e-6)
+            logit = np.log(feats) - np.log1p(-feats)
+
+        def distance_to(j: int) -> np.ndarray:
+            return 0.5 * ((feats - feats[j]) * (logit - logit[j])).sum(axis=1)
+
+        first = int(self.epoch_rng(0).integers(self.n_samples))
+        chosen = k_center_greedy(distance_to, self.n_samples, self.k, first)
+        return Selection(indices=np.sort(chosen), meta={"adapted": self.adapted, "first_centre": first})
+
+
+@register("herding")
+class Herding(WarmupPruner):
+    Options = HerdingOptions
+    requires = Requirements(needs_embeddings=True)
+
+    def select(self, ctx) -> Selection:
+        h = ctx.embeddings(ctx.warmup_model(self.options.warmup_epochs)).astype(np.float64)
+        sq_norms = np.einsum("id,id->i", h, h)
+        mu, running = h.mean(axis=0), np.zeros(h.shape[1])
+        nearest = self.options.direction == "paper"
+        available = np.ones(self.n_samples, dtype=bool)
+        chosen = np.empty(self.k, dtype=np.int64)
+        for t in range(self.k):
+            target = (t + 1) * mu - running
+            dist_sq = sq_norms - 2.0 * (h @ target)  # ‖target − h_x‖² up to the constant ‖target‖²
+            dist_sq[~available] = np.inf if nearest else -np.inf
+            pick = int(np.argmin(dist_sq)) if nearest else int(np.argmax(dist_sq))
+            chosen[t], available[pick] = pick, False
+            running += h[pick]
+        return Selection(indices=np.sort(chosen), meta={"order": chosen[:100].tolist()})

@@ -1,0 +1,61 @@
+"""Forgetting (Toneva et al., ICLR 2019), METHODS.md §3.7: count correct → incorrect transitions between
+consecutive presentations of each sample during the warm-up run; keep the most forgotten.
+
+``events="per_task"`` (default, closest to the original): events are counted per (sample, valid task)
+and summed; a sample is never learned if some valid task was never correct. ``events="count"`` is
+MolPeg's adaptation: the per-sample number of correct valid tasks, one event per decrease; never learned
+if that count is never positive. Never-learned samples score ``+∞`` (paper: always kept) or ``0``
+(``never_learned="zero"``, DeepCore: pruned with the unforgettable). Ties are broken at random.
+Regression (adapted): "correct" is whatever the context's warm-up correctness defines for regression.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from methods.base import Requirements
+from methods.options import choice
+from methods.registry import register
+from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
+
+
+@dataclass(frozen=True)
+class ForgettingOptions(WarmupOptions):
+    never_learned: str = choice("infinite", "infinite", "zero")  # "infinite" (paper: always kept) or "zero" (DeepCore)
+    # "per_task" (sum over valid tasks) or "count" (MolPeg: decreases of #correct tasks)
+    events: str = choice("per_task", "per_task", "count")
+
+
+def forgetting_scores(correct: list[np.ndarray], valid: np.ndarray, events: str, never_learned: str) -> np.ndarray:
+    """[N] forgetting events from per-epoch correctness [N, T] (masked by ``valid``)."""
+    if not correct:
+        raise ValueError("forgetting needs at least one epoch of warm-up correctness")
+    steps = [np.asarray(c, dtype=bool) & valid for c in correct]
+    if events == "per_task":
+        counts = sum(((a & ~b).sum(axis=1) for a, b in zip(steps, steps[1:], strict=False)), np.zeros(len(valid)))
+        ever = np.logical_or.reduce(steps)
+        never = (valid & ~ever).any(axis=1)
+    elif events == "count":
+        n_correct = np.stack([s.sum(axis=1) for s in steps])  # [epochs, N]
+        counts = (np.diff(n_correct, axis=0) < 0).sum(axis=0).astype(np.float64)
+        never = (n_correct.max(axis=0) == 0) & valid.any(axis=1)
+    else:
+        raise ValueError(f"forgetting events must be 'per_task' or 'count', got {events!r}")
+    if never_learned not in ("infinite", "zero"):
+        raise ValueError(f"forgetting never_learned must be 'infinite' or 'zero', got {never_learned!r}")
+    return np.where(never, np.inf if never_learned == "infinite" else 0.0, counts.astype(np.float64))
+
+
+@register("forgetting")
+class Forgetting(ScoredPruner):
+    Options = ForgettingOptions
+    requires = Requirements(needs_train_dynamics=True)
+
+    def score(self, ctx) -> tuple[np.ndarray, dict]:
+        regression = check_task_type(ctx, self.name)
+        correct = ctx.warmup_correctness(self.options.warmup_epochs)
+        scores = forgetting_scores(correct, label_mask(ctx.labels), self.options.events, self.options.never_learned)
+        adapted = "regression: correctness as defined by the context's warm-up" if regression else None
+        return scores, {"adapted": adapted, "never_learned_count": int(np.isinf(scores).sum())}

@@ -1,0 +1,103 @@
+"""K-Means self-supervised prototypes (Sorscher et al., NeurIPS 2022), METHODS.md §3.4.
+
+Cluster label-free features of the **pretrained** model (no warm-up, no labels) into K clusters and keep
+the hardest samples: lowest similarity to their own centroid. MolPeg's per-cluster floor: each cluster c
+first contributes its ceil(balance·|c|·k/N) hardest members, the rest of the budget goes to the globally
+hardest leftovers; if the floors alone exceed k, a seeded random k of them is kept.
+
+``features="embedding"`` (default): L2-normalised pooled embeddings, cosine similarity.
+``features="fingerprint"``: Morgan fingerprints (radius 2, 1024 bits) with Tanimoto similarity to the
+centroid, a·c / (‖a‖² + ‖c‖² − a·c) (the squared-norm form; the MolPeg helper uses plain norms).
+Clustering is scikit-learn's KMeans (MiniBatchKMeans above ``minibatch_above`` samples).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+
+from methods.base import Requirements, Selection, StaticPruner
+from methods.options import choice
+from methods.registry import register
+from methods.scored import top_k
+
+
+@dataclass(frozen=True)
+class KMeansOptions:
+    n_clusters: int = 100  # K (MolPeg --K 100)
+    balance: float = 0.5  # per-cluster floor share
+    # "embedding" (pretrained encoder, cosine) or "fingerprint" (Morgan, Tanimoto)
+    features: str = choice("embedding", "embedding", "fingerprint")
+    max_iter: int = 100
+    tol: float = 1e-4
+    minibatch_above: int = 100_000  # use MiniBatchKMeans for larger training sets
+
+
+def morgan_fingerprints(smiles: list[str], radius: int = 2, n_bits: int = 1024) -> np.ndarray:
+    """[N, n_bits] float32 Morgan bit vectors (all zero for an unparsable SMILES)."""
+    from rdkit import Chem, RDLogger
+    from rdkit.Chem import rdFingerprintGenerator
+
+    RDLogger.DisableLog("rdApp.*")
+    generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
+    out = np.zeros((len(smiles), n_bits), dtype=np.float32)
+    for i, smi in enumerate(smiles):
+        mol = Chem.MolFromSmiles(smi)
+        if mol is not None:
+            out[i] = generator.GetFingerprintAsNumPy(mol)
+    return out
+
+
+def centroid_similarity(x: np.ndarray, centroids: np.ndarray, assign: np.ndarray, kind: str) -> np.ndarray:
+    """[N] similarity of each row of ``x`` to its own centroid (cosine or Tanimoto)."""
+    c = centroids[assign]
+    dot = np.einsum("id,id->i", x, c)
+    if kind == "cosine":
+        return dot / np.maximum(np.linalg.norm(x, axis=1) * np.linalg.norm(c, axis=1), 1e-12)
+    return dot / np.maximum(np.einsum("id,id->i", x, x) + np.einsum("id,id->i", c, c) - dot, 1e-12)
+
+
+def prototype_selection(similarity: np.ndarray, assign: np.ndarray, k: int, balance: float,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Hardest-first selection with MolPeg's per-cluster floor (see the module docstring)."""
+    n = len(similarity)
+    floored = []
+    for c in np.unique(assign):
+        members = np.flatnonzero(assign == c)
+        floor = min(len(members), math.ceil(balance * len(members) * k / n))
+        floored.append(members[top_k(similarity[members], floor, rng, highest=False)])
+    floored = np.concatenate(floored) if floored else np.zeros(0, dtype=np.int64)
+    if len(floored) >= k:
+        return np.sort(rng.choice(floored, k, replace=False)).astype(np.int64)
+    rest = np.setdiff1d(np.arange(n), floored)
+    fill = rest[top_k(similarity[rest], k - len(floored), rng, highest=False)]
+    return np.sort(np.concatenate([floored, fill])).astype(np.int64)
+
+
+@register("kmeans")
+class KMeansPrototypes(StaticPruner):
+    Options = KMeansOptions
+    requires = Requirements(needs_embeddings=True, pretrained_only=True)
+
+    def select(self, ctx) -> Selection:
+        if self.options.features == "embedding":
+            x = ctx.embeddings(ctx.pretrained_model()).astype(np.float64)
+            x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+        else:
+            x = morgan_fingerprints(list(ctx.smiles)).astype(np.float64)
+        n_clusters = min(self.options.n_clusters, self.n_samples)
+        seed = int(self.epoch_rng(0).integers(2 ** 31))
+        common = {"n_clusters": n_clusters, "max_iter": self.options.max_iter, "random_state": seed}
+        if self.n_samples > self.options.minibatch_above:
+            model = MiniBatchKMeans(batch_size=4096, n_init=3, tol=self.options.tol, **common)
+        else:
+            model = KMeans(n_init=1, tol=self.options.tol, **common)
+        assign = model.fit_predict(x)
+        kind = "cosine" if self.options.features == "embedding" else "tanimoto"
+        sim = centroid_similarity(x, model.cluster_centers_, assign, kind)
+        indices = prototype_selection(sim, assign, self.k, self.options.balance, self.epoch_rng(0))
+        return Selection(indices=indices, scores=sim, meta={"n_clusters": n_clusters,
+                                                           "inertia": float(model.inertia_)})

@@ -1,0 +1,78 @@
+"""Shared pieces of the score-then-keep static methods: the warm-up options, seeded top-k with random
+tie-breaking, the label mask and the record of a regression adaptation."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from methods.base import Requirements, Selection, StaticPruner
+
+
+@dataclass(frozen=True)
+class WarmupOptions:
+    """Options shared by every method scored with the warm-up model (METHODS.md §1.4)."""
+
+    warmup_epochs: int = 20  # E_w: epochs of full-data fine-tuning before scoring
+
+
+def top_k(scores: np.ndarray, k: int, rng: np.random.Generator, highest: bool = True) -> np.ndarray:
+    """Positions of the ``k`` highest (or lowest) scores; ties broken by a seeded shuffle, not by index."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if np.isnan(scores).any():
+        raise ValueError("scores contain NaN; expected finite values or ±inf")
+    order = rng.permutation(len(scores))
+    key = -scores[order] if highest else scores[order]
+    return np.sort(order[np.argsort(key, kind="stable")[:k]]).astype(np.int64)
+
+
+def label_mask(labels: np.ndarray) -> np.ndarray:
+    """[N, T] bool: which labels are present (NaN = missing)."""
+    labels = np.asarray(labels)
+    return ~np.isnan(labels if labels.dtype.kind == "f" else labels.astype(np.float64))  # no float64 copy
+
+
+def check_task_type(ctx: Any, method: str) -> bool:
+    """True for regression, False for binary; anything else is an error naming the method."""
+    if ctx.task_type not in ("binary", "regression"):
+        raise ValueError(f"{method}: task_type must be 'binary' or 'regression', got {ctx.task_type!r}")
+    return ctx.task_type == "regression"
+
+
+class WarmupPruner(StaticPruner):
+    """A static method whose warm-up length (``options.warmup_epochs``) and number of warm-up runs
+    (``options.repeats``, default 1) come from its options. ``self.adapted`` names a regression
+    adaptation that is not part of the original method (recorded in ``describe()``)."""
+
+    @classmethod
+    def requirements(cls, options: Any) -> Requirements:
+        return dataclasses.replace(cls.requires, warmup_epochs=getattr(options, "warmup_epochs", 0),
+                                   warmup_seeds=getattr(options, "repeats", 1))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.adapted: str | None = None
+
+    def describe(self) -> dict:
+        return {**super().describe(), "adapted": self.adapted}
+
+
+class ScoredPruner(WarmupPruner):
+    """Scores every sample once and keeps the top k (``keep_highest``) or the bottom k.
+
+    Subclasses implement ``score(ctx) -> (scores [N], meta)``; ``meta["adapted"]`` is recorded.
+    """
+
+    keep_highest: bool = True
+
+    def score(self, ctx: Any) -> tuple[np.ndarray, dict]:
+        raise NotImplementedError
+
+    def select(self, ctx: Any) -> Selection:
+        scores, meta = self.score(ctx)
+        self.adapted = meta.get("adapted")
+        indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
+        return Selection(indices=indices, scores=np.asarray(scores, dtype=np.float64), meta=meta)

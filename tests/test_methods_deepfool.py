@@ -1,0 +1,104 @@
+"""DeepFool perturbs the node input embeddings: analytic distance on a model linear in u, sign flips
+on a small nonlinear GNN-like model, valid-head restriction, and selection through a context."""
+
+import numpy as np
+import pytest
+import torch
+
+from methods import make_pruner
+from methods.context import InputEmbeddingBatch
+from methods.deepfool import deepfool_batch
+from tests.method_context import FakeContext, linear_head
+
+
+def _sum_pool(values: torch.Tensor, node_graph: torch.Tensor, n_graphs: int) -> torch.Tensor:
+    return torch.zeros(n_graphs, values.shape[1], dtype=values.dtype).index_add(0, node_graph, values)
+
+
+def _batch(sizes: list[int], d0: int, forward, seed: int = 0, start: int = 0) -> InputEmbeddingBatch:
+    gen = torch.Generator().manual_seed(seed)
+    node_graph = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
+    u = torch.randn(int(sum(sizes)), d0, generator=gen, dtype=torch.float64)
+    return InputEmbeddingBatch(indices=np.arange(start, start + len(sizes)), node_embeddings=u,
+                               node_graph=node_graph, forward=lambda x: forward(x, node_graph, len(sizes)))
+
+
+W = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]], dtype=torch.float64)  # two heads, d0 = 3
+C = torch.tensor([0.2, -0.1], dtype=torch.float64)
+
+
+def linear_in_u(u, node_graph, n_graphs):
+    return _sum_pool(u, node_graph, n_graphs) @ W.T + C
+
+
+def test_score_equals_analytic_distance_on_a_model_linear_in_u():
+    sizes = [1, 3, 5, 2]
+    batch = _batch(sizes, 3, linear_in_u)
+    z = linear_in_u(batch.node_embeddings, batch.node_graph, 4)
+    # ∇_u z_bt = w_t on every node of b ⇒ distance² to the boundary of head t = z_bt² / (n_b ‖w_t‖²)
+    analytic = (z ** 2 / (torch.tensor(sizes)[:, None] * (W ** 2).sum(dim=1)[None])).min(dim=1).values.numpy()
+    heads = torch.ones(4, 2, dtype=torch.bool)
+    scores, _ = deepfool_batch(batch, heads, max_iter=50, overshoot=0.0)
+    assert np.allclose(scores, analytic, rtol=1e-6)
+    scores, r = deepfool_batch(batch, heads, max_iter=50, overshoot=0.02)
+    assert np.allclose(scores, 1.02 ** 2 * analytic, rtol=1e-6)
+    z_new = linear_in_u(batch.node_embeddings + r, batch.node_graph, 4)
+    assert bool(((z_new * z) < 0).any(dim=1).all())  # every molecule crossed a boundary
+    # the perturbation lives on the nodes: spread equally over a molecule's atoms for a linear model
+    assert torch.allclose(r[1:4], r[1:2].expand(3, 3))
+
+
+def test_valid_heads_only_are_considered():
+    batch = _batch([2, 2], 3, linear_in_u, seed=1)
+    z = linear_in_u(batch.node_embeddings, batch.node_graph, 2)
+    dist = (z ** 2 / (2 * (W ** 2).sum(dim=1)[None])).numpy()
+    only_head1 = torch.tensor([[False, True], [False, True]])
+    scores, _ = deepfool_batch(batch, only_head1, max_iter=50, overshoot=0.0)
+    assert np.allclose(scores, dist[:, 1], rtol=1e-6)
+
+
+class TinyGNN(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.node = torch.nn.Linear(3, 8).double()
+        self.head = torch.nn.Linear(8, 2).double()
+
+    def forward(self, u, node_graph, n_graphs):
+        return self.head(_sum_pool(torch.tanh(self.node(u)), node_graph, n_graphs) / 3)
+
+
+def test_nonlinear_model_is_flipped_and_selection_keeps_smallest_perturbations():
+    model = TinyGNN()
+    batches = [_batch([2, 3, 4], 3, model, seed=s, start=3 * s) for s in range(3)]
+    heads = torch.ones(3, 2, dtype=torch.bool)
+    for b in batches:
+        scores, r = deepfool_batch(b, heads, max_iter=50, overshoot=0.02)
+        z0 = b.forward(b.node_embeddings)
+        z1 = b.forward(b.node_embeddings + r)
+        assert bool(((z0 * z1) < 0).any(dim=1).all()) and np.all(scores > 0)
+    labels = np.ones((9, 2))
+    ctx = FakeContext(h=np.zeros((9, 1)), labels=labels, head=linear_head(np.zeros((2, 1)), np.zeros(2)),
+                      batches=batches)
+    pruner = make_pruner("deepfool", n_samples=9, keep_ratio=1 / 3)
+    sel = pruner.select(ctx)
+    assert set(sel.indices) == set(np.argsort(sel.scores)[:3].tolist())
+    assert type(pruner).requirements(pruner.options).needs_input_grads
+
+
+def test_missing_batches_are_an_error():
+    ctx = FakeContext(h=np.zeros((4, 1)), labels=np.ones((4, 2)), head=linear_head(np.zeros((2, 1)), np.zeros(2)),
+                      batches=[_batch([2, 2], 3, linear_in_u)])
+    with pytest.raises(ValueError, match="missed 2 training samples"):
+        make_pruner("deepfool", n_samples=4, keep_ratio=0.5).select(ctx)
+
+
+def test_regression_adaptation_is_inverse_input_sensitivity():
+    sizes = [1, 4]
+    ctx = FakeContext(h=np.zeros((2, 1)), labels=np.ones((2, 2)), head=linear_head(np.zeros((2, 1)), np.zeros(2)),
+                      batches=[_batch(sizes, 3, linear_in_u)], task_type="regression")
+    pruner = make_pruner("deepfool", n_samples=2, keep_ratio=0.5)
+    sel = pruner.select(ctx)
+    expected = 1 / (np.sqrt(sizes) * float(torch.linalg.norm(W, dim=1).max()))
+    assert np.allclose(sel.scores, expected) and sel.indices.tolist() == [1]
+    assert "adapted" in pruner.describe() and pruner.describe()["adapted"].startswith("regression")

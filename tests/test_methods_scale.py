@@ -1,0 +1,30 @@
+"""Selection memory of the last-layer-factor methods: O(N·T + N·d), never N×P or N×N."""
+
+import pytest
+
+from benchmark.bench_factor_memory import FACTOR_METHODS, measure, synthetic_context
+
+
+def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():
+    small, large = synthetic_context(1500, 16, 20), synthetic_context(6000, 16, 20)
+    for method in FACTOR_METHODS:
+        options = {"chunk_size": 500} if method == "craig" else None
+        a, b = measure(method, small, 0.4, options), measure(method, large, 0.4, options)
+        # 4x the samples: at most ~4x the extra memory (an N×N or N×P array would grow 16x)
+        assert b["peak_above_inputs_mib"] <= 5 * max(a["peak_above_inputs_mib"], 1.0), (method, a, b)
+
+
+@pytest.fixture(scope="module")
+def pcba_factors():
+    return synthetic_context(350_000, 128, 300)
+
+
+# fewer iterations than the defaults where time grows with them and memory does not
+FEWER_ITERATIONS = {"glister": {"picks_per_update": 0.2}, "dp": {"fw_iterations": 3, "restarts": 0, "max_swaps": 3}}
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("method", FACTOR_METHODS)
+def test_pcba_scale_selection_stays_under_2_gb(method, pcba_factors):
+    result = measure(method, pcba_factors, 0.4, FEWER_ITERATIONS.get(method))
+    assert result["peak_total_mib"] < 2048, result
