@@ -129,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", help="tables and figures from the run records")
-    report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "pretraining", "all"])
+    report.add_argument("what", choices=["table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "all"])
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
     report.add_argument("--checkpoint-name", help="only runs fine-tuned from this checkpoint (e.g. 'no pretraining')")

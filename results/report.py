@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
+from results.figure4 import figure4
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
@@ -16,7 +17,7 @@ from results.table1 import write_table1
 
 log = logging.getLogger(__name__)
 
-WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "all")
+WHAT = ("table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "all")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
@@ -42,6 +43,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     for name in names:
         if what in ("fig3", "all"):
             jobs.append((f"Figure 3 on {name}", partial(figure3, runs, epochs, out_dir, name, **narrow)))
+        if what in ("fig4", "all"):
+            jobs.append((f"Figure 4 on {name}", partial(figure4, runs, out_dir, name, **narrow)))
         if what in ("fig5", "all"):
             jobs.append((f"Figure 5 on {name}", partial(figure5, runs, out_dir, name, preset=preset,
                                                         checkpoints=checkpoints)))
