@@ -16,6 +16,7 @@ import time
 import numpy as np
 import torch
 
+from benchmark.bench_selection import report as report_selection
 from benchmark.config import RunConfig
 from benchmark.data import load_dataset
 from benchmark.data.sources import get_source, resolve_file
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"epoch time at pruning 0.6 (paper GIN, {args.subsample} molecules): soft random "
           f"{epoch_s['soft_random']:.2f} s, MolPeg {epoch_s['molpeg']:.2f} s; "
           f"MolPeg / Soft Random = {ratio:.2f} (target <= 1.35)")
+    report_selection("smoke", args.dataset)
 
 
 if __name__ == "__main__":

@@ -147,7 +147,7 @@ class WarmupService:
     def describe(self) -> dict:
         uses = [{**vars(u), "reused": u.reused} for u in sorted(self.uses.values(), key=lambda u: u.seed_index)]
         return {"warmups": uses, "seconds_warmup": self.seconds_charged,
-                "warmup_reused": bool(uses) and all(u["reused"] for u in uses)}
+                "warmup_reused": all(u["reused"] for u in uses) if uses else None}
 
 
 @dataclass(frozen=True)

@@ -193,7 +193,7 @@ def test_context_lends_only_what_is_declared(tmp_path):
         ctx.logits(ctx.pretrained_model(), "valid")
     with pytest.raises(PermissionError, match="needs_input_grads"):
         ctx.input_embedding_batches(ctx.pretrained_model(), 8)
-    assert ctx.valid_labels is None and ctx.describe()["warmups"] == []
+    assert ctx.valid_labels is None and ctx.describe()["warmups"] == [] and ctx.describe()["warmup_reused"] is None
 
 
 def test_valid_split_factors_and_regression_branch(tmp_path):
@@ -271,7 +271,7 @@ def test_runner_provides_the_requirements_and_charges_reused_warmups(tmp_path, m
     assert FakeStatic.seen == {"dynamics": 3, "valid": (20, 1), "labels": (20, 1)}
     a, b = first["context"], second["context"]
     assert [u["seed_index"] for u in a["warmups"]] == [0, 1]  # both declared seeds prepared
-    assert [u["epochs_trained_here"] for u in a["warmups"]] == [3, 3] and not a["warmup_reused"]
+    assert [u["epochs_trained_here"] for u in a["warmups"]] == [3, 3] and a["warmup_reused"] is False
     assert [u["epochs_trained_here"] for u in b["warmups"]] == [0, 0] and b["warmup_reused"]
     assert first["timings"]["warmup"] > 0
     assert second["timings"]["warmup"] == pytest.approx(first["timings"]["warmup"])  # reused: still charged
