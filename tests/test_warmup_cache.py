@@ -15,7 +15,6 @@ import pytest
 import torch
 
 from benchmark.config import RunConfig
-from benchmark.data import featurize_smiles
 from benchmark.data.splits import random_split
 from benchmark.losses import per_sample_bce, reduce_batch_loss
 from benchmark.models import GINConfig, GraphPredictor
@@ -23,7 +22,7 @@ from benchmark.selection_context import build_context
 from benchmark.warmup_cache import WarmupCache, WarmupKey
 from benchmark.warmup_training import binary_correct, warmup_seed
 from methods.base import DynamicPruner, Selection, StaticPruner, shuffled_plan
-from tests.conftest import SMILES
+from tests.conftest import make_small_store
 
 CONFIG = RunConfig(dataset="toy", num_layers=2, emb_dim=16, dropout=0.2, batch_size=16, lr=1e-2, seed=3)
 CPU = torch.device("cpu")
@@ -41,16 +40,8 @@ class Needs:
     warmup_start: str = "pretrained"
 
 
-def _store():
-    rng = np.random.default_rng(0)
-    smiles = SMILES * 10
-    y = rng.integers(0, 2, size=(len(smiles), 2)).astype(np.float32)
-    y[::7, 1] = np.nan
-    return featurize_smiles(smiles, y, {"metric": "roc_auc", "dataset": "toy"})
-
-
 def _context(cache_root, needs=Needs(warmup_epochs=6, needs_train_dynamics=True), config=CONFIG, store=None):
-    store = store if store is not None else _store()
+    store = store if store is not None else make_small_store()
     split = random_split(len(store), 42)
 
     def make_model(pretrained: bool = True) -> GraphPredictor:
@@ -80,13 +71,13 @@ def test_key_changes_with_every_determining_field():
 
 
 def test_run_key_follows_the_run_config(tmp_path):
-    store = _store()
+    store = make_small_store()
     key = _context(tmp_path, store=store).warmups.key_for(0)
     assert _context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="x"),
                     store=store).warmups.key_for(0) == key  # fine-tuning length and method: not determining
     for change in ({"lr": 1e-3}, {"seed": 4}, {"batch_size": 8}, {"split_seed": 1}, {"dropout": 0.1}):
         assert _context(tmp_path, config=CONFIG.replace(**change), store=store).warmups.key_for(0) != key
-    other_labels = _store()
+    other_labels = make_small_store()
     other_labels.y[0, 0] = 1 - other_labels.y[0, 0]
     assert _context(tmp_path, store=other_labels).warmups.key_for(0) != key  # the data itself
     assert _context(tmp_path, Needs(6, warmup_start="random"), store=store).warmups.key_for(0) != key
