@@ -254,7 +254,7 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
                          checkpoint_sha256, {"num_layers": config.num_layers, "emb_dim": config.emb_dim,
                                              "dropout": config.dropout, "num_tasks": store.num_tasks},
                          config.lr, config.batch_size, config.weight_decay, config.loss_convention,
-                         config.seed, seed_index, start)
+                         config.seed, seed_index, start, device.type)
 
     def trainer_for(seed_index: int) -> Callable:
         return partial(train_warmup, setup, warm_model, config.seed, seed_index)

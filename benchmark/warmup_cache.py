@@ -46,7 +46,8 @@ WARMUP_STARTS = ("pretrained", "random")
 @dataclass(frozen=True)
 class WarmupKey:
     """Everything that determines a warm-up run (``seed``: the run seed; ``seed_index``: which of its
-    independent warm-up runs; ``data_sha256``: hash of the training molecules and labels in order)."""
+    independent warm-up runs; ``data_sha256``: hash of the training molecules and labels in order;
+    ``device``: the device type, as CPU and GPU arithmetic differ)."""
 
     dataset: str
     data_sha256: str
@@ -62,6 +63,7 @@ class WarmupKey:
     seed: int
     seed_index: int = 0
     start: str = "pretrained"
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.start not in WARMUP_STARTS:

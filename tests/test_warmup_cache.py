@@ -62,7 +62,8 @@ def test_key_changes_with_every_determining_field():
     key = WarmupKey("hiv", "abc", 1000, "random", 42, None, {"num_layers": 2}, 1e-3, 256, 0.0, "official", 0)
     changed = {"dataset": "muv", "data_sha256": "abd", "subsample": 999, "split": "scaffold", "split_seed": 1,
                "checkpoint_sha256": "ff", "model": {"num_layers": 3}, "lr": 1e-4, "batch_size": 128,
-               "weight_decay": 1e-5, "loss_convention": "clean", "seed": 1, "seed_index": 1, "start": "random"}
+               "weight_decay": 1e-5, "loss_convention": "clean", "seed": 1, "seed_index": 1, "start": "random",
+               "device": "cuda"}
     assert set(changed) == {f.name for f in dataclasses.fields(WarmupKey)}
     digests = {key.digest()} | {dataclasses.replace(key, **{k: v}).digest() for k, v in changed.items()}
     assert len(digests) == 1 + len(changed)
