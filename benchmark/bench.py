@@ -22,6 +22,7 @@ import time
 import numpy as np
 import torch
 
+from benchmark.bench_selection import report as report_selection
 from benchmark.data import load_dataset, make_split
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.sources import get_source, resolve_file
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> None:
               f"a {r['a']:.2f} s, b {r['b']:.2f} s, c {r['c']:.3f} s")
         print(f"MolPeg / Soft Random = {r['ratio']:.2f} (floor {r['floor']:.2f}), reference_mode={mode}; "
               f"target R <= 1.05 F = {1.05 * r['floor']:.2f}")
+    report_selection("smoke", args.dataset)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(func=cmd_sweep)
 
     report = sub.add_parser("report", formatter_class=_HelpFormatter, help="tables and figures from the run records")
-    report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "pretraining", "table2", "table3",
+    report.add_argument("what", choices=["table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "table3",
                                          "qm9_pretraining", "all"])
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")

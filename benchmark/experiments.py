@@ -9,7 +9,11 @@ from benchmark.config import RunConfig
 from benchmark.experiments_3d import qm9_pretraining, table2, table3
 from benchmark.presets import Preset, get_preset
 
-TABLE1_METHODS = ("random", "soft_random", "infobatch", "molpeg")
+# Table 1's rows: static, then dynamic (the row keys of results/names.py)
+TABLE1_STATIC = ("random", "cd", "herding", "kmeans", "least_confidence", "entropy", "forgetting", "grand_4",
+                 "grand_20", "el2n_20", "deepfool", "craig", "glister", "influence", "dp")
+TABLE1_DYNAMIC = ("soft_random", "epsilon_greedy", "ucb", "infobatch", "molpeg")
+TABLE1_METHODS = TABLE1_STATIC + TABLE1_DYNAMIC
 FIG3_CRITERIA = ("easy", "hard", "absolute")
 # Figure 3's caption says 40 % pruned, its text 60 %: both are run, 0.4 is the figure's panel
 FIG3_RATIOS = (0.4, 0.6)
@@ -34,12 +38,12 @@ def _non_default(**options: object) -> dict:
 
 def table1(preset: Preset, checkpoint: str | None = None, methods: Iterable[str] = TABLE1_METHODS,
            datasets: Iterable[str] | None = None) -> list[RunConfig]:
-    """Every method x ratio x seed on each dataset, plus the whole-dataset run per seed."""
-    configs = []
-    for dataset in datasets or preset.datasets:
-        for seed in preset.seeds:
-            configs.append(_config(preset, dataset, "whole", 0.0, seed, checkpoint))
-            configs += [_config(preset, dataset, m, r, seed, checkpoint) for m in methods for r in preset.ratios]
+    """Every method x ratio x seed on each dataset, plus the whole-dataset run per seed. Datasets alternate
+    innermost, so parallel workers start the warm-ups of different datasets instead of waiting on one."""
+    datasets = list(datasets or preset.datasets)
+    configs = [_config(preset, d, "whole", 0.0, seed, checkpoint) for seed in preset.seeds for d in datasets]
+    configs += [_config(preset, d, m, r, seed, checkpoint)
+                for seed in preset.seeds for m in methods for r in preset.ratios for d in datasets]
     return configs
 
 
@@ -49,6 +53,11 @@ def figure3(preset: Preset, checkpoint: str | None = None, ratios: Iterable[floa
     dataset = preset.datasets[0]
     return [_config(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default(criterion=c))
             for c in FIG3_CRITERIA for r in ratios for seed in preset.seeds]
+
+
+def figure4(preset: Preset, checkpoint: str | None = None, ratio: float = 0.6) -> list[RunConfig]:
+    """Every Table 1 method at pruning ``ratio`` on the first dataset, and the whole dataset (Table 1's runs)."""
+    return [c for c in table1(preset, checkpoint, datasets=preset.datasets[:1]) if c.prune_ratio in (0.0, ratio)]
 
 
 def figure6(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
@@ -75,7 +84,7 @@ def pretraining(preset: Preset, checkpoints: list[str], seeds: Iterable[int] = (
 
 
 SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
-    "table1": table1, "fig3": figure3, "fig6": figure6, "table2": table2, "table3": table3}
+    "table1": table1, "fig3": figure3, "fig4": figure4, "fig6": figure6, "table2": table2, "table3": table3}
 MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining,
                                                                      "qm9_pretraining": qm9_pretraining}
 GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}

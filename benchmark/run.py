@@ -29,10 +29,11 @@ from benchmark.data.splits import Split
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
-from benchmark.selection_context import FineTuneContext
+from benchmark.selection_context import build_context
 from benchmark.tasks import (
     DATASETS_3D,
     BinaryTask,
+    Task,
     build_model,
     geometry_record,
     improves,
@@ -127,9 +128,9 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         except UndefinedMetricError as exc:
             return failed_record(config, identity, exc, metric)
 
-    def make_model() -> nn.Module:
+    def make_model(pretrained: bool = True) -> nn.Module:
         model = build_model(config, store.num_tasks)
-        if config.checkpoint:
+        if config.checkpoint and pretrained:
             load_encoder_checkpoint(model.encoder, config.checkpoint)
         return model.to(device)
 
@@ -138,17 +139,17 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
     checkpoint = describe_checkpoint(config.checkpoint)
     pruner = make_pruner(config.method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
                          seed=config.seed, options=method_options(config), rounding=config.budget_rounding)
-    ctx = FineTuneContext(store, split.train, split.valid, make_model, seed=config.seed,
-                          batch_size=config.batch_size, lr=config.lr, weight_decay=config.weight_decay,
-                          convention=config.loss_convention, device=device,
-                          eval_batch_size=config.eval_batch_size)
+    ctx = build_context(config, store, split.train, split.valid, make_model, checkpoint.get("sha256"),
+                        method_requirements(pruner), device, task=task)
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
     selection = None
     if isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
+        ctx.prepare()
         selection = pruner.select(ctx)
-        timings["warmup"] = ctx.seconds_warmup
-        timings["scoring"] = time.perf_counter() - t0 - ctx.seconds_warmup
+        # warm-up: its recorded training cost (trained here or reused); scoring: the rest of the selection
+        timings["warmup"] = ctx.warmups.seconds_charged
+        timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
         _check_selection(selection.indices, pruner.k, len(split.train), config.method)
     else:
         pruner.setup(model)
@@ -173,6 +174,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         timings["training"] += stats.seconds_training
         timings["scoring"] += stats.seconds_scoring
         visits += stats.visits
+        if getattr(pruner, "needs_score_pass", False):
+            timings["scoring"] += _score_pass(pruner, model, store, split.train, task, config, device)
         t0 = time.perf_counter()
         scores = {}
         for name, idx in (("valid", split.valid), ("test", split.test)):
@@ -211,6 +214,25 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
                         "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid()},
         "started_at": started,
     }
+
+
+def method_requirements(pruner) -> object:
+    """The ``Requirements`` a method declares for its options (``requirements(options)``, else ``requires``)."""
+    declare = getattr(type(pruner), "requirements", None)
+    if declare is not None:
+        return declare(pruner.options)
+    return getattr(pruner, "requires", None)
+
+
+def _score_pass(pruner: DynamicPruner, model: torch.nn.Module, store: GraphStore, train_idx: np.ndarray,
+                task: Task, config: RunConfig, device: torch.device) -> float:
+    """Per-sample training losses of every training sample (eval mode, no gradients) handed to
+    ``pruner.score_pass``; returns the seconds it took."""
+    t0 = time.perf_counter()
+    logits = torch.from_numpy(predict(model, store, train_idx, config.eval_batch_size, device))
+    losses = task.per_sample_loss(logits, store.y[torch.as_tensor(train_idx)])
+    pruner.score_pass(np.arange(len(train_idx)), losses)
+    return time.perf_counter() - t0
 
 
 def _check_selection(indices: np.ndarray, k: int, n: int, method: str) -> None:

@@ -1,79 +1,266 @@
-"""The suite's implementation of ``methods.context.SelectionContext``: warm-up training, embeddings,
-logits and last-layer gradient factors, lent to static methods on request.
+"""The suite's implementation of ``methods.context.SelectionContext``, composed of small services:
 
-Warm-up models are cached per (epochs) within a run, so methods that share a warm-up length share
-the model; the time spent is reported separately from scoring.
+- ``SplitFeatures``: eval-mode passes over the train / valid split (embeddings, logits, last-layer
+  gradient factors, the node input embeddings DeepFool perturbs);
+- ``WarmupService``: the warm-up runs, fetched from the disk cache (``benchmark.warmup_cache``) or
+  trained there, with the time each costs and whether this run trained or reused it;
+- ``FineTuneContext``: the protocol itself, lending exactly what the method's ``Requirements`` declare.
 """
 
 from __future__ import annotations
 
-import copy
+import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache as cache_result
+from functools import partial
+from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from benchmark.config import RunConfig
 from benchmark.data.graph_store import GraphStore
-from benchmark.training import predict, train_epoch
-from methods.base import shuffled_plan
+from benchmark.training import predict
+from benchmark.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
+from benchmark.warmup_training import WarmupSetup, train_warmup
+from methods.context import InputEmbeddingBatch
+
+SPLITS = ("train", "valid")
+
+
+class SplitFeatures:
+    """Eval-mode features of the samples of each split, in split order."""
+
+    def __init__(self, store: GraphStore, splits: dict[str, np.ndarray], task_type: str, device: torch.device,
+                 eval_batch_size: int = 1024, standardisation: tuple[float, float] | None = None):
+        """``standardisation``: (mean, std) of a regression target; labels are lent standardised, as the
+        model predicts them."""
+        self.store, self.splits, self.task_type = store, splits, task_type
+        self.device, self.eval_batch_size, self.standardisation = device, eval_batch_size, standardisation
+
+    def indices(self, split: str) -> np.ndarray:
+        if split not in self.splits:
+            raise ValueError(f"split must be one of {sorted(self.splits)}, got {split!r}")
+        return self.splits[split]
+
+    def labels(self, split: str) -> np.ndarray:
+        y = self.store.y[torch.as_tensor(self.indices(split))].numpy()
+        if self.standardisation is None:
+            return y
+        mean, std = self.standardisation
+        return ((y - mean) / std).astype(y.dtype)
+
+    def embeddings(self, model: nn.Module, split: str = "train") -> np.ndarray:
+        return predict(model, self.store, self.indices(split), self.eval_batch_size, self.device,
+                       lambda m, b: m.embed(b))
+
+    def logits(self, model: nn.Module, split: str = "train") -> np.ndarray:
+        return predict(model, self.store, self.indices(split), self.eval_batch_size, self.device)
+
+    def last_layer_factors(self, model: nn.Module, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """e [N, T] (binary: m·(σ(z) − y); regression: m·(ŷ − y)) and h̃ = [h ; 1] [N, d+1]."""
+        h = self.embeddings(model, split)
+        z = h @ model.head.weight.detach().cpu().numpy().T + model.head.bias.detach().cpu().numpy()
+        y = self.labels(split)
+        mask = ~np.isnan(y)
+        prediction = 1.0 / (1.0 + np.exp(-z)) if self.task_type == "binary" else z
+        e = np.where(mask, prediction - np.nan_to_num(y), 0.0).astype(h.dtype)
+        return e, np.hstack([h, np.ones((len(h), 1), dtype=h.dtype)])
+
+    def input_embedding_batches(self, model: nn.Module, batch_size: int,
+                                split: str = "train") -> Iterator[InputEmbeddingBatch]:
+        """Batches of the split in order: node input embeddings u (a detached leaf) and u -> logits."""
+        idx = self.indices(split)
+        model.eval()
+        for start in range(0, len(idx), batch_size):
+            positions = np.arange(start, min(start + batch_size, len(idx)))
+            batch = self.store.batch(idx[positions]).to(self.device)
+            with torch.no_grad():
+                u = model.encoder.embed_atoms(batch.x)
+            yield InputEmbeddingBatch(positions, u.detach(), batch.batch, partial(model, batch))
+
+
+@dataclass
+class WarmupUse:
+    """One warm-up run as this fine-tuning run used it (for the record)."""
+
+    key: str
+    seed_index: int
+    epochs_used: int = 0
+    epochs_trained_here: int = 0
+    seconds_trained_here: float = 0.0
+    seconds_waited: float = 0.0
+    seconds_charged: float = 0.0  # recorded training cost of the epochs used, trained here or not
+
+    @property
+    def reused(self) -> bool:
+        return self.epochs_trained_here == 0
+
+
+@dataclass
+class WarmupService:
+    """Warm-up runs of one fine-tuning run: ``key_for(seed_index)`` names them in ``cache``,
+    ``trainer_for(seed_index)`` trains them (see ``benchmark.warmup_cache.Trainer``)."""
+
+    cache: WarmupCache
+    key_for: Callable[[int], WarmupKey]
+    trainer_for: Callable[[int], Callable]
+    make_model: Callable[[], nn.Module]
+    uses: dict[int, WarmupUse] = field(default_factory=dict)
+    seconds_wall: float = 0.0  # time spent inside this service (training, waiting, loading)
+
+    def artefact(self, epochs: int, seed_index: int = 0) -> WarmupArtefact:
+        t0 = time.perf_counter()
+        key = self.key_for(seed_index)
+        fetched = self.cache.fetch(key, epochs, self.trainer_for(seed_index))
+        use = self.uses.setdefault(seed_index, WarmupUse(key.digest(), seed_index))
+        use.epochs_trained_here += fetched.epochs_trained
+        use.seconds_trained_here += fetched.seconds_trained
+        use.seconds_waited += fetched.seconds_waited
+        use.epochs_used = max(use.epochs_used, epochs)
+        use.seconds_charged = fetched.artefact.cost(use.epochs_used)
+        self.seconds_wall += time.perf_counter() - t0
+        return fetched.artefact
+
+    def model(self, epochs: int, seed_index: int = 0) -> nn.Module:
+        artefact = self.artefact(epochs, seed_index)
+        t0 = time.perf_counter()
+        model = self.make_model()
+        model.load_state_dict(artefact.model_state(epochs))
+        self.seconds_wall += time.perf_counter() - t0
+        return model.eval()
+
+    def correctness(self, epochs: int, seed_index: int = 0) -> list[np.ndarray]:
+        artefact = self.artefact(epochs, seed_index)
+        return [artefact.correctness(e) for e in range(1, epochs + 1)]
+
+    @property
+    def seconds_charged(self) -> float:
+        return sum(u.seconds_charged for u in self.uses.values())
+
+    def describe(self) -> dict:
+        uses = [{**vars(u), "reused": u.reused} for u in sorted(self.uses.values(), key=lambda u: u.seed_index)]
+        return {"warmups": uses, "seconds_warmup": self.seconds_charged,
+                "warmup_reused": all(u["reused"] for u in uses) if uses else None}
+
+
+@dataclass(frozen=True)
+class Provided:
+    """What the context lends (from the method's ``Requirements``); anything else is refused."""
+
+    warmup_epochs: int = 0
+    warmup_seeds: int = 1
+    train_dynamics: bool = False
+    validation: bool = False
+    input_embeddings: bool = False
+
+    @classmethod
+    def from_requirements(cls, requirements: Any) -> Provided:
+        return cls(int(getattr(requirements, "warmup_epochs", 0)), int(getattr(requirements, "warmup_seeds", 1)),
+                   bool(getattr(requirements, "needs_train_dynamics", False)),
+                   bool(getattr(requirements, "needs_val", False)),
+                   bool(getattr(requirements, "needs_input_grads", False)))
 
 
 class FineTuneContext:
-    def __init__(self, store: GraphStore, train_idx: np.ndarray, valid_idx: np.ndarray,
-                 make_model: Callable[[], nn.Module], *, seed: int, batch_size: int, lr: float,
-                 weight_decay: float, convention: str, device: torch.device, eval_batch_size: int = 1024):
-        self.store, self.train_idx, self.valid_idx = store, train_idx, valid_idx
-        self.make_model = make_model
-        self.seed, self.batch_size, self.lr, self.weight_decay = seed, batch_size, lr, weight_decay
-        self.convention, self.device, self.eval_batch_size = convention, device, eval_batch_size
-        self.n_samples = len(train_idx)
-        self.num_tasks = store.num_tasks
-        self.task_type = "binary"
-        self.labels = store.y[torch.as_tensor(train_idx)].numpy()
+    """``SelectionContext`` of one fine-tuning run (see ``methods.context``)."""
+
+    def __init__(self, features: SplitFeatures, warmups: WarmupService, make_model: Callable[[], nn.Module], *,
+                 smiles: list[str], lr: float, seed: int, provided: Provided = Provided()):
+        self.features, self.warmups, self.make_model, self.provided = features, warmups, make_model, provided
+        self.labels = features.labels("train")
+        self.valid_labels = features.labels("valid") if provided.validation else None
+        self.n_samples, self.num_tasks = self.labels.shape
+        self.task_type = features.task_type
+        self.smiles, self.lr = smiles, lr
         self.rng = np.random.default_rng([seed, 7919])
-        self._warm: dict[int, nn.Module] = {}
-        self.seconds_warmup = 0.0
+
+    def prepare(self) -> None:
+        """Fetch (train or reuse) every declared warm-up run at its declared length, before selection."""
+        if self.provided.warmup_epochs > 0:
+            for seed_index in range(self.provided.warmup_seeds):
+                self.warmups.artefact(self.provided.warmup_epochs, seed_index)
 
     def pretrained_model(self) -> nn.Module:
-        return self.make_model()
+        return self.make_model().eval()
 
-    def warmup_model(self, epochs: int, on_batch=None) -> nn.Module:
-        if epochs in self._warm and on_batch is None:
-            return copy.deepcopy(self._warm[epochs])  # a copy: the cached model stays as trained
-        t0 = time.perf_counter()
-        torch.manual_seed(self.seed)
-        model = self.make_model()
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        for epoch in range(epochs):
-            plan = shuffled_plan(np.random.default_rng([self.seed, 104729, epoch]), np.arange(self.n_samples))
-            train_epoch(model, optimizer, self.store, self.train_idx, plan, self.batch_size, self.convention,
-                        self.device, on_batch=on_batch)
-        model.eval()
-        self._warm[epochs] = model
-        self.seconds_warmup += time.perf_counter() - t0
-        return copy.deepcopy(model)
+    def warmup_model(self, epochs: int, seed_index: int = 0) -> nn.Module:
+        self._check_warmup(epochs, seed_index)
+        return self.warmups.model(epochs, seed_index)
 
-    def _predict(self, model: nn.Module, fn, split: str = "train") -> np.ndarray:
-        idx = self.train_idx if split == "train" else self.valid_idx
-        return predict(model, self.store, idx, self.eval_batch_size, self.device, fn)
+    def warmup_correctness(self, epochs: int, seed_index: int = 0) -> list[np.ndarray]:
+        self._check_warmup(epochs, seed_index)
+        if not self.provided.train_dynamics:
+            raise PermissionError("warmup_correctness needs Requirements(needs_train_dynamics=True)")
+        return self.warmups.correctness(epochs, seed_index)
 
     def embeddings(self, model: nn.Module, split: str = "train") -> np.ndarray:
-        return self._predict(model, lambda m, b: m.embed(b), split)
+        return self.features.embeddings(model, self._split(split))
 
     def logits(self, model: nn.Module, split: str = "train") -> np.ndarray:
-        return self._predict(model, None, split)
+        return self.features.logits(model, self._split(split))
 
     def last_layer_factors(self, model: nn.Module, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-        """e = m·(σ(z) - y) [N, T] (sum-reduced masked BCE) and h̃ = [h ; 1] [N, d+1]."""
-        idx = self.train_idx if split == "train" else self.valid_idx
-        h = self.embeddings(model, split)
-        z = h @ model.head.weight.detach().cpu().numpy().T + model.head.bias.detach().cpu().numpy()
-        y = self.store.y[torch.as_tensor(idx)].numpy()
-        mask = ~np.isnan(y)
-        e = np.where(mask, 1.0 / (1.0 + np.exp(-z)) - np.nan_to_num(y), 0.0)
-        return e, np.hstack([h, np.ones((len(h), 1), dtype=h.dtype)])
+        return self.features.last_layer_factors(model, self._split(split))
 
-    def describe(self) -> dict:
-        return {"warmup_epochs_trained": sorted(self._warm), "seconds_warmup": self.seconds_warmup}
+    def input_embedding_batches(self, model: nn.Module, batch_size: int) -> Iterator[InputEmbeddingBatch]:
+        if not self.provided.input_embeddings:
+            raise PermissionError("input_embedding_batches needs Requirements(needs_input_grads=True)")
+        return self.features.input_embedding_batches(model, batch_size)
+
+    def describe(self) -> dict[str, Any]:
+        return {"provided": vars(self.provided).copy(), **self.warmups.describe()}
+
+    def _check_warmup(self, epochs: int, seed_index: int) -> None:
+        p = self.provided
+        if not 1 <= epochs <= p.warmup_epochs or not 0 <= seed_index < p.warmup_seeds:
+            raise PermissionError(f"warm-up (epochs={epochs}, seed_index={seed_index}) exceeds the declared "
+                                  f"Requirements(warmup_epochs={p.warmup_epochs}, warmup_seeds={p.warmup_seeds})")
+
+    def _split(self, split: str) -> str:
+        if split == "valid" and not self.provided.validation:
+            raise PermissionError("the validation split needs Requirements(needs_val=True)")
+        return split
+
+
+def data_sha256(store: GraphStore, indices: np.ndarray) -> str:
+    """Identity of the training data: its SMILES and labels in order, and the featurizer."""
+    digest = hashlib.sha256(str(store.meta.get("featurizer")).encode())
+    digest.update("\n".join(store.smiles[i] for i in indices).encode())
+    digest.update(np.ascontiguousarray(store.y[torch.as_tensor(indices)].numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, valid_idx: np.ndarray,
+                  make_model: Callable[[bool], nn.Module], checkpoint_sha256: str | None, requirements: Any,
+                  device: torch.device, cache: WarmupCache | None = None, task: Any = None) -> FineTuneContext:
+    """The context of run ``config``: ``make_model(pretrained)`` builds the predictor (pretrained encoder
+    or random initialisation); the warm-up start point is the Requirements' ``warmup_start``."""
+    regression = task is not None and not task.higher_is_better  # benchmark.tasks.RegressionTask
+    task_type = "regression" if regression else "binary"
+    start = getattr(requirements, "warmup_start", "pretrained")
+    warm_model = partial(make_model, start == "pretrained")
+    setup = WarmupSetup(store, train_idx, config.batch_size, config.lr, config.weight_decay,
+                        config.loss_convention, device, task_type, task)
+    data_id = cache_result(partial(data_sha256, store, train_idx))  # hashed on the first warm-up only
+
+    def key_for(seed_index: int) -> WarmupKey:
+        return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
+                         checkpoint_sha256, {"num_layers": config.num_layers, "emb_dim": config.emb_dim,
+                                             "dropout": config.dropout, "num_tasks": store.num_tasks,
+                                             "model": config.model, "model_options": config.model_options,
+                                             "task": task.describe() if task is not None else None},
+                         config.lr, config.batch_size, config.weight_decay, config.loss_convention,
+                         config.seed, seed_index, start, device.type)
+
+    def trainer_for(seed_index: int) -> Callable:
+        return partial(train_warmup, setup, warm_model, config.seed, seed_index)
+
+    warmups = WarmupService(cache or WarmupCache(), key_for, trainer_for, warm_model)
+    features = SplitFeatures(store, {"train": train_idx, "valid": valid_idx}, task_type, device,
+                             config.eval_batch_size, (task.mean, task.std) if regression else None)
+    return FineTuneContext(features, warmups, partial(make_model, True), smiles=[store.smiles[i] for i in train_idx],
+                           lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements))

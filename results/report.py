@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from results.data_check import report_records
+from results.figure4 import figure4
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
@@ -20,7 +21,7 @@ from results.tables_3d import pretraining_3d
 
 log = logging.getLogger(__name__)
 
-WHAT = ("table1", "fig3", "fig5", "fig6", "pretraining", "table2", "table3", "qm9_pretraining", "all")
+WHAT = ("table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "table3", "qm9_pretraining", "all")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
@@ -57,6 +58,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     for name in names:
         if what in ("fig3", "all"):
             jobs.append((f"Figure 3 on {name}", partial(figure3, runs, epochs, out_dir, name, **narrow)))
+        if what in ("fig4", "all"):
+            jobs.append((f"Figure 4 on {name}", partial(figure4, runs, out_dir, name, **narrow)))
         if what in ("fig5", "all"):
             jobs.append((f"Figure 5 on {name}", partial(figure5, runs, out_dir, name, preset=preset,
                                                         checkpoints=checkpoints)))

@@ -21,6 +21,11 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture
 def small_store():
+    return make_small_store()
+
+
+def make_small_store():
+    """120 molecules, 2 tasks, every 7th label of task 2 missing (also usable outside a fixture)."""
     from benchmark.data import featurize_smiles
 
     rng = np.random.default_rng(0)

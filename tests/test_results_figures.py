@@ -61,7 +61,7 @@ def test_build_report_all_and_errors(tmp_path):
                                        "figure3_hiv.png", "figure5_hiv.pdf", "figure6.png"}
     assert all(p.is_file() for p in paths)
     with pytest.raises(ValueError, match="unknown report"):
-        build_report(store, tmp_path / "out", "fig4")
+        build_report(store, tmp_path / "out", "fig7")
     only_whole = write_store(tmp_path / "whole", [make_record("hiv", "whole")])
     with pytest.raises(ValueError, match="nothing to report.*no runs for Figure 3"):
         build_report(only_whole, tmp_path / "out2", "fig3")

@@ -9,6 +9,7 @@ from benchmark.experiments import build_grid
 from benchmark.models import GINConfig, GINEncoder
 from benchmark.run import run_finetune
 from benchmark.sweep import run_sweep
+from results.names import PAPER_METHODS
 from results.store import RunStore
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
@@ -104,7 +105,9 @@ def test_config_validation_and_hash():
 
 def test_grids_cover_methods_ratios_and_whole():
     grid = build_grid("table1", "smoke")
-    assert len(grid) == 2 * (1 + 4 * 6)
+    assert len(grid) == 2 * (1 + 20 * 6)
+    assert list(dict.fromkeys(c.method for c in grid if c.method != "whole")) == \
+        [m for m in PAPER_METHODS if m != "whole"]  # Table 1's rows, static then dynamic
     assert {(c.dataset, c.method) for c in grid if c.prune_ratio == 0} == {("hiv", "whole"), ("muv", "whole")}
     fig6 = build_grid("fig6", "smoke")
     assert {c.method_options.get("beta", 0.5) for c in fig6} == {0.001, 0.01, 0.1, 0.5, 0.9}
@@ -124,7 +127,7 @@ def test_run_id_follows_the_checkpoint_content(tmp_path):
 
 def test_seeds_override_and_pretraining_grid(tmp_path):
     grid = build_grid("table1", "smoke", seeds=[3, 4])
-    assert {c.seed for c in grid} == {3, 4} and len(grid) == 2 * 2 * 25
+    assert {c.seed for c in grid} == {3, 4} and len(grid) == 2 * 2 * 121
     pre = build_grid("pretraining", "smoke", [str(tmp_path / "a.pt"), str(tmp_path / "b.pt")])
     assert {c.checkpoint for c in pre} == {None, str(tmp_path / "a.pt"), str(tmp_path / "b.pt")}
     assert {c.seed for c in pre} == {0, 1, 2} and {c.method for c in pre} == {"whole"}

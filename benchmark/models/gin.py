@@ -189,8 +189,9 @@ class GraphPredictor(nn.Module):
         self.encoder = GINEncoder(config)
         self.head = nn.Linear(config.emb_dim, num_tasks)
 
-    def embed(self, batch: GraphBatch) -> torch.Tensor:
-        return global_mean_pool(self.encoder(batch), batch.batch, size=batch.num_graphs)
+    def embed(self, batch: GraphBatch, h: torch.Tensor | None = None) -> torch.Tensor:
+        return global_mean_pool(self.encoder(batch, h), batch.batch, size=batch.num_graphs)
 
-    def forward(self, batch: GraphBatch) -> torch.Tensor:
-        return self.head(self.embed(batch))
+    def forward(self, batch: GraphBatch, h: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits; ``h`` optionally replaces the node input embeddings (see ``GINEncoder.forward``)."""
+        return self.head(self.embed(batch, h))

@@ -1,0 +1,115 @@
+"""``make bench`` (selection part): what the static methods' warm-ups and scoring cost next to training.
+
+One process runs, at a preset's settings on one dataset (default: smoke, HIV), a one-epoch whole-dataset
+run twice (the faster one's training time is the unit: one full-data training epoch) and a one-epoch run
+of every registered method at pruning 0.6. From the run records:
+
+- per static method, its scoring time after the warm-up (``timings.scoring``) / one full-data epoch
+  (target <= 1);
+- the share of a Table 1 grid's compute spent in warm-ups and scoring, from per-run costs in epoch
+  units: a static run at keep ratio q costs E·(q + v) + s_m (v: evaluation per epoch, s_m: its scoring),
+  a dynamic run E·q·(t_m + c_m) + E·v (t_m, c_m: its training and per-epoch scoring per kept fraction),
+  the whole-dataset run E·(1 + v), and each distinct warm-up run (per dataset and seed, shared by all
+  methods through the cache) W·w (W: its longest length, w: seconds per warm-up epoch / unit). Seeds and
+  datasets scale every term alike, so the share depends on E and the ratios only: it is given for the
+  measured preset's E and for the paper's (E = 100, Table 1's ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import dataclass
+
+from benchmark.experiments import _config
+from benchmark.presets import TABLE1_RATIOS, get_preset
+from benchmark.run import run_finetune
+from methods.registry import available_methods, get_method
+
+PAPER_EPOCHS = 100
+
+
+@dataclass(frozen=True)
+class MethodCost:
+    """Costs of one method in full-data-epoch units (per kept fraction for training and dynamic scoring)."""
+
+    family: str
+    scoring: float  # static: once per run; dynamic: per epoch per kept fraction
+    training: float  # per epoch per kept fraction
+    warmups: tuple[tuple[str, int], ...] = ()  # (warm-up key, epochs used)
+
+
+def grid_share(costs: dict[str, MethodCost], epochs: int, ratios: tuple[float, ...], evaluation: float,
+               warmup_epoch: float) -> dict[str, float]:
+    """Share of a Table 1 grid (every method x ratio + whole, per dataset and seed) spent in warm-ups, in
+    static scoring and in dynamic per-epoch scoring (see the module docstring)."""
+    keeps = [1.0 - r for r in ratios]
+    longest: dict[str, int] = {}
+    for cost in costs.values():
+        for key, used in cost.warmups:
+            longest[key] = max(longest.get(key, 0), used)
+    warmup = warmup_epoch * sum(longest.values())
+    static = sum(len(keeps) * c.scoring for c in costs.values() if c.family == "static")
+    dynamic = sum(epochs * q * c.scoring for c in costs.values() if c.family == "dynamic" for q in keeps)
+    training = epochs * (1.0 + evaluation) + sum(epochs * (q * c.training + evaluation)
+                                                 for c in costs.values() for q in keeps)
+    total = warmup + static + dynamic + training
+    return {"warmup": warmup / total, "static_scoring": static / total, "dynamic_scoring": dynamic / total}
+
+
+def measure(preset: str, dataset: str, ratio: float = 0.6) -> tuple[dict[str, MethodCost], float, float, float]:
+    """(costs per registered method, seconds of one full-data epoch, evaluation per epoch and seconds per
+    warm-up epoch, both in epoch units)."""
+    base = _config(get_preset(preset), dataset, "whole", 0.0, 0, None).replace(epochs=1)
+    # the faster of two runs: the first one in a process also pays one-off start-up costs
+    whole = min((run_finetune(base)["timings"] for _ in range(2)), key=lambda t: t["training"])
+    unit = whole["training"]
+    costs, warm_seconds, warm_epochs = {}, 0.0, 0  # recorded cost of the warm-up epochs (trained or reused)
+    for name in available_methods():
+        if name == "whole":
+            continue
+        record = run_finetune(base.replace(method=name, prune_ratio=ratio))
+        t, keep = record["timings"], record["pruner"]["keep_ratio"]
+        uses = (record.get("context") or {}).get("warmups") or []
+        for use in uses:
+            warm_seconds += use["seconds_charged"]
+            warm_epochs += use["epochs_used"]
+        family = get_method(name).family
+        scoring = t["scoring"] / unit if family == "static" else t["scoring"] / (keep * unit)
+        costs[name] = MethodCost(family, scoring, t["training"] / (keep * unit),
+                                 tuple((u["key"], u["epochs_used"]) for u in uses))
+    warmup_epoch = warm_seconds / warm_epochs / unit if warm_epochs else 0.0
+    return costs, unit, whole["evaluation"] / unit, warmup_epoch
+
+
+def report(preset: str, dataset: str) -> None:
+    costs, unit, evaluation, warmup_epoch = measure(preset, dataset)
+    print(f"static scoring after warm-up / one full-data training epoch ({preset} preset, {dataset}, "
+          f"epoch = {unit:.2f} s; target <= 1):")
+    for name, cost in costs.items():
+        if cost.family == "static":
+            flag = "" if cost.scoring <= 1.0 else "  ABOVE TARGET"
+            print(f"  {name:18s} {cost.scoring:6.2f}{flag}")
+    settings = get_preset(preset)
+    for label, epochs in ((f"{preset} (E = {settings.run['epochs']})", settings.run["epochs"]),
+                          (f"paper proportions (E = {PAPER_EPOCHS})", PAPER_EPOCHS)):
+        share = grid_share(costs, epochs, TABLE1_RATIOS, evaluation, warmup_epoch)
+        pct = {k: f"{100 * v:.1f} %" for k, v in share.items()}
+        both = 100 * (share["warmup"] + share["static_scoring"])
+        print(f"Table 1 grid compute at {label}: warm-ups {pct['warmup']}, static scoring {pct['static_scoring']}, "
+              f"dynamic per-epoch scoring {pct['dynamic_scoring']}; warm-ups + static scoring {both:.1f} % "
+              f"(target <= 10 %)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmark.bench_selection", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--preset", default="smoke")
+    parser.add_argument("--dataset", default="hiv")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    report(args.preset, args.dataset)
+
+
+if __name__ == "__main__":
+    main()

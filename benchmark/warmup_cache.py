@@ -1,0 +1,254 @@
+"""The warm-up run of static methods as a cached artefact on disk, shared by runs and processes.
+
+One folder per ``WarmupKey`` (everything that determines the run) under ``$MOLPEG_CACHE_DIR/warmups``:
+the content-keyed cache beside the featurized graphs, so every grid, preset folder and process that
+asks for the same warm-up finds it (a run store is one grid's output and is cleaned with it).
+
+    key.json                  the key, readable
+    epoch_0004.pt             model state_dict after epoch 4 (one per epoch, never rewritten)
+    correct_0004.npy          per-sample correctness [N, T] of epoch 4, np.packbits of the flat array
+    resume_0020.pt            optimizer state after the last epoch (to extend the run)
+    manifest.json             epochs done, seconds per epoch; written last, atomically: the truth
+
+A longer request extends the cached run from its last epoch (same per-epoch seeds, restored optimizer),
+so epochs 1..4 of a 20-epoch run are the 4-epoch run. Writers hold an exclusive ``fcntl.flock`` on
+``.lock``: one process trains, the others block and then reuse. The kernel drops the lock when its
+holder dies, so a stale lock of a killed process is taken over by the next caller (the lock file keeps
+the holder's pid and host for diagnosis). Readers of an already long-enough artefact take no lock:
+files are written to a temp name and renamed, and the manifest is renamed last.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from benchmark.data.sources import default_cache_dir
+
+log = logging.getLogger(__name__)
+WARMUP_STARTS = ("pretrained", "random")
+
+
+@dataclass(frozen=True)
+class WarmupKey:
+    """Everything that determines a warm-up run (``seed``: the run seed; ``seed_index``: which of its
+    independent warm-up runs; ``data_sha256``: hash of the training molecules and labels in order;
+    ``device``: the device type, as CPU and GPU arithmetic differ)."""
+
+    dataset: str
+    data_sha256: str
+    subsample: int | None
+    split: str
+    split_seed: int
+    checkpoint_sha256: str | None
+    model: dict
+    lr: float
+    batch_size: int
+    weight_decay: float
+    loss_convention: str
+    seed: int
+    seed_index: int = 0
+    start: str = "pretrained"
+    device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.start not in WARMUP_STARTS:
+            raise ValueError(f"warm-up start must be one of {WARMUP_STARTS}, got {self.start!r}")
+        if self.seed_index < 0:
+            raise ValueError(f"warm-up seed_index must be >= 0, got {self.seed_index}")
+
+    def digest(self) -> str:
+        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    """What one warm-up epoch leaves behind."""
+
+    model_state: dict
+    optimizer_state: dict
+    correct: np.ndarray | None  # bool [N, T], None when not defined (regression)
+    seconds: float
+
+
+# trains epochs start+1..end from (model_state, optimizer_state) of epoch ``start`` (None, None: from scratch)
+Trainer = Callable[[int, int, dict | None, dict | None], Iterator[EpochResult]]
+
+
+@dataclass(frozen=True)
+class WarmupArtefact:
+    """A read-only view of a cached warm-up run of ``epochs`` epochs."""
+
+    folder: Path
+    epochs: int
+    seconds: tuple[float, ...]  # training seconds of each epoch
+    correct_shape: tuple[int, int] | None
+
+    def model_state(self, epoch: int) -> dict:
+        self._check(epoch)
+        return torch.load(self.folder / f"epoch_{epoch:04d}.pt", map_location="cpu", weights_only=True)
+
+    def correctness(self, epoch: int) -> np.ndarray:
+        self._check(epoch)
+        if self.correct_shape is None:
+            raise ValueError(f"warm-up {self.folder.name} recorded no correctness (regression task)")
+        n, t = self.correct_shape
+        packed = np.load(self.folder / f"correct_{epoch:04d}.npy")
+        return np.unpackbits(packed, count=n * t).astype(bool).reshape(n, t)
+
+    def cost(self, epochs: int) -> float:
+        """Training seconds of the first ``epochs`` epochs."""
+        self._check(epochs)
+        return float(sum(self.seconds[:epochs]))
+
+    def _check(self, epoch: int) -> None:
+        if not 1 <= epoch <= self.epochs:
+            raise ValueError(f"warm-up {self.folder.name} has epochs 1..{self.epochs}, asked for {epoch}")
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The artefact and what this call did: epochs trained here, their seconds, seconds spent waiting."""
+
+    artefact: WarmupArtefact
+    epochs_trained: int
+    seconds_trained: float
+    seconds_waited: float
+
+
+class WarmupCache:
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_cache_dir() / "warmups"
+
+    def folder(self, key: WarmupKey) -> Path:
+        return self.root / key.digest()
+
+    def load(self, key: WarmupKey) -> WarmupArtefact | None:
+        manifest = self.folder(key) / "manifest.json"
+        if not manifest.is_file():
+            return None
+        data = json.loads(manifest.read_text())
+        shape = data.get("correct_shape")
+        return WarmupArtefact(self.folder(key), data["epochs"], tuple(data["seconds"]),
+                              tuple(shape) if shape else None)
+
+    def fetch(self, key: WarmupKey, epochs: int, trainer: Trainer) -> Fetched:
+        """The artefact of ``key`` with at least ``epochs`` epochs, training (or extending) it when needed."""
+        if epochs < 1:
+            raise ValueError(f"warm-up epochs must be >= 1, got {epochs}")
+        found = self.load(key)
+        if found is not None and found.epochs >= epochs:
+            return Fetched(found, 0, 0.0, 0.0)
+        folder = self.folder(key)
+        t0 = time.perf_counter()
+        with _exclusive(folder / ".lock"):
+            waited = time.perf_counter() - t0
+            found = self.load(key)  # another process may have trained it while we waited
+            if found is not None and found.epochs >= epochs:
+                return Fetched(found, 0, 0.0, waited)
+            _write_atomic(folder / "key.json", json.dumps(dataclasses.asdict(key), indent=1, sort_keys=True))
+            done = found.epochs if found else 0
+            seconds = list(found.seconds) if found else []
+            model_state = found.model_state(done) if found else None
+            optimizer_state = _load(folder / f"resume_{done:04d}.pt") if found else None
+            shape = found.correct_shape if found else None
+            for epoch, result in enumerate(trainer(done, epochs, model_state, optimizer_state), start=done + 1):
+                _save_atomic(result.model_state, folder / f"epoch_{epoch:04d}.pt")
+                if result.correct is not None:
+                    shape = tuple(result.correct.shape)
+                    _save_npy_atomic(np.packbits(result.correct.reshape(-1)), folder / f"correct_{epoch:04d}.npy")
+                _save_atomic(result.optimizer_state, folder / f"resume_{epoch:04d}.pt")
+                seconds.append(result.seconds)
+                manifest = {"epochs": epoch, "seconds": seconds, "correct_shape": shape,
+                            "written_by": {"pid": os.getpid(), "host": platform.node()}}
+                _write_atomic(folder / "manifest.json", json.dumps(manifest, indent=1))
+                (folder / f"resume_{epoch - 1:04d}.pt").unlink(missing_ok=True)
+            artefact = self.load(key)
+        if artefact is None or artefact.epochs < epochs:
+            raise RuntimeError(f"warm-up trainer stopped before epoch {epochs} for {folder}")
+        return Fetched(artefact, epochs - done, float(sum(seconds[done:epochs])), waited)
+
+
+@contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        if not _try_lock(handle):
+            log.info("warm-up %s is being trained by %s; waiting", path.parent.name, _holder(path))
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()} {platform.node()}\n")
+            handle.flush()
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _try_lock(handle) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text().strip() or "another process"
+    except OSError:
+        return "another process"
+
+
+def _temp_in(folder: Path, name: str) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    os.close(fd)
+    return tmp
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[str]:
+    """A temp path beside ``path``, renamed onto it when the block succeeds, removed when it fails."""
+    tmp = _temp_in(path.parent, path.name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    with _replacing(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def _save_atomic(obj: dict, path: Path) -> None:
+    with _replacing(path) as tmp:
+        torch.save(obj, tmp)
+
+
+def _save_npy_atomic(array: np.ndarray, path: Path) -> None:
+    with _replacing(path) as tmp, open(tmp, "wb") as handle:
+        np.save(handle, array)
+
+
+def _load(path: Path) -> dict:
+    return torch.load(path, map_location="cpu", weights_only=True)

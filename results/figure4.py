@@ -1,0 +1,65 @@
+"""Figure 4 of the paper: test metric vs time efficiency (1000 / runtime in seconds) of every method at
+one pruning ratio (default 60 %) on one dataset, with the whole-dataset run as reference.
+
+The runtime of a run is what its record charges: warm-up (the recorded cost of the warm-up run it used,
+whether trained by this run or reused from the cache) + scoring + training + evaluation, so a method's
+shared warm-up is attributed in full to each of its runs, not hidden. Means over seeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from results.names import dataset_label, metric_label, paper_method
+from results.paper import method_rank
+from results.plotting import panels, save
+from results.select import default_runs, filter_runs, require_one_setting, require_runs
+
+RUNTIME_PARTS = ("time_warmup", "time_scoring", "time_training", "time_evaluation")
+MARKERS = {"static": "o", "dynamic": "s", "whole": "*"}
+
+
+def efficiency_points(runs: pd.DataFrame, dataset: str = "hiv", ratio: int = 60, *, preset: str | None = None,
+                      checkpoint: str | None = None) -> pd.DataFrame:
+    """One row per method (default options) at ``ratio`` % pruning, plus the whole dataset: mean and std of
+    the test metric, mean runtime (s), efficiency = 1000 / runtime, and the number of seeds."""
+    what = f"Figure 4 (default runs at {ratio} % pruning on {dataset})"
+    selected = default_runs(filter_runs(runs, dataset=dataset, preset=preset, checkpoint=checkpoint))
+    cell = selected[(selected["prune_ratio"] == ratio) | (selected["method"] == "whole")]
+    require_runs(cell[cell["method"] != "whole"], what)
+    require_one_setting(cell, what)
+    cell = cell.assign(runtime=cell[list(RUNTIME_PARTS)].astype(float).sum(axis=1, min_count=len(RUNTIME_PARTS)))
+    points = cell.groupby(["method", "family"], sort=False).agg(
+        test=("test_at_best", "mean"), test_std=("test_at_best", "std"), runtime=("runtime", "mean"),
+        n_seeds=("test_at_best", "count")).reset_index()
+    points["efficiency"] = 1000.0 / points["runtime"]
+    order = sorted(points["method"], key=lambda m: (m != "whole", method_rank(m)))
+    return points.set_index("method").loc[order].reset_index()
+
+
+def figure4(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", ratio: int = 60, *,
+            preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
+    """Scatter of test metric (± std over seeds) vs time efficiency; also writes the points as CSV."""
+    points = efficiency_points(runs, dataset, ratio, preset=preset, checkpoint=checkpoint)
+    metric = metric_label(str(runs.loc[runs["dataset"] == dataset, "metric"].iloc[0]))
+    fig, (ax,) = panels(1, width=7.0, height=5.0)
+    for family, marker in MARKERS.items():
+        group = points[points["family"] == family]
+        if not group.empty:
+            ax.errorbar(group["efficiency"], group["test"], yerr=group["test_std"].fillna(0.0), fmt=marker,
+                        markersize=9 if family == "whole" else 6, capsize=2, linestyle="none",
+                        label="whole dataset" if family == "whole" else f"{family} pruning")
+    for row in points.itertuples():
+        ax.annotate(paper_method(row.method), (row.efficiency, row.test), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set(title=f"{dataset_label(dataset)}, {ratio} % pruned", xlabel="time efficiency (1000 / runtime in s)",
+           ylabel=f"test {metric} (%)")
+    ax.legend(fontsize=8)
+    stem = f"figure4_{dataset}"
+    paths = save(fig, out_dir, stem)
+    csv = Path(out_dir) / f"{stem}.csv"
+    points.to_csv(csv, index=False, float_format="%.4g")
+    return [*paths, csv]
