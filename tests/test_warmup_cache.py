@@ -74,7 +74,7 @@ def test_key_changes_with_every_determining_field():
 def test_run_key_follows_the_run_config(tmp_path):
     store = make_small_store()
     key = _context(tmp_path, store=store).warmups.key_for(0)
-    assert _context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="x"),
+    assert _context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="random"),
                     store=store).warmups.key_for(0) == key  # fine-tuning length and method: not determining
     for change in ({"lr": 1e-3}, {"seed": 4}, {"batch_size": 8}, {"split_seed": 1}, {"dropout": 0.1}):
         assert _context(tmp_path, config=CONFIG.replace(**change), store=store).warmups.key_for(0) != key
@@ -256,7 +256,7 @@ def test_runner_provides_the_requirements_and_charges_reused_warmups(tmp_path, m
 
     monkeypatch.setattr(run, "make_pruner", lambda name, **kw: FakeStatic(**kw))
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path))
-    config = RunConfig(method="fake_static", prune_ratio=0.5, dataset="nci-tpsa", subsample=200, num_layers=2,
+    config = RunConfig(method="random", prune_ratio=0.5, dataset="nci-tpsa", subsample=200, num_layers=2,
                        emb_dim=16, epochs=2, batch_size=32)
     first = run.run_finetune(config)
     second = run.run_finetune(config)
@@ -282,7 +282,7 @@ def test_runner_calls_the_score_pass_after_each_epoch(monkeypatch):
         return pruners[-1]
 
     monkeypatch.setattr(run, "make_pruner", make)
-    record = run.run_finetune(RunConfig(method="fake_pass", prune_ratio=0.5, dataset="nci-tpsa", subsample=200,
+    record = run.run_finetune(RunConfig(method="soft_random", prune_ratio=0.5, dataset="nci-tpsa", subsample=200,
                                         num_layers=2, emb_dim=16, epochs=3, batch_size=32))
     passes = pruners[0].passes
     assert len(passes) == 3 and all(np.array_equal(i, np.arange(160)) for i, _ in passes)
