@@ -26,6 +26,7 @@ from benchmark.data import GraphStore, load_dataset, make_split
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor, describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
+from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection_context import FineTuneContext
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, make_pruner
@@ -70,8 +71,10 @@ def load_run_data(config: RunConfig) -> GraphStore:
     return store
 
 
-def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
-    """Execute ``config`` and return its complete run record."""
+def run_finetune(config: RunConfig, store: GraphStore | None = None,
+                 checkpoint_path: str | Path | None = None) -> dict:
+    """Execute ``config`` and return its complete run record. With ``checkpoint_path`` the loop's state is
+    saved there after every epoch, and a run that finds a checkpoint there resumes from it."""
     started, t_start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -98,7 +101,11 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
                           eval_batch_size=config.eval_batch_size)
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
     selection = None
-    if isinstance(pruner, StaticPruner):
+    resume = EpochCheckpoint(checkpoint_path, config.run_id()) if checkpoint_path else None
+    saved = resume.load() if resume is not None else None
+    if saved is not None and isinstance(pruner, StaticPruner):
+        selection = saved["loop"].selection  # chosen before the interruption: no warm-up again
+    elif isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
         selection = pruner.select(ctx)
         timings["warmup"] = ctx.seconds_warmup
@@ -110,7 +117,13 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     epochs, best = [], {"epoch": -1, "valid": -math.inf, "test": math.nan}
     visits = 0
-    bar = tqdm(range(1, config.epochs + 1), desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
+    context = saved["loop"].context if saved is not None else ctx.describe()
+    state = LoopState()
+    if saved is not None:
+        state = resume.restore(saved, model, optimizer, pruner)
+        epochs, best, visits, timings = state.epochs, state.best, state.visits, state.timings
+    bar = tqdm(range(state.epoch + 1, config.epochs + 1),
+               desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
                disable=not sys.stderr.isatty(), leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
@@ -136,7 +149,10 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         if scores["valid"] > best["valid"]:
             best = {"epoch": epoch, "valid": scores["valid"], "test": scores["test"]}
         bar.set_postfix(valid=f"{scores['valid']:.3f}", test=f"{scores['test']:.3f}")
-    timings["total"] = time.perf_counter() - t_start
+        if resume is not None:
+            resume.save(LoopState(epoch, epochs, best, visits, timings, state.elapsed + time.perf_counter() - t_start,
+                                  selection, context, state.resumed_from), model, optimizer, pruner)
+    timings["total"] = state.elapsed + time.perf_counter() - t_start
 
     return {
         "schema": RECORD_SCHEMA, "run_id": config.run_id(), "status": "complete", "config": config.to_dict(),
@@ -148,10 +164,11 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         "selection": None if selection is None else {"n_selected": len(selection.indices),
                                                       "indices_sha256": _hash_indices(selection.indices),
                                                       **selection.meta},
-        "context": ctx.describe(), "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
+        "context": context, "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
         "test_at_best": best["test"], "sample_visits": visits, "timings": timings,
         "environment": {"versions": library_versions(), "device": str(device),
-                        "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid()},
+                        "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid(),
+                        "resumed_after_epochs": state.resumed_from},
         "started_at": started,
     }
 
