@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark run | sweep | report | methods``."""
+"""Command line: ``python -m benchmark run | sweep | status | collect | report | methods``."""
 
 from __future__ import annotations
 
@@ -52,20 +52,58 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from benchmark.sweep import run_sweep
-
+def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
     configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    return configs
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from slurm import load_profile, start_sweep
+
+    configs = _grid_configs(args)
     if args.dry_run:
         for c in configs:
             print(c.run_id(), c.dataset, c.method, c.prune_ratio, c.seed, json.dumps(c.method_options))
         return 0
-    summary = run_sweep(configs, _store_dir(args), jobs=args.jobs)
-    print(f"{args.grid}/{args.preset}: {summary.total} runs, {summary.skipped} already done, "
-          f"{len(summary.completed)} computed, {len(summary.failed)} failed -> {_store_dir(args)}")
+    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
+    summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
+                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
+    print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
+          f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
+          + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
+             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) {summary.job_ids[:1]}...")
+          + f" -> {_store_dir(args)}")
     return 1 if summary.failed else 0
+
+
+def _states(args: argparse.Namespace):
+    from slurm import run_states
+    from slurm.sweep import load_manifest
+
+    if args.sweep:
+        configs = [RunConfig.from_dict(c) for c in load_manifest(_store_dir(args), args.sweep)["configs"]]
+    else:
+        configs = _grid_configs(args)
+    return run_states(configs, _store_dir(args), log_lines=args.log_lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from slurm import status_report
+
+    print(status_report(_states(args)))
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    counts = Counter(s.state for s in _states(args))
+    print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
+                                                                                   "pending")))
+    args.what, args.checkpoint_name = args.grid, None  # every grid has a report of its name
+    return cmd_report(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -126,7 +164,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
+    sweep.add_argument("--executor", choices=["debug", "local", "slurm"],
+                       default=os.environ.get("MOLPEG_EXECUTOR", "local"),
+                       help="debug: in this process; local: worker processes (default); slurm: job arrays")
+    sweep.add_argument("--profile", help="slurm: cluster profile (TOML file or a name in slurm/profiles; "
+                                         "default 'default')")
+    sweep.add_argument("--cluster", action="append", type=_parse_option, metavar="NAME=VALUE",
+                       help="slurm: override a profile field, repeatable (e.g. --cluster partition=a100)")
+    sweep.add_argument("--runs-per-task", type=int, help="runs one task executes in turn (slurm: the profile's)")
+    sweep.add_argument("--wait", action="store_true", help="slurm: block until every array task ended")
     sweep.set_defaults(func=cmd_sweep)
+
+    for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
+                                                    "each failed run's error and log tail"),
+                             ("collect", cmd_collect, "count what is done and write the grid's report from it")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("grid", choices=sorted(GRIDS))
+        common(p)
+        p.add_argument("--checkpoint", action="append", help="as given to sweep")
+        p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
+        p.add_argument("--data-dir", help="as given to sweep")
+        p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
+        p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")
+        p.set_defaults(func=func)
+    sub.choices["collect"].add_argument("--out", help="output folder (default out/<preset>)")
 
     report = sub.add_parser("report", help="tables and figures from the run records")
     report.add_argument("what", choices=["table1", "fig3", "fig5", "fig6", "pretraining", "all"])
