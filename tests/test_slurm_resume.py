@@ -10,7 +10,8 @@ from benchmark.resume import EpochCheckpoint
 from benchmark.run import run_finetune
 from methods.random_static import RandomStatic
 
-TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.3, epochs=4, batch_size=32)
+TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.3, epochs=4, batch_size=32,
+            num_threads=1)
 
 
 class Killed(BaseException):
