@@ -102,6 +102,9 @@ def cmd_collect(args: argparse.Namespace) -> int:
     counts = Counter(s.state for s in _states(args))
     print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
                                                                                    "pending")))
+    if not counts["done"]:
+        print("nothing to report yet")
+        return 0
     args.what, args.checkpoint_name = args.grid, None  # every grid has a report of its name
     return cmd_report(args)
 

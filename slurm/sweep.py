@@ -1,7 +1,9 @@
 """A sweep: the runs of a list of configs that are neither stored nor being computed, grouped into tasks and
 handed to an executor. Every sweep gets an id and a manifest (``<store>/.sweeps/<id>.json``: executor,
 groups, configs, SLURM job ids) that ``status --sweep`` reads. Submitting the same list again runs only the
-missing and failed runs; claims keep two sweeps over one store from computing the same run.
+missing and failed runs: runs that are stored, claimed by a live process, or waiting in an array task of an
+earlier SLURM sweep that ``squeue`` still lists are left alone; claims keep two sweeps that overlap anyway
+from computing the same run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import logging
 import os
 import secrets
+import shutil
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +67,9 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     summary = SweepSummary(sweep_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", executor=executor,
                            total=len(runs))
     done = {c.run_id() for c in runs if store.has(c.run_id())}
-    busy = {c.run_id() for c in runs if c.run_id() not in done and claims.holder(c.run_id()) is not None}
+    queued = queued_run_ids(store_root)
+    busy = {c.run_id() for c in runs if c.run_id() not in done
+            and (c.run_id() in queued or claims.holder(c.run_id()) is not None)}
     todo = [c for c in runs if c.run_id() not in done | busy]
     summary.skipped, summary.running_elsewhere, summary.submitted = len(done), len(busy), len(todo)
     log.info("sweep %s: %d runs, %d already in %s, %d computed elsewhere, %d to run on %s", summary.sweep_id,
@@ -112,6 +118,25 @@ class _Manifest:
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(body, indent=1))
         os.replace(tmp, self.path)
+
+
+def queued_run_ids(store_root: str | Path) -> set[str]:
+    """Runs of this store's earlier SLURM sweeps whose array task is still pending or running."""
+    manifests = [json.loads(p.read_text()) for p in (Path(store_root) / ".sweeps").glob("*.json")]
+    manifests = [m for m in manifests if m["executor"] == "slurm" and m["job_ids"]]
+    if not manifests or shutil.which("squeue") is None:
+        return set()
+    arrays = sorted({j.split("_")[0] for m in manifests for j in m["job_ids"]})
+    try:
+        out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i", "--jobs", ",".join(arrays)],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("squeue failed (%s): runs queued by earlier sweeps may be queued again (claims still keep "
+                    "them from being computed twice)", exc)
+        return set()
+    live = set(out.stdout.split())
+    return {run_id for m in manifests for job, group in zip(m["job_ids"], m["groups"], strict=True)
+            if job in live for run_id in group}
 
 
 def load_manifest(store_root: str | Path, sweep_id: str) -> dict:

@@ -67,6 +67,8 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
     summary = start_sweep([config], store, executor="slurm", profile=load_profile("local", {"timeout_min": 60}),
                           wait=False, name="molpeg-preempt-test")
     job = submitit.SlurmJob(folder=store / ".submitit" / "%j", job_id=summary.job_ids[0])
+    again = start_sweep([config], store, executor="slurm", profile=load_profile("local"), wait=False)
+    assert again.submitted == 0 and again.running_elsewhere == 1 and not again.job_ids  # queued: not resubmitted
     checkpoint = store / ".work" / config.run_id() / "checkpoint.pt"
     deadline = time.time() + 240
     while not checkpoint.exists() and time.time() < deadline:

@@ -110,3 +110,15 @@ def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path)
     assert any(r["environment"]["resumed_after_epochs"] for r in records)
     start_sweep(configs, tmp_path / "reference", executor="debug", threads=1)
     assert table(store).equals(table(tmp_path / "reference"))
+
+
+def test_cli_status_and_collect_of_an_empty_store(tmp_path, capsys):
+    from benchmark.cli import main
+
+    assert main(["status", "table1", "--preset", "ci", "--store", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["experiment", "done", "running", "failed", "pending"]
+    assert "hiv molpeg 0 0 0 2" in [" ".join(line.split()) for line in lines]
+    assert "total 0 0 0 18" in [" ".join(line.split()) for line in lines]
+    assert main(["collect", "table1", "--preset", "ci", "--store", str(tmp_path)]) == 0
+    assert "0 done, 0 running, 0 failed, 18 pending" in capsys.readouterr().out
