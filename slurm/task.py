@@ -70,9 +70,10 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
     if claim is None:
         return ELSEWHERE
     with claim:
-        if store.has(run_id):  # finished by another process between our check and our claim
-            return SKIPPED
         folder = RunFolder(store_root, run_id)
+        if store.has(run_id):  # finished by another process between our check and our claim
+            folder.checkpoint.unlink(missing_ok=True)  # left behind if that process died right after storing
+            return SKIPPED
         folder.root.mkdir(parents=True, exist_ok=True)
         folder.failure.unlink(missing_ok=True)
         handler = logging.FileHandler(folder.log)

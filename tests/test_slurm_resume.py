@@ -22,7 +22,8 @@ def comparable(record: dict) -> dict:
     return {k: v for k, v in record.items() if k not in {"timings", "started_at", "environment"}}
 
 
-def interrupt_after(monkeypatch, epoch: int) -> None:
+def run_killed_after(monkeypatch, config: RunConfig, path, epoch: int) -> None:
+    """Run ``config`` with its checkpoint at ``path`` and 'kill' it right after epoch ``epoch`` was saved."""
     original = EpochCheckpoint.save
 
     def save_then_die(self, state, *args):
@@ -30,7 +31,10 @@ def interrupt_after(monkeypatch, epoch: int) -> None:
         if state.epoch == epoch:
             raise Killed
 
-    monkeypatch.setattr(EpochCheckpoint, "save", save_then_die)
+    with monkeypatch.context() as m:
+        m.setattr(EpochCheckpoint, "save", save_then_die)
+        with pytest.raises(Killed):
+            run_finetune(config, checkpoint_path=path)
 
 
 @pytest.mark.parametrize("method,ratio,stop", [("molpeg", 0.6, 2), ("infobatch", 0.6, 1), ("random", 0.6, 3),
@@ -39,10 +43,7 @@ def test_resumed_run_ends_with_the_uninterrupted_record(tmp_path, monkeypatch, m
     config = RunConfig(method=method, prune_ratio=ratio, **TINY)
     reference = run_finetune(config)
     path = tmp_path / "checkpoint.pt"
-    with monkeypatch.context() as m:
-        interrupt_after(m, stop)
-        with pytest.raises(Killed):
-            run_finetune(config, checkpoint_path=path)
+    run_killed_after(monkeypatch, config, path, stop)
     saved = torch.load(path, weights_only=False)
     assert saved["loop"].epoch == stop and len(saved["loop"].epochs) == stop
     torch.manual_seed(12345)  # a different global RNG in the new process must not matter
@@ -55,10 +56,7 @@ def test_resumed_run_ends_with_the_uninterrupted_record(tmp_path, monkeypatch, m
 def test_static_selection_is_restored_not_recomputed(tmp_path, monkeypatch):
     config = RunConfig(method="random", prune_ratio=0.5, **TINY)
     path = tmp_path / "checkpoint.pt"
-    with monkeypatch.context() as m:
-        interrupt_after(m, 1)
-        with pytest.raises(Killed):
-            run_finetune(config, checkpoint_path=path)
+    run_killed_after(monkeypatch, config, path, 1)
 
     def no_second_selection(self, ctx=None):
         raise AssertionError("the selection must come from the checkpoint")
@@ -71,10 +69,7 @@ def test_static_selection_is_restored_not_recomputed(tmp_path, monkeypatch):
 def test_checkpoint_of_another_run_is_ignored(tmp_path, monkeypatch):
     a = RunConfig(method="molpeg", prune_ratio=0.5, **TINY)
     path = tmp_path / "checkpoint.pt"
-    with monkeypatch.context() as m:
-        interrupt_after(m, 1)
-        with pytest.raises(Killed):
-            run_finetune(a, checkpoint_path=path)
+    run_killed_after(monkeypatch, a, path, 1)
     b = a.replace(seed=1)
     record = run_finetune(b, checkpoint_path=path)
     assert record["environment"]["resumed_after_epochs"] == []
