@@ -70,7 +70,7 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     queued = queued_run_ids(store_root)
     busy = {c.run_id() for c in runs if c.run_id() not in done
             and (c.run_id() in queued or claims.holder(c.run_id()) is not None)}
-    todo = [c for c in runs if c.run_id() not in done | busy]
+    todo = [c for c in runs if c.run_id() not in done and c.run_id() not in busy]
     summary.skipped, summary.running_elsewhere, summary.submitted = len(done), len(busy), len(todo)
     log.info("sweep %s: %d runs, %d already in %s, %d computed elsewhere, %d to run on %s", summary.sweep_id,
              len(runs), len(done), store_root, len(busy), len(todo), executor)
