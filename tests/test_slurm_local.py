@@ -86,7 +86,7 @@ def _snapshot(store: Path) -> dict:
 
 
 def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path):
-    configs = [c.replace(epochs=6, subsample=400) for c in GRID[1:]]
+    configs = [c.replace(epochs=12, subsample=600) for c in GRID[1:]]
     load_dataset("nci-tpsa")
     store, rng = tmp_path / "store", random.Random(0)
     code = SWEEP.format(configs=[c.to_dict() for c in configs], store=str(store))
@@ -99,11 +99,11 @@ def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path)
             assert sweep.wait(600) == 0
             break
         deadline = time.time() + 300
-        while not list(store.glob(".work/*/checkpoint.pt")) and time.time() < deadline:
-            time.sleep(0.05)  # training has started
-        time.sleep(rng.uniform(0.0, 2.0))
+        while sweep.poll() is None and not list(store.glob(".work/*/checkpoint.pt")) and time.time() < deadline:
+            time.sleep(0.05)  # until training has started
+        time.sleep(rng.uniform(0.0, 1.0))
         os.killpg(sweep.pid, signal.SIGKILL)  # the sweep and its workers, at a random point
-        sweep.wait()
+        assert sweep.wait() == -signal.SIGKILL, "the sweep ended before it was killed"
     assert {k: v for k, v in _snapshot(store).items() if k in kept} == kept  # no finished run recomputed
     records = [json.loads(p.read_text()) for p in store.glob("*.json")]
     assert sorted(r["run_id"] for r in records) == sorted(c.run_id() for c in configs)  # each once
