@@ -46,8 +46,8 @@ def test_a_claim_is_exclusive_and_dies_with_its_holder(tmp_path):
 
 WRITER = """
 import os, time
-from benchmark.data import load_dataset
 from results.store import RunStore
+open({go!r} + f".ready{worker}", "w").close()
 while not os.path.exists({go!r}):
     time.sleep(0.005)
 store = RunStore({root!r})
@@ -60,8 +60,10 @@ for i in range(40):
 def test_sixteen_concurrent_writers_lose_and_tear_nothing(tmp_path):
     go = tmp_path.parent / f"{tmp_path.name}-go"
     writers = [_python(WRITER.format(go=str(go), root=str(tmp_path), worker=w)) for w in range(16)]
-    time.sleep(1.0)  # all 16 started (they only import the store), then released together
-    go.touch()
+    deadline = time.time() + 60
+    while len(list(tmp_path.parent.glob(f"{go.name}.ready*"))) < 16 and time.time() < deadline:
+        time.sleep(0.01)
+    go.touch()  # all 16 started, released together
     assert [p.wait(120) for p in writers] == [0] * 16
     store = RunStore(tmp_path)
     ids = sorted(p.stem for p in tmp_path.glob("*.json"))
