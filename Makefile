@@ -9,8 +9,15 @@ PRESET ?= smoke
 JOBS ?= 2
 CHECKPOINT ?=
 ckpt_flag := $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT),)
+# where the runs execute: local (worker processes), debug (in process) or slurm (job arrays; PROFILE =
+# a cluster profile TOML, default slurm/profiles/default.toml). With slurm, `sweep` submits and returns;
+# `make status` watches; `collect` (the last step of each target) reports whatever is done.
+EXECUTOR ?= local
+PROFILE ?=
+exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),)
+GRID ?= table1
 
-.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 fig4 figures pretrain bench clean pretrain3d table2 table3 qm9-pretraining
+.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 fig4 figures pretrain bench status clean pretrain3d table2 table3 qm9-pretraining
 
 install:
 	python3 -m venv $(VENV)
@@ -33,30 +40,31 @@ demo:
 	@cat out/demo/table1_comparison.md
 
 table1:
-	$(PY) -m benchmark sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag)
-	$(PY) -m benchmark report table1 --preset $(PRESET)
-	$(PY) -m benchmark report fig4 --preset $(PRESET)
-	@cat out/$(PRESET)/table1_comparison.md
+	$(PY) -m benchmark sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(PY) -m benchmark collect table1 --preset $(PRESET) $(ckpt_flag)
+	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag)
+	@cat out/$(PRESET)/table1_comparison.md 2>/dev/null || true
 
 # Figure 4: test metric vs time efficiency of every method at pruning 0.6 (Table 1's runs on the first dataset)
 fig4:
-	$(PY) -m benchmark sweep fig4 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag)
-	$(PY) -m benchmark report fig4 --preset $(PRESET)
+	$(PY) -m benchmark sweep fig4 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag)
 
 fig3:
-	$(PY) -m benchmark sweep fig3 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag)
-	$(PY) -m benchmark report fig3 --preset $(PRESET)
+	$(PY) -m benchmark sweep fig3 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(PY) -m benchmark collect fig3 --preset $(PRESET) $(ckpt_flag)
 
 fig6:
-	$(PY) -m benchmark sweep fig6 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag)
-	$(PY) -m benchmark report fig6 --preset $(PRESET)
+	$(PY) -m benchmark sweep fig6 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(PY) -m benchmark collect fig6 --preset $(PRESET) $(ckpt_flag)
 
 # Figure 5: the Table 1 methods on HIV fine-tuned from the GraphMAE and from the GraphCL checkpoint
 CKPT_DIR ?= checkpoints/$(PRESET)
 fig5: pretrain
-	$(PY) -m benchmark sweep fig5 --preset $(PRESET) --jobs $(JOBS) \
+	$(PY) -m benchmark sweep fig5 --preset $(PRESET) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/graphmae.pt --checkpoint $(CKPT_DIR)/graphcl.pt
-	$(PY) -m benchmark report fig5 --preset $(PRESET)
+	$(PY) -m benchmark collect fig5 --preset $(PRESET) \
+		--checkpoint $(CKPT_DIR)/graphmae.pt --checkpoint $(CKPT_DIR)/graphcl.pt
 
 figures: fig3 fig4 fig5 fig6
 
@@ -69,6 +77,10 @@ bench:
 	$(PY) -m pretrain.bench
 	$(PY) -m benchmark.bench_3d
 
+# done / running / failed / pending runs of GRID at PRESET, failed runs with their error and log tail
+status:
+	$(PY) -m benchmark status $(GRID) --preset $(PRESET) $(ckpt_flag)
+
 clean:
 	rm -rf runs out checkpoints
 
@@ -78,13 +90,13 @@ pretrain3d:
 	$(PY) -m pretrain.geossl_cli --preset $(PRESET) --out $(CKPT_DIR)
 
 table2: pretrain3d
-	$(PY) -m benchmark sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+	$(PY) -m benchmark sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt
 	$(PY) -m benchmark report table2 --preset $(PRESET) --store $(STORE_3D)
 	@cat out/$(PRESET)/table2_comparison.md
 
 table3: pretrain3d
-	$(PY) -m benchmark sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+	$(PY) -m benchmark sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/geossl_ddm_schnet.pt
 	$(PY) -m benchmark report table3 --preset $(PRESET) --store $(STORE_3D)
 	@cat out/$(PRESET)/table3_comparison.md

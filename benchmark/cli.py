@@ -1,4 +1,4 @@
-"""Command line: ``python -m benchmark run | sweep | report | methods``.
+"""Command line: ``python -m benchmark run | sweep | status | collect | report | methods``.
 
 Method options (``--option NAME=VALUE``) are typed: each value is converted to the option's declared type
 and checked against its allowed values (``python -m benchmark methods`` lists them); a value that does not
@@ -89,19 +89,28 @@ def _check_pretraining(args: argparse.Namespace) -> None:
                          "from random initialisation on purpose")
 
 
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from benchmark.sweep import run_sweep
-
-    _check_pretraining(args)
+def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
     configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    return configs
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from slurm import load_profile, start_sweep
+
+    configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)
         return 0
-    summary = run_sweep(configs, _store_dir(args), jobs=args.jobs)
-    print(f"{args.grid}/{args.preset}: {summary.total} runs, {summary.skipped} already done, "
-          f"{len(summary.completed)} computed, {len(summary.failed)} failed -> {_store_dir(args)}")
+    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
+    summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
+                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
+    print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
+          f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
+          + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
+             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) {summary.job_ids[:1]}...")
+          + f" -> {_store_dir(args)}")
     return 1 if summary.failed else 0
 
 
@@ -119,6 +128,39 @@ def _list_runs(configs: list[RunConfig]) -> None:
               f"pcba_tasks={c.pcba_tasks}" if c.dataset == "pcba" else "")
     for reason in absent.values():
         print(f"(no run id: {reason})")
+
+
+def _states(args: argparse.Namespace):
+    from slurm import run_states
+    from slurm.sweep import load_manifest
+
+    if args.sweep:
+        configs = [RunConfig.from_dict(c) for c in load_manifest(_store_dir(args), args.sweep)["configs"]]
+    else:
+        configs = _grid_configs(args)
+    return run_states(configs, _store_dir(args), log_lines=args.log_lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from slurm import status_report
+
+    print(status_report(_states(args)))
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    counts = Counter(s.state for s in _states(args))
+    print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
+                                                                                   "pending")))
+    if not counts["done"]:
+        print("nothing to report yet")
+        return 0
+    # every grid has a report of its name; only the runs of the grid's checkpoint (--checkpoint)
+    args.what, args.setting, args.spread = args.grid, None, False
+    args.checkpoint = args.checkpoint[0] if args.checkpoint and len(args.checkpoint) == 1 else None
+    return cmd_report(args)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -191,7 +233,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
+    sweep.add_argument("--executor", choices=["debug", "local", "slurm"],
+                       default=os.environ.get("MOLPEG_EXECUTOR", "local"),
+                       help="debug: in this process; local: worker processes (default); slurm: job arrays")
+    sweep.add_argument("--profile", help="slurm: cluster profile (TOML file or a name in slurm/profiles; "
+                                         "default 'default')")
+    sweep.add_argument("--cluster", action="append", type=_parse_option, metavar="NAME=VALUE",
+                       help="slurm: override a profile field, repeatable (e.g. --cluster partition=a100)")
+    sweep.add_argument("--runs-per-task", type=int, help="runs one task executes in turn (slurm: the profile's)")
+    sweep.add_argument("--wait", action="store_true", help="slurm: block until every array task ended")
     sweep.set_defaults(func=cmd_sweep)
+
+    for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
+                                                    "each failed run's error and log tail"),
+                             ("collect", cmd_collect, "count what is done and write the grid's report from it")):
+        p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text)
+        p.add_argument("grid", choices=sorted(GRIDS))
+        common(p)
+        p.add_argument("--checkpoint", action="append", help="as given to sweep")
+        p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
+        p.add_argument("--data-dir", help="as given to sweep")
+        p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
+        p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")
+        p.set_defaults(func=func)
+    sub.choices["collect"].add_argument("--out", help="output folder (default out/<preset>)")
 
     report = sub.add_parser("report", formatter_class=_HelpFormatter, help="tables and figures from the run records")
     report.add_argument("what", choices=["table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "table3",

@@ -29,6 +29,7 @@ from benchmark.data.splits import Split
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
+from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection_context import build_context
 from benchmark.tasks import (
     DATASETS_3D,
@@ -108,9 +109,12 @@ def failed_record(config: RunConfig, identity: dict, error: UndefinedMetricError
             "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
-def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
+def run_finetune(config: RunConfig, store: GraphStore | None = None,
+                 checkpoint_path: str | Path | None = None) -> dict:
     """Execute ``config`` and return its run record: complete, or failed with the reason when the valid or
-    test metric is undefined (checked before training, and again on the trained model's scores)."""
+    test metric is undefined (checked before training, and again on the trained model's scores). With
+    ``checkpoint_path`` the loop's state is saved there after every epoch, and a run that finds a
+    checkpoint there resumes from it."""
     started, t_start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -143,7 +147,11 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
                         method_requirements(pruner), device, task=task)
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
     selection = None
-    if isinstance(pruner, StaticPruner):
+    resume = EpochCheckpoint(checkpoint_path, config.run_id()) if checkpoint_path else None
+    saved = resume.load() if resume is not None else None
+    if saved is not None and isinstance(pruner, StaticPruner):
+        selection = saved["loop"].selection  # chosen before the interruption: no warm-up again
+    elif isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
         ctx.prepare()
         selection = pruner.select(ctx)
@@ -158,7 +166,15 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
     scheduler = make_scheduler(config, optimizer)
     epochs, best = [], {"epoch": -1, "valid": None, "test": math.nan}
     visits = 0
-    bar = tqdm(range(1, config.epochs + 1), desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
+    context = saved["loop"].context if saved is not None else ctx.describe()
+    state = LoopState()
+    if saved is not None:
+        state = resume.restore(saved, model, optimizer, pruner)
+        epochs, best, visits, timings = state.epochs, state.best, state.visits, state.timings
+        for _ in range(state.epoch if scheduler is not None else 0):  # the schedule where it stopped
+            scheduler.step()
+    bar = tqdm(range(state.epoch + 1, config.epochs + 1),
+               desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
                disable=not sys.stderr.isatty(), leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
@@ -190,7 +206,10 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
         if scheduler is not None:
             epochs[-1]["lr"] = scheduler.get_last_lr()[0]
             scheduler.step()
-    timings["total"] = time.perf_counter() - t_start
+        if resume is not None:
+            resume.save(LoopState(epoch, epochs, best, visits, timings, state.elapsed + time.perf_counter() - t_start,
+                                  selection, context, state.resumed_from), model, optimizer, pruner)
+    timings["total"] = state.elapsed + time.perf_counter() - t_start
     if best["valid"] is None or not math.isfinite(best["valid"]) or not math.isfinite(best["test"]):
         error = UndefinedMetricError(f"{config.dataset}: the valid or test {metric} was undefined at every epoch "
                                      "(non-finite predictions)", {"split": "valid/test", "epochs": epochs})
@@ -208,10 +227,11 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None) -> dict:
                                                       **selection.meta},
         DATA_IDENTITY: identity, "tasks_left_out_of_metric": excluded,
         "task": task.describe(), "geometry": geometry_record(config, store, split),
-        "context": ctx.describe(), "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
+        "context": context, "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
         "test_at_best": best["test"], "sample_visits": visits, "timings": timings,
         "environment": {"versions": library_versions(), "device": str(device),
-                        "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid()},
+                        "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid(),
+                        "resumed_after_epochs": state.resumed_from},
         "started_at": started,
     }
 

@@ -1,0 +1,69 @@
+"""Where a sweep stands: each run is done (record stored), running (claimed by a live process), failed
+(its last attempt raised; error and log tail kept in its run folder) or pending; counted per experiment
+(dataset x method)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmark.config import RunConfig
+from results.store import RunStore
+from slurm.claims import Claims
+from slurm.sweep import unique_configs
+from slurm.task import RunFolder
+
+STATES = ("done", "running", "failed", "pending")
+
+
+@dataclass(frozen=True)
+class RunState:
+    config: RunConfig
+    state: str
+    holder: dict | None = None  # who computes it (running)
+    failure: dict | None = None  # error of the last attempt (failed)
+    log_tail: tuple[str, ...] = ()
+
+
+def run_states(configs: list[RunConfig], store_root: str | Path, log_lines: int = 15) -> list[RunState]:
+    store, claims = RunStore(store_root), Claims(store_root)
+    states = []
+    for config in unique_configs(configs):
+        run_id = config.run_id()
+        if store.has(run_id):
+            states.append(RunState(config, "done"))
+        elif (holder := claims.holder(run_id)) is not None:
+            states.append(RunState(config, "running", holder=holder))
+        elif (failure := (folder := RunFolder(store_root, run_id)).read_failure()) is not None:
+            states.append(RunState(config, "failed", failure=failure, log_tail=tuple(folder.log_tail(log_lines))))
+        else:
+            states.append(RunState(config, "pending"))
+    return states
+
+
+def status_report(states: list[RunState]) -> str:
+    """A table of done / running / failed / pending per experiment, then each failed run's error and log."""
+    counts: dict[tuple[str, str], Counter] = {}
+    for s in states:
+        counts.setdefault((s.config.dataset, s.config.method), Counter())[s.state] += 1
+    total = Counter(s.state for s in states)
+    width = max([len(f"{d} {m}") for d, m in counts] + [10])
+    lines = [f"{'experiment':{width}s} " + " ".join(f"{h:>8s}" for h in STATES)]
+    for (dataset, method), c in counts.items():
+        lines.append(f"{dataset + ' ' + method:{width}s} " + " ".join(f"{c[h]:8d}" for h in STATES))
+    lines.append(f"{'total':{width}s} " + " ".join(f"{total[h]:8d}" for h in STATES))
+    for s in states:
+        if s.state == "running" and s.holder:
+            job = f" job {s.holder['slurm_job']}" if s.holder.get("slurm_job") else ""
+            lines.append(f"running {s.config.run_id()} ({_name(s.config)}) on {s.holder.get('host')} "
+                         f"pid {s.holder.get('pid')}{job}")
+    for s in states:
+        if s.state == "failed":
+            lines.append(f"\nFAILED {s.config.run_id()} ({_name(s.config)}): {s.failure.get('error')}")
+            lines += [f"  | {line}" for line in s.log_tail]
+    return "\n".join(lines)
+
+
+def _name(config: RunConfig) -> str:
+    return f"{config.dataset} {config.method} {config.prune_ratio:g} seed {config.seed}"

@@ -1,0 +1,149 @@
+"""A sweep: the runs of a list of configs that are neither stored nor being computed, grouped into tasks and
+handed to an executor. Every sweep gets an id and a manifest (``<store>/.sweeps/<id>.json``: executor,
+groups, configs, SLURM job ids) that ``status --sweep`` reads. Submitting the same list again runs only the
+missing and failed runs: runs that are stored, claimed by a live process, or waiting in an array task of an
+earlier SLURM sweep that ``squeue`` still lists are left alone; claims keep two sweeps that overlap anyway
+from computing the same run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from benchmark.config import RunConfig
+from benchmark.sweep import check_checkpoints, prepare_data
+from results.store import RunStore
+from slurm.claims import Claims
+from slurm.executors import submit
+from slurm.profile import ClusterProfile
+from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, RunTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepSummary:
+    sweep_id: str = ""
+    executor: str = ""
+    total: int = 0
+    skipped: int = 0  # already stored when the sweep started (or finished meanwhile)
+    running_elsewhere: int = 0  # claimed by another sweep: left to it
+    submitted: int = 0
+    completed: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    job_ids: list[str] = field(default_factory=list)
+    finished: bool = False  # False while the SLURM jobs of a non-waiting submission run
+
+
+def unique_configs(configs: list[RunConfig]) -> list[RunConfig]:
+    """One config per run id, order kept."""
+    return list({c.run_id(): c for c in reversed(configs)}.values())[::-1]
+
+
+def group_runs(configs: list[RunConfig], runs_per_task: int) -> list[list[RunConfig]]:
+    if runs_per_task < 1:
+        raise ValueError(f"runs_per_task must be >= 1, got {runs_per_task}")
+    return [configs[i:i + runs_per_task] for i in range(0, len(configs), runs_per_task)]
+
+
+def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: str = "local", jobs: int = 1,
+                profile: ClusterProfile | None = None, runs_per_task: int | None = None, wait: bool = True,
+                name: str = "molpeg", threads: int | None = None) -> SweepSummary:
+    """Run (or, on SLURM with ``wait=False``, submit) every config without a record or a live claim.
+
+    ``runs_per_task``: runs one task executes in turn (default: the profile's on SLURM, else 1).
+    """
+    store_root = Path(store_root)
+    store, claims = RunStore(store_root), Claims(store_root)
+    store.check_writable()  # before any training: a read-only store fails now, not after the first run
+    check_checkpoints(configs)  # one error for the sweep, not one per run
+    runs = unique_configs(configs)
+    summary = SweepSummary(sweep_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", executor=executor,
+                           total=len(runs))
+    done = {c.run_id() for c in runs if store.has(c.run_id())}
+    queued = queued_run_ids(store_root)
+    busy = {c.run_id() for c in runs if c.run_id() not in done
+            and (c.run_id() in queued or claims.holder(c.run_id()) is not None)}
+    todo = [c for c in runs if c.run_id() not in done and c.run_id() not in busy]
+    summary.skipped, summary.running_elsewhere, summary.submitted = len(done), len(busy), len(todo)
+    log.info("sweep %s: %d runs, %d already in %s, %d computed elsewhere, %d to run on %s", summary.sweep_id,
+             len(runs), len(done), store_root, len(busy), len(todo), executor)
+    if not todo:
+        summary.finished = True
+        return summary
+    prepare_data(todo)
+    if runs_per_task is None:
+        runs_per_task = (profile or ClusterProfile()).runs_per_task if executor == "slurm" else 1
+    groups = group_runs(todo, runs_per_task)
+    manifest = _Manifest(store_root / ".sweeps" / f"{summary.sweep_id}.json", executor, groups)
+    manifest.write()
+    submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
+                        folder=store_root / ".submitit", name=name)
+    summary.job_ids = submission.job_ids
+    manifest.write(job_ids=submission.job_ids)
+    if executor == "slurm" and not wait:
+        return summary
+    for run_id, outcome in submission.wait().items():
+        if outcome == COMPUTED:
+            summary.completed.append(run_id)
+        elif outcome == SKIPPED:
+            summary.skipped += 1
+        elif outcome == ELSEWHERE:
+            summary.running_elsewhere += 1
+        else:
+            summary.failed[run_id] = outcome
+    summary.finished = True
+    for run_id, error in summary.failed.items():
+        log.error("run %s %s", run_id, error)
+    return summary
+
+
+@dataclass
+class _Manifest:
+    path: Path
+    executor: str
+    groups: list[list[RunConfig]]
+
+    def write(self, job_ids: list[str] | None = None) -> None:
+        body = {"executor": self.executor, "created": time.time(), "job_ids": job_ids or [],
+                "groups": [[c.run_id() for c in g] for g in self.groups],
+                "configs": [c.to_dict() for g in self.groups for c in g]}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(body, indent=1))
+        os.replace(tmp, self.path)
+
+
+def queued_run_ids(store_root: str | Path) -> set[str]:
+    """Runs of this store's earlier SLURM sweeps whose array task is still pending or running."""
+    manifests = [json.loads(p.read_text()) for p in (Path(store_root) / ".sweeps").glob("*.json")]
+    manifests = [m for m in manifests if m["executor"] == "slurm" and m["job_ids"]]
+    if not manifests or shutil.which("squeue") is None:
+        return set()
+    arrays = sorted({j.split("_")[0] for m in manifests for j in m["job_ids"]})
+    try:
+        out = subprocess.run(["squeue", "--noheader", "--array", "--format=%i", "--jobs", ",".join(arrays)],
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.warning("squeue failed (%s): runs queued by earlier sweeps may be queued again (claims still keep "
+                    "them from being computed twice)", exc)
+        return set()
+    live = set(out.stdout.split())
+    return {run_id for m in manifests for job, group in zip(m["job_ids"], m["groups"], strict=True)
+            if job in live for run_id in group}
+
+
+def load_manifest(store_root: str | Path, sweep_id: str) -> dict:
+    path = Path(store_root) / ".sweeps" / f"{sweep_id}.json"
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.json"))
+        raise FileNotFoundError(f"no sweep {sweep_id!r} in {path.parent} (known: {known[-5:] or 'none'})")
+    return json.loads(path.read_text())

@@ -1,0 +1,123 @@
+"""The unit every executor runs: a task that executes a group of run configs one after another.
+
+Per run: skip it when its record exists; claim it (skip it when another process holds the claim);
+run it with its per-epoch checkpoint in its run folder (``<store>/.work/<run id>/``), so a killed,
+preempted or timed-out run resumes where it stopped; store the record; delete the checkpoint. A
+failure is written to the run folder (error, traceback) next to the run's log and does not stop the
+group. ``RunTask`` is a submitit ``Checkpointable``: on preemption or timeout SLURM requeues the same
+task, which skips the runs already stored and resumes the interrupted one from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from submitit.helpers import Checkpointable
+
+from benchmark.config import RunConfig
+from benchmark.run import run_finetune
+from results.store import RunStore
+from slurm.claims import Claims
+
+log = logging.getLogger(__name__)
+
+COMPUTED, SKIPPED, ELSEWHERE, FAILED = "computed", "skipped", "claimed elsewhere", "failed"
+
+
+class RunFolder:
+    """Working files of one unfinished run: checkpoint, log and the last failure."""
+
+    def __init__(self, store_root: str | Path, run_id: str):
+        self.root = Path(store_root) / ".work" / run_id
+        self.checkpoint = self.root / "checkpoint.pt"
+        self.log = self.root / "run.log"
+        self.failure = self.root / "failure.json"
+
+    def read_failure(self) -> dict | None:
+        try:
+            return json.loads(self.failure.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def log_tail(self, lines: int = 15) -> list[str]:
+        try:
+            return self.log.read_text(errors="replace").splitlines()[-lines:]
+        except FileNotFoundError:
+            return []
+
+    def write_failure(self, exc: BaseException) -> None:
+        text = json.dumps({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+                           "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(),
+                           "slurm_job": os.environ.get("SLURM_JOB_ID")}, indent=1)
+        tmp = self.failure.with_suffix(".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.failure)
+
+
+def execute_run(config: RunConfig, store_root: str | Path) -> str:
+    """Compute ``config`` unless it is stored or claimed; returns the outcome (``COMPUTED``, ...)."""
+    store, run_id = RunStore(store_root), config.run_id()
+    if store.has(run_id):
+        return SKIPPED
+    claim = Claims(store_root).claim(run_id)
+    if claim is None:
+        return ELSEWHERE
+    with claim:
+        folder = RunFolder(store_root, run_id)
+        if store.has(run_id):  # finished by another process between our check and our claim
+            folder.checkpoint.unlink(missing_ok=True)  # left behind if that process died right after storing
+            return SKIPPED
+        folder.root.mkdir(parents=True, exist_ok=True)
+        folder.failure.unlink(missing_ok=True)
+        handler = logging.FileHandler(folder.log)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        level = root.level
+        root.setLevel(min(level, logging.INFO))
+        try:
+            log.info("run %s (%s %s %g seed %d) on %s pid %d", run_id, config.dataset, config.method,
+                     config.prune_ratio, config.seed, socket.gethostname(), os.getpid())
+            record = run_finetune(config, checkpoint_path=folder.checkpoint)
+            store.put(record)
+            folder.checkpoint.unlink(missing_ok=True)
+            if record["status"] != "complete":  # e.g. an undefined metric: stored with its reason, retried later
+                raise RunFailed(record["failure"]["reason"])
+            log.info("run %s stored", run_id)
+            return COMPUTED
+        except Exception as exc:  # one failed run must not stop the others of its task
+            log.exception("run %s failed", run_id)
+            folder.write_failure(exc)
+            return f"{FAILED}: {type(exc).__name__}: {exc}"
+        finally:
+            root.removeHandler(handler)
+            root.setLevel(level)
+            handler.close()
+
+
+class RunFailed(RuntimeError):
+    """A run ended with a failed record (e.g. an undefined metric); the message is its reason."""
+
+
+@dataclass(frozen=True)
+class RunTask(Checkpointable):
+    """Executes a group of runs into the store at ``store_root`` with ``threads`` torch threads each.
+    Returns {run id: outcome}. Requeued as is on preemption (``Checkpointable``)."""
+
+    store_root: str
+    threads: int | None = None
+
+    def __call__(self, configs: list[RunConfig]) -> dict[str, str]:
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        return {c.run_id(): execute_run(c.replace(num_threads=self.threads or c.num_threads), self.store_root)
+                for c in configs}

@@ -1,0 +1,76 @@
+"""A run interrupted after any epoch resumes from its checkpoint and ends with the uninterrupted record."""
+
+import json
+
+import pytest
+import torch
+
+from benchmark.config import RunConfig
+from benchmark.resume import EpochCheckpoint
+from benchmark.run import run_finetune
+from methods.random_static import RandomStatic
+
+TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.3, epochs=4, batch_size=32,
+            num_threads=1)
+
+
+class Killed(BaseException):
+    """Stands for the process being killed right after a checkpoint was written."""
+
+
+def comparable(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in {"timings", "started_at", "environment"}}
+
+
+def run_killed_after(monkeypatch, config: RunConfig, path, epoch: int) -> None:
+    """Run ``config`` with its checkpoint at ``path`` and 'kill' it right after epoch ``epoch`` was saved."""
+    original = EpochCheckpoint.save
+
+    def save_then_die(self, state, *args):
+        original(self, state, *args)
+        if state.epoch == epoch:
+            raise Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(EpochCheckpoint, "save", save_then_die)
+        with pytest.raises(Killed):
+            run_finetune(config, checkpoint_path=path)
+
+
+@pytest.mark.parametrize("method,ratio,stop", [("molpeg", 0.6, 2), ("infobatch", 0.6, 1), ("random", 0.6, 3),
+                                               ("soft_random", 0.4, 1)])
+def test_resumed_run_ends_with_the_uninterrupted_record(tmp_path, monkeypatch, method, ratio, stop):
+    config = RunConfig(method=method, prune_ratio=ratio, **TINY)
+    reference = run_finetune(config)
+    path = tmp_path / "checkpoint.pt"
+    run_killed_after(monkeypatch, config, path, stop)
+    saved = torch.load(path, weights_only=False)
+    assert saved["loop"].epoch == stop and len(saved["loop"].epochs) == stop
+    torch.manual_seed(12345)  # a different global RNG in the new process must not matter
+    resumed = run_finetune(config, checkpoint_path=path)
+    assert resumed["environment"]["resumed_after_epochs"] == [stop]
+    assert json.dumps(comparable(resumed), sort_keys=True) == json.dumps(comparable(reference), sort_keys=True)
+    assert resumed["timings"]["total"] > 0
+
+
+def test_static_selection_is_restored_not_recomputed(tmp_path, monkeypatch):
+    config = RunConfig(method="random", prune_ratio=0.5, **TINY)
+    path = tmp_path / "checkpoint.pt"
+    run_killed_after(monkeypatch, config, path, 1)
+
+    def no_second_selection(self, ctx=None):
+        raise AssertionError("the selection must come from the checkpoint")
+
+    monkeypatch.setattr(RandomStatic, "select", no_second_selection)
+    record = run_finetune(config, checkpoint_path=path)
+    assert record["selection"]["n_selected"] == 120 and len(record["epochs"]) == 4
+
+
+def test_checkpoint_of_another_run_is_ignored(tmp_path, monkeypatch):
+    a = RunConfig(method="molpeg", prune_ratio=0.5, **TINY)
+    path = tmp_path / "checkpoint.pt"
+    run_killed_after(monkeypatch, a, path, 1)
+    b = a.replace(seed=1)
+    record = run_finetune(b, checkpoint_path=path)
+    assert record["environment"]["resumed_after_epochs"] == []
+    assert comparable(record) == comparable(run_finetune(b))
