@@ -17,7 +17,7 @@ PROFILE ?=
 exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),)
 GRID ?= table1
 
-.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 fig4 figures pretrain bench status clean pretrain3d table2 table3 qm9-pretraining
+.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining
 
 install:
 	python3 -m venv $(VENV)
@@ -71,6 +71,11 @@ figures: fig3 fig4 fig5 fig6
 # GraphMAE + GraphCL checkpoints (smoke: offline, RDKit's NCI molecules, minutes on a CPU)
 pretrain:
 	$(PY) -m pretrain --preset $(PRESET) --out $(CKPT_DIR)
+
+# peak memory of every last-layer-factor method's selection at PCBA scale (tens of minutes on 2 cores)
+bench-memory:
+	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/test_methods_scale.py -m integration -v
+	$(PY) -m benchmark.bench_factor_memory
 
 bench:
 	$(PY) -m benchmark.bench

@@ -35,40 +35,52 @@ class DeepFoolOptions(WarmupOptions):
 
 
 def head_gradients(batch: InputEmbeddingBatch, u: torch.Tensor,
-                   heads: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """At ``u``: the leaf ``u``, logits z [B, T] (graph attached) and the per-graph squared gradient norms
-    ‖∇_u z_bt‖² [B, T] for the heads set in ``heads`` [B, T] (+inf elsewhere). Graphs in a batch are
-    independent (eval mode), so ∇_u Σ_b z_bt holds every graph's gradient of head t on its own nodes."""
+                   heads: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[int], torch.Tensor]:
+    """At ``u``: logits z [B, T], the per-graph squared gradient norms ‖∇_u z_bt‖² [B, T] for the heads set
+    in ``heads`` [B, T] (+inf elsewhere), the heads differentiated (``columns``) and their node gradients
+    [len(columns), n_nodes, d0]. Graphs in a batch are independent (eval mode), so ∇_u Σ_b z_bt holds every
+    graph's gradient of head t on its own nodes."""
     u = u.detach().requires_grad_(True)
     z = batch.forward(u)
     sq = torch.full(z.shape, float("inf"), dtype=torch.float64, device=u.device)
-    for t in torch.nonzero(heads.any(dim=0)).flatten().tolist():
-        (g,) = torch.autograd.grad(z[:, t].sum(), u, retain_graph=True)
+    columns = torch.nonzero(heads.any(dim=0)).flatten().tolist()
+    grads = []
+    for j, t in enumerate(columns):
+        (g,) = torch.autograd.grad(z[:, t].sum(), u, retain_graph=j + 1 < len(columns))
         per_graph = torch.zeros(len(z), dtype=torch.float64, device=u.device).index_add_(
             0, batch.node_graph, (g.double() ** 2).sum(1))
         sq[:, t] = torch.where(heads[:, t], per_graph, sq[:, t])
-    return u, z, sq
+        grads.append(g.detach())
+    return z.detach(), sq, columns, torch.stack(grads) if grads else u.new_zeros((0, *u.shape))
 
 
 def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: int,
                    overshoot: float) -> tuple[np.ndarray, torch.Tensor]:
-    """Per-graph ‖(1+overshoot)·r‖² [B] and the final node perturbation (1+overshoot)·r [n_nodes, d0]."""
+    """Per-graph ‖(1+overshoot)·r‖² [B] and the final node perturbation (1+overshoot)·r [n_nodes, d0].
+    A graph stops when a considered head flips, or when its gradient vanishes (no linearised step reaches
+    the boundary: its perturbation stays where it is). The step reuses the head gradients of the distance
+    computation, so an iteration costs one forward and one backward per considered head."""
     u0 = batch.node_embeddings.detach()
     heads = heads.to(u0.device)
     r = torch.zeros_like(u0)
     z0, active = None, torch.ones(heads.shape[0], dtype=torch.bool, device=u0.device)
     for iteration in range(max_iter + 1):
-        u, z, sq = head_gradients(batch, u0 + (1.0 + overshoot) * r, heads)
-        zd = z.detach().double()
+        z, sq, columns, grads = head_gradients(batch, u0 + (1.0 + overshoot) * r, heads)
+        zd = z.double()
         z0 = zd if z0 is None else z0
         active &= ~((zd * z0 <= 0) & heads).any(dim=1)
         if not active.any() or iteration == max_iter:
             break
         dist = torch.where(heads, zd.abs() / torch.sqrt(sq), torch.full_like(zd, float("inf")))
-        best = dist.argmin(dim=1, keepdim=True)  # per graph: the closest considered head
-        (step,) = torch.autograd.grad(z.gather(1, best).sum(), u)  # node gradients of each graph's chosen head
-        coeff = -zd.gather(1, best)[:, 0] / sq.gather(1, best)[:, 0]
-        coeff = torch.where(active & torch.isfinite(coeff), coeff, torch.zeros_like(coeff))
+        best = dist.argmin(dim=1)  # per graph: the closest considered head
+        coeff = -zd.gather(1, best[:, None])[:, 0] / sq.gather(1, best[:, None])[:, 0]
+        active &= torch.isfinite(coeff)
+        coeff = torch.where(active, coeff, torch.zeros_like(coeff))
+        slot = torch.full((zd.shape[1],), -1, dtype=torch.long, device=u0.device)
+        slot[torch.as_tensor(columns, dtype=torch.long, device=u0.device)] = torch.arange(
+            len(columns), device=u0.device)
+        node_slot = slot[best][batch.node_graph]  # each node: its graph's chosen head among the columns
+        step = grads[node_slot.clamp_min(0), torch.arange(len(u0), device=u0.device)]
         r = r + coeff[batch.node_graph, None].to(r.dtype) * step
     total = (1.0 + overshoot) * r
     per_graph = torch.zeros(heads.shape[0], dtype=torch.float64, device=u0.device).index_add_(
@@ -78,7 +90,7 @@ def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: in
 
 def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.ndarray:
     """Regression adaptation: 1 / max_t ‖∇_u ŷ_bt‖ per graph."""
-    _, _, sq = head_gradients(batch, batch.node_embeddings, heads.to(batch.node_embeddings.device))
+    _, sq, _, _ = head_gradients(batch, batch.node_embeddings, heads.to(batch.node_embeddings.device))
     sq = torch.where(torch.isinf(sq), torch.zeros_like(sq), sq)
     return (1.0 / torch.sqrt(sq.max(dim=1).values).clamp_min(1e-12)).cpu().numpy()
 
