@@ -99,6 +99,7 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from slurm import load_profile, start_sweep
 
+    _check_pretraining(args)
     configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)

@@ -54,6 +54,7 @@ class Requirements:
 
     warmup_epochs: int = 0  # largest warm-up length the method asks for
     warmup_seeds: int = 1  # how many independent warm-up runs (seed_index 0..warmup_seeds-1)
+    warmup_start: str = "pretrained"  # the warm-up starts from the pretrained encoder, or "random" (official code)
     needs_val: bool = False
     needs_train_dynamics: bool = False
     needs_embeddings: bool = False

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from methods.base import Requirements, Selection, StaticPruner
+from methods.options import choice
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class WarmupOptions:
     """Options shared by every method scored with the warm-up model (METHODS.md §1.4)."""
 
     warmup_epochs: int = 20  # E_w: epochs of full-data fine-tuning before scoring
+    # the warm-up starts from the pretrained encoder (the paper's setting) or from a fresh initialisation
+    # (the released EarlyTrain builds a new GNN and never loads the checkpoint)
+    warmup_start: str = choice("pretrained", "pretrained", "random")
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator, highest: bool = True) -> np.ndarray:
@@ -50,7 +54,8 @@ class WarmupPruner(StaticPruner):
     @classmethod
     def requirements(cls, options: Any) -> Requirements:
         return dataclasses.replace(cls.requires, warmup_epochs=getattr(options, "warmup_epochs", 0),
-                                   warmup_seeds=getattr(options, "repeats", 1))
+                                   warmup_seeds=getattr(options, "repeats", 1),
+                                   warmup_start=getattr(options, "warmup_start", "pretrained"))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

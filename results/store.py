@@ -80,7 +80,10 @@ class RunStore:
         try:
             self.read(run_id)
         except InvalidRecord:
-            self.path(run_id).replace(self.path(run_id).with_suffix(".json.corrupt"))
+            try:
+                self.path(run_id).replace(self.path(run_id).with_suffix(".json.corrupt"))
+            except FileNotFoundError:  # another writer moved or replaced it first
+                pass
         fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".tmp", dir=self.root)
         try:
             with os.fdopen(fd, "w") as f:

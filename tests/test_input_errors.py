@@ -142,7 +142,7 @@ def test_bad_checkpoints(caplog, tmp_path):
 def test_sweep_reports_an_architecture_mismatch_once_before_any_run(caplog, tmp_path, monkeypatch):
     write_hiv(tmp_path / "data")
     ckpt = _checkpoints(tmp_path / "ckpt")
-    monkeypatch.setattr("benchmark.sweep.run_finetune", lambda *a, **k: pytest.fail("a run started"))
+    monkeypatch.setattr("slurm.task.run_finetune", lambda *a, **k: pytest.fail("a run started"))
     code, errors = cli(caplog, tmp_path, "sweep", "pretraining", "--preset", "ci", "--checkpoint", str(ckpt["big"]),
                        "--data-dir", str(tmp_path / "data"), "--store", str(tmp_path / "store"))
     assert code == 2 and len(errors) == 1 and errors[0].count("5×300") == 1 and "2×32" in errors[0]
@@ -154,7 +154,7 @@ def test_unwritable_store_fails_before_training(caplog, tmp_path, monkeypatch):
     write_hiv(tmp_path / "data")
     (tmp_path / "blocker").write_text("")
     monkeypatch.setattr("benchmark.run.run_finetune", lambda *a, **k: pytest.fail("training started"))
-    monkeypatch.setattr("benchmark.sweep.run_finetune", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr("slurm.task.run_finetune", lambda *a, **k: pytest.fail("training started"))
     store = str(tmp_path / "blocker" / "store")
     args = run_args(tmp_path)
     args[args.index("--store") + 1] = store

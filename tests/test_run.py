@@ -65,13 +65,14 @@ def test_failed_run_leaves_no_record(tmp_path, monkeypatch):
         run_sweep([bad], tmp_path / "store")
     assert not list((tmp_path / "store").glob("*.json"))
 
-    def crash(config, store=None):
+    def crash(config, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr("benchmark.sweep.run_finetune", crash)
+    monkeypatch.setattr("slurm.task.run_finetune", crash)
     config = RunConfig(method="whole", **TINY)
     summary = run_sweep([config], tmp_path / "store")
-    assert summary.failed == {config.run_id(): "RuntimeError: out of memory"}
+    assert list(summary.failed) == [config.run_id()]
+    assert "RuntimeError: out of memory" in summary.failed[config.run_id()]
     assert not list((tmp_path / "store").glob("*.json"))
 
 

@@ -46,6 +46,7 @@ def test_a_claim_is_exclusive_and_dies_with_its_holder(tmp_path):
 
 WRITER = """
 import os, time
+from results.record_schema import RECORD_SCHEMA
 from results.store import RunStore
 open({go!r} + f".ready{worker}", "w").close()
 while not os.path.exists({go!r}):
@@ -53,7 +54,10 @@ while not os.path.exists({go!r}):
 store = RunStore({root!r})
 for i in range(40):
     run_id = f"run{{i:03d}}" if i % 2 else f"w{worker:02d}-{{i:03d}}"  # half the ids are shared by every writer
-    store.put({{"run_id": run_id, "status": "complete", "worker": {worker}, "payload": "x" * 20000}})
+    store.put({{"schema": RECORD_SCHEMA, "run_id": run_id, "status": "complete", "worker": {worker},
+               "payload": "x" * 20000, "config": {{"dataset": "hiv", "method": "random", "prune_ratio": 0.5,
+               "seed": {worker}}}, "data_identity": {{}}, "metric": "roc_auc", "pruner": {{}}, "epochs": [],
+               "best_epoch": 1, "best_valid": 0.5, "test_at_best": 0.5}})
 """
 
 

@@ -45,9 +45,19 @@ def test_grouping_and_profiles(tmp_path):
         load_profile("nope")
 
 
-def test_status_shows_failures_and_resubmission_runs_only_missing_or_failed(tmp_path):
+def test_status_shows_failures_and_resubmission_runs_only_missing_or_failed(tmp_path, monkeypatch):
+    import slurm.task
+
     good = GRID[:3]
-    bad = RunConfig(method="molpeg", prune_ratio=0.5, checkpoint=str(tmp_path / "missing.pt"), **TINY)
+    bad = RunConfig(method="molpeg", prune_ratio=0.5, seed=99, **TINY)
+    real = slurm.task.run_finetune
+
+    def fail_seed_99(config, **kwargs):
+        if config.seed == 99:
+            raise FileNotFoundError("checkpoint missing.pt does not exist")  # a failure inside the run
+        return real(config, **kwargs)
+
+    monkeypatch.setattr(slurm.task, "run_finetune", fail_seed_99)
     first = start_sweep([*good, bad], tmp_path / "store", executor="debug", threads=1, runs_per_task=2)
     assert sorted(first.completed) == sorted(c.run_id() for c in good) and list(first.failed) == [bad.run_id()]
     assert load_manifest(tmp_path / "store", first.sweep_id)["groups"] == [[c.run_id() for c in good[:2]],
@@ -119,6 +129,6 @@ def test_cli_status_and_collect_of_an_empty_store(tmp_path, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["experiment", "done", "running", "failed", "pending"]
     assert "hiv molpeg 0 0 0 2" in [" ".join(line.split()) for line in lines]
-    assert "total 0 0 0 18" in [" ".join(line.split()) for line in lines]
+    assert "total 0 0 0 82" in [" ".join(line.split()) for line in lines]
     assert main(["collect", "table1", "--preset", "ci", "--store", str(tmp_path)]) == 0
-    assert "0 done, 0 running, 0 failed, 18 pending" in capsys.readouterr().out
+    assert "0 done, 0 running, 0 failed, 82 pending" in capsys.readouterr().out
