@@ -51,3 +51,23 @@ def check_same_data(records: list[dict], store: RunStore) -> None:
 
 def _short(identity: str) -> str:
     return ", ".join(f"{k} {str(v)[:12]}" for k, v in json.loads(identity).items() if v is not None)
+
+
+def write_failed_runs(store_root: str | Path, out_dir: str | Path) -> list[Path]:
+    """``failed_runs.md`` in ``out_dir``: every run of the store recorded as failed (e.g. an undefined metric),
+    with its reason, so a missing table cell is explained rather than shown as not run. Nothing when none."""
+    store = RunStore(store_root)
+    failed = store.scan().failed
+    if not failed:
+        return []
+    lines = ["| dataset | method | prune ratio | seed | reason | record |", "|---|---|---|---|---|---|"]
+    for record in sorted(failed, key=lambda r: (r["config"]["dataset"], r["config"]["method"],
+                                                r["config"]["prune_ratio"], r["config"]["seed"])):
+        c = record["config"]
+        reason = str(record["failure"].get("reason", "")).replace("|", "/").replace("\n", " ")
+        lines.append(f"| {c['dataset']} | {c['method']} | {c['prune_ratio']:g} | {c['seed']} | {reason} | "
+                     f"{store.path(record['run_id'])} |")
+    path = Path(out_dir) / "failed_runs.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Runs recorded as failed\n\n" + "\n".join(lines) + "\n")
+    return [path]

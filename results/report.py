@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 
-from results.data_check import report_records
+from results.data_check import report_records, write_failed_runs
 from results.figure4 import figure4
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
@@ -55,6 +55,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
         jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
     if what in ("table1", "all"):
         jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))
+    if what in ("table1", "table2", "table3", "all"):
+        jobs.append(("Failed runs", partial(write_failed_runs, store_root, out_dir)))
     for name in names:
         if what in ("fig3", "all"):
             jobs.append((f"Figure 3 on {name}", partial(figure3, runs, epochs, out_dir, name, **narrow)))

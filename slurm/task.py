@@ -79,8 +79,12 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
         handler = logging.FileHandler(folder.log)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root = logging.getLogger()
-        root.addHandler(handler)
         level = root.level
+        # the run's log file takes INFO; the handlers already there (the console) keep the old threshold
+        quiet = [h for h in root.handlers if h.level == logging.NOTSET]
+        for h in quiet:
+            h.setLevel(level)
+        root.addHandler(handler)
         root.setLevel(min(level, logging.INFO))
         try:
             log.info("run %s (%s %s %g seed %d) on %s pid %d", run_id, config.dataset, config.method,
@@ -99,6 +103,8 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
         finally:
             root.removeHandler(handler)
             root.setLevel(level)
+            for h in quiet:
+                h.setLevel(logging.NOTSET)
             handler.close()
 
 

@@ -60,6 +60,13 @@ def test_a_test_split_without_positives_fails_in_a_sweep(tmp_path):
     summary = run_sweep([config], tmp_path / "store")
     assert summary.completed == [] and "has no task with both classes" in summary.failed[config.run_id()]
     assert RunStore(tmp_path / "store").read(config.run_id())["status"] == "failed"
+    # the report explains the missing cell: the run, its reason and its record, instead of "not run"
+    good = RunConfig(method="whole", **TINY).replace(dataset="nci-tpsa", subsample=200)
+    run_sweep([good], tmp_path / "store")
+    assert main(["report", "table1", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out")]) == 0
+    failed = (tmp_path / "out" / "failed_runs.md").read_text()
+    assert "| hiv | whole | 0 | 0 |" in failed and "has no task with both classes" in failed
+    assert str(RunStore(tmp_path / "store").path(config.run_id())) in failed
 
 
 def test_complete_records_name_the_tasks_left_out_of_the_metric(tmp_path):
