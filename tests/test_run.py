@@ -11,6 +11,7 @@ from benchmark.run import run_finetune
 from benchmark.sweep import run_sweep
 from results.names import PAPER_METHODS
 from results.store import RunStore
+from tests.conftest import needs_shared_data
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
 
@@ -92,6 +93,7 @@ def test_checkpoint_loads_strictly_and_mismatch_lists_keys(tmp_path):
         run_finetune(deeper)
 
 
+@needs_shared_data('hiv.csv.gz')
 def test_config_validation_and_hash():
     with pytest.raises(ValueError, match="prune_ratio"):
         RunConfig(method="molpeg", prune_ratio=1.2)
@@ -104,6 +106,8 @@ def test_config_validation_and_hash():
     assert a.run_id() != a.replace(method_options={"beta": 0.1}).run_id()
 
 
+@needs_shared_data('hiv.csv.gz')
+@needs_shared_data('muv.csv.gz')
 def test_grids_cover_methods_ratios_and_whole():
     grid = build_grid("table1", "smoke")
     assert len(grid) == 2 * (1 + 20 * 6)

@@ -17,6 +17,7 @@ from results.frame import runs_frame
 from results.store import RunStore
 from slurm import load_profile, run_states, start_sweep, status_report
 from slurm.sweep import group_runs, load_manifest
+from tests.conftest import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
@@ -122,6 +123,8 @@ def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path)
     assert table(store).equals(table(tmp_path / "reference"))
 
 
+@needs_shared_data('hiv.csv.gz')
+@needs_shared_data('muv.csv.gz')
 def test_cli_status_and_collect_of_an_empty_store(tmp_path, capsys):
     from benchmark.cli import main
 

@@ -14,6 +14,7 @@ from benchmark.tasks import BinaryTask, RegressionTask, improves, method_options
 from benchmark.training import train_epoch
 from methods import make_pruner
 from methods.base import shuffled_plan
+from tests.conftest import needs_shared_data
 
 TINY_PAINN = dict(model="painn", num_layers=1, emb_dim=8, model_options={"num_rbf": 4, "readout_hidden": 4},
                   batch_size=16, eval_batch_size=64, lr=5e-4, lr_schedule="cosine", epochs=3)
@@ -44,6 +45,7 @@ def regression_store(small_store):
     return dataclasses.replace(small_store.with_positions(pos), y=y, meta={"dataset": "toy3d"})
 
 
+@needs_shared_data('qm9_3d.csv.xz')
 def test_painn_regression_run_selects_test_at_best_validation_mae(regression_store):
     config = RunConfig(dataset="qm9_u0", method="molpeg", prune_ratio=0.5, seed=0, **TINY_PAINN)
     record = run_finetune(config, store=regression_store)
