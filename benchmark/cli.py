@@ -8,7 +8,6 @@ fit is an error. Errors in the input (data files, arguments, checkpoints, store)
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
 import os
@@ -16,6 +15,7 @@ import sys
 from pathlib import Path
 
 from benchmark.config import RunConfig
+from benchmark.data.identity import file_sha256
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.presets import PRESETS, get_preset
 
@@ -170,7 +170,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("out") / args.preset)
     checkpoint = args.checkpoint
     if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
-        checkpoint = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()
+        checkpoint = file_sha256(checkpoint)
     paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
                          setting=args.setting, spread=args.spread)
     for p in paths:

@@ -6,7 +6,6 @@ improvement, first best wins); every epoch is evaluated.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import os
@@ -33,7 +32,6 @@ from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection_context import build_context
 from benchmark.tasks import (
     DATASETS_3D,
-    BinaryTask,
     Task,
     build_model,
     geometry_record,
@@ -125,7 +123,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     metric = task.metric
     identity = data_identity(config, store, split)
     excluded: dict = {}
-    if isinstance(task, BinaryTask):
+    if task.kind == "binary":  # a regression metric is always defined
         try:
             excluded = check_metric_defined(store.y.numpy(), split, store.meta.get("task_names") or [],
                                             config.dataset, metric)
@@ -223,7 +221,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
                                                      "unsanitized_policy", "featurizer", "task_names")}
         | {"n_used": len(store), "split_sizes": split.sizes()},
         "selection": None if selection is None else {"n_selected": len(selection.indices),
-                                                      "indices_sha256": _hash_indices(selection.indices),
+                                                      "indices_sha256": indices_sha256(selection.indices),
                                                       **selection.meta},
         DATA_IDENTITY: identity, "tasks_left_out_of_metric": excluded,
         "task": task.describe(), "geometry": geometry_record(config, store, split),
@@ -261,6 +259,3 @@ def _check_selection(indices: np.ndarray, k: int, n: int, method: str) -> None:
         raise RuntimeError(f"method {method!r} must select exactly {k} unique indices in [0, {n}); "
                            f"got {len(idx)} ({len(np.unique(idx))} unique)")
 
-
-def _hash_indices(indices: np.ndarray) -> str:
-    return hashlib.sha256(np.asarray(indices, dtype=np.int64).tobytes()).hexdigest()[:16]

@@ -239,8 +239,8 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
                   device: torch.device, cache: WarmupCache | None = None, task: Any = None) -> FineTuneContext:
     """The context of run ``config``: ``make_model(pretrained)`` builds the predictor (pretrained encoder
     or random initialisation); the warm-up start point is the Requirements' ``warmup_start``."""
-    regression = task is not None and not task.higher_is_better  # benchmark.tasks.RegressionTask
-    task_type = "regression" if regression else "binary"
+    task_type = task.kind if task is not None else "binary"
+    regression = task_type == "regression"
     start = getattr(requirements, "warmup_start", "pretrained")
     warm_model = partial(make_model, start == "pretrained")
     setup = WarmupSetup(store, train_idx, config.batch_size, config.lr, config.weight_decay,

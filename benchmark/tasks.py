@@ -44,6 +44,7 @@ class BinaryTask:
     metric: str = "roc_auc"
     convention: str = "official"
     higher_is_better: bool = True
+    kind = "binary"  # the selection context's task_type (methods.context)
 
     def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return per_sample_bce(outputs, y, self.convention)
@@ -55,7 +56,7 @@ class BinaryTask:
         return multitask_score(y_true, outputs, self.metric)
 
     def describe(self) -> dict:
-        return {"type": "binary", "metric": self.metric}
+        return {"type": self.kind, "metric": self.metric}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class RegressionTask:
     loss: str = "l1"
     metric: str = "mae_mev"
     higher_is_better: bool = False
+    kind = "regression"
 
     def __post_init__(self) -> None:
         if self.loss not in ("l1", "mse"):
@@ -89,7 +91,7 @@ class RegressionTask:
         return float(np.mean(np.abs(pred - np.asarray(y_true, dtype=np.float64))) * EV_TO_MEV)
 
     def describe(self) -> dict:
-        return {"type": "regression", "metric": self.metric, "loss": self.loss, "target_mean_ev": self.mean,
+        return {"type": self.kind, "metric": self.metric, "loss": self.loss, "target_mean_ev": self.mean,
                 "target_std_ev": self.std, "normalisation": "full training split, unbiased std"}
 
 

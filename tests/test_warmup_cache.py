@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,26 +20,18 @@ from benchmark.models import GINConfig, GraphPredictor
 from benchmark.selection_context import build_context
 from benchmark.warmup_cache import WarmupCache, WarmupKey
 from benchmark.warmup_training import binary_correct, warmup_seed
-from methods.base import DynamicPruner, Selection, StaticPruner, shuffled_plan
+from methods.base import DynamicPruner, Requirements, Selection, StaticPruner, shuffled_plan
 from tests.conftest import make_small_store
 
 CONFIG = RunConfig(dataset="toy", num_layers=2, emb_dim=16, dropout=0.2, batch_size=16, lr=1e-2, seed=3)
 CPU = torch.device("cpu")
 
 
-@dataclass(frozen=True)
-class Needs:
-    """The contract's Requirements fields the context reads."""
 
-    warmup_epochs: int = 0
-    warmup_seeds: int = 1
-    needs_val: bool = False
-    needs_train_dynamics: bool = False
-    needs_input_grads: bool = False
-    warmup_start: str = "pretrained"
+WARMUP_6_WITH_DYNAMICS = Requirements(warmup_epochs=6, needs_train_dynamics=True)
 
 
-def _context(cache_root, needs=Needs(warmup_epochs=6, needs_train_dynamics=True), config=CONFIG, store=None):
+def _context(cache_root, needs=WARMUP_6_WITH_DYNAMICS, config=CONFIG, store=None):
     store = store if store is not None else make_small_store()
     split = random_split(len(store), 42)
 
@@ -81,7 +72,7 @@ def test_run_key_follows_the_run_config(tmp_path):
     other_labels = make_small_store()
     other_labels.y[0, 0] = 1 - other_labels.y[0, 0]
     assert _context(tmp_path, store=other_labels).warmups.key_for(0) != key  # the data itself
-    assert _context(tmp_path, Needs(6, warmup_start="random"), store=store).warmups.key_for(0) != key
+    assert _context(tmp_path, Requirements(6, warmup_start="random"), store=store).warmups.key_for(0) != key
 
 
 def test_warmup_is_trained_once_and_reused_by_another_context_and_process(tmp_path):
@@ -146,7 +137,7 @@ def test_binary_correctness_rule():
 
 
 def test_recorded_correctness_equals_a_replay_of_the_warmup(tmp_path):
-    ctx = _context(tmp_path, Needs(3, needs_train_dynamics=True))
+    ctx = _context(tmp_path, Requirements(3, needs_train_dynamics=True))
     recorded = ctx.warmup_correctness(3)
     store, train = ctx.features.store, ctx.features.splits["train"]
     seed = CONFIG.seed
@@ -174,7 +165,7 @@ def test_recorded_correctness_equals_a_replay_of_the_warmup(tmp_path):
 
 
 def test_context_lends_only_what_is_declared(tmp_path):
-    ctx = _context(tmp_path, Needs(warmup_epochs=2))
+    ctx = _context(tmp_path, Requirements(warmup_epochs=2))
     with pytest.raises(PermissionError, match="warmup_epochs=2"):
         ctx.warmup_model(3)
     with pytest.raises(PermissionError, match="warmup_seeds=1"):
@@ -189,7 +180,7 @@ def test_context_lends_only_what_is_declared(tmp_path):
 
 
 def test_valid_split_factors_and_regression_branch(tmp_path):
-    ctx = _context(tmp_path, Needs(needs_val=True))
+    ctx = _context(tmp_path, Requirements(needs_val=True))
     model = ctx.pretrained_model()
     e, h1 = ctx.last_layer_factors(model, "valid")
     z = ctx.logits(model, "valid")
@@ -204,7 +195,7 @@ def test_valid_split_factors_and_regression_branch(tmp_path):
 
 
 def test_input_embedding_forward_equals_the_model_forward(tmp_path):
-    ctx = _context(tmp_path, Needs(needs_input_grads=True))
+    ctx = _context(tmp_path, Requirements(needs_input_grads=True))
     model = ctx.pretrained_model()
     batches = list(ctx.input_embedding_batches(model, 16))
     assert np.array_equal(np.concatenate([b.indices for b in batches]), np.arange(ctx.n_samples))
@@ -225,8 +216,8 @@ class FakeStatic(StaticPruner):
     seen: dict = {}
 
     @classmethod
-    def requirements(cls, options) -> Needs:
-        return Needs(warmup_epochs=3, warmup_seeds=2, needs_val=True, needs_train_dynamics=True)
+    def requirements(cls, options) -> Requirements:
+        return Requirements(warmup_epochs=3, warmup_seeds=2, needs_val=True, needs_train_dynamics=True)
 
     def select(self, ctx) -> Selection:
         model = ctx.warmup_model(3, seed_index=1)

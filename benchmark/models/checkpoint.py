@@ -9,7 +9,6 @@ its encoder part, and the head is ignored (logged, and listed under ``ignored_ke
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import pickle
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from benchmark.data.identity import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ def describe_checkpoint(path: str | Path | None) -> dict:
     path = Path(path)
     meta_file = path.with_suffix(".json")
     meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = file_sha256(path)
     corpus = meta.get("corpus") or {}
     if meta.get("method") and corpus.get("name"):  # e.g. "graphmae / moses 50000"
         name = f"{meta['method']} / {corpus['name']} {meta.get('n_molecules', '')}".strip()
