@@ -8,6 +8,7 @@ that workers and array tasks only read the cache.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from benchmark.config import RunConfig
@@ -21,13 +22,18 @@ def prepare_data(configs: list[RunConfig]) -> None:
 
 
 def check_checkpoints(configs: list[RunConfig]) -> None:
-    """Load every distinct (checkpoint, architecture) once before any run, so a missing, unreadable or
+    """Load every distinct (checkpoint, encoder) once before any run, so a missing, unreadable or
     mismatched checkpoint is one error for the sweep, not one per run."""
-    from benchmark.models import GINConfig, GINEncoder, load_encoder_checkpoint
+    from benchmark.models import load_encoder_checkpoint
+    from benchmark.tasks import build_model
 
-    gin = {(c.checkpoint, c.num_layers, c.emb_dim) for c in configs if c.checkpoint and c.model == "gin"}
-    for path, layers, width in sorted(gin):
-        load_encoder_checkpoint(GINEncoder(GINConfig(layers, width)), path)
+    seen = set()
+    for config in configs:
+        key = (config.checkpoint, config.model, config.num_layers, config.emb_dim,
+               json.dumps(config.model_options, sort_keys=True))
+        if config.checkpoint and key not in seen:
+            seen.add(key)
+            load_encoder_checkpoint(build_model(config, 1).encoder, config.checkpoint)
 
 
 def run_sweep(configs: list[RunConfig], store_root: str | Path, jobs: int = 1):

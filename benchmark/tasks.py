@@ -174,7 +174,7 @@ def geometry_record(config: RunConfig, store: GraphStore, split: Split) -> dict:
     meta = store.meta
     model_cfg = build_model(config, 1).encoder.config
     return {"model": config.model, "architecture": dataclasses.asdict(model_cfg),
-            "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": "atomic_number",
+            "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": model_cfg.atom_index,
             "protocol": "geossl", "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
             "conformer_mode": meta.get("conformer_mode"), "conformer_tiers": meta.get("conformer_tiers"),
             "conformer_failure": meta.get("conformer_failure"), "subset_sizes": split.sizes(),

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from benchmark.models.atom_index import ATOM_INDICES
 from pretrain.geossl_train import ENCODERS, PRESETS, geossl_preset, pretrain_geossl
 
 
@@ -21,6 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "moses), pcqm4mv2, moses or smiles:PATH")
     p.add_argument("--max-molecules", type=int)
     p.add_argument("--conformer-mode", choices=["etkdg_mmff", "etkdg", "gem_mmff10"])
+    p.add_argument("--atom-index", choices=ATOM_INDICES, help="embedding rows of the atoms (default "
+                   "atomic_number; the Geom3D family's indexings put H on the frozen zero padding row)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int)
@@ -35,8 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    overrides = {k: getattr(args, k) for k in ("corpus", "max_molecules", "conformer_mode", "epochs", "batch_size",
-                                               "seed", "device")}
+    overrides = {k: getattr(args, k) for k in ("corpus", "max_molecules", "conformer_mode", "atom_index", "epochs",
+                                               "batch_size", "seed", "device")}
     out = args.out or Path("checkpoints") / args.preset
     try:
         for encoder in ENCODERS if args.encoder == "both" else [args.encoder]:

@@ -97,7 +97,12 @@ def geossl_preset(preset: str, encoder: str, **overrides: object) -> GeoSSLConfi
     if preset in ("ci", "smoke"):
         table = CI if preset == "ci" else SMOKE
         fields.update(painn=table["painn"], schnet=table["schnet"])
-    return GeoSSLConfig(**{**fields, **{k: v for k, v in overrides.items() if v is not None}})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    atom_index = overrides.pop("atom_index", None)
+    if atom_index is not None:  # an encoder field: both architectures take it
+        for name in ENCODERS:
+            fields[name] = dataclasses.replace(fields.get(name, getattr(GeoSSLConfig, name)), atom_index=atom_index)
+    return GeoSSLConfig(**{**fields, **overrides})
 
 
 def build_encoder(cfg: GeoSSLConfig) -> nn.Module:
@@ -178,6 +183,6 @@ def _metadata(cfg: GeoSSLConfig, name: str, store: GraphStore, progress: dict, d
             "final_loss": progress["losses"][-1] if progress["losses"] else None,
             "epoch_losses": progress["losses"], "best_epoch": progress["best_epoch"],
             "train_seconds": round(sum(progress["seconds"]), 2), "featurizer": meta.get("featurizer"),
-            "encoder": cfg.encoder, "architecture": asdict(cfg.architecture), "atom_index": "atomic_number",
+            "encoder": cfg.encoder, "architecture": asdict(cfg.architecture), "atom_index": cfg.architecture.atom_index,
             "hyperparameters": cfg.method_hyperparameters(), "seed": cfg.seed, "device": str(device)}
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from benchmark.models.atom_index import embedding_rows
 from benchmark.models.interaction_graph import interaction_graph
 from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
 from benchmark.models.schnet import SchNetConfig, SchNetPredictor
@@ -96,3 +97,41 @@ def test_painn_vector_features_rotate_with_the_input(batch3d):
 def test_3d_models_need_positions(small_store):
     with pytest.raises(ValueError, match="needs atom coordinates"):
         SchNetPredictor(1, SchNetConfig(hidden=8, num_filters=8, num_interactions=1))(small_store.batch([0]))
+
+
+def test_atom_index_rows_of_each_indexing():
+    z = torch.tensor([1, 6, 7, 8, 9, 15, 16, 17, 35, 0])  # H ... Cl, Br (outside GeoSSL's list), unknown
+    assert embedding_rows(z, "atomic_number").tolist() == z.tolist()
+    assert embedding_rows(z, "geossl_vocabulary").tolist() == [0, 1, 2, 3, 4, 5, 6, 7, 8, 8]
+    assert embedding_rows(z, "atomic_number_minus_1").tolist() == [0, 5, 6, 7, 8, 14, 15, 16, 34, 0]
+    with pytest.raises(ValueError, match="atom_index must be one of"):
+        PaiNNConfig(atom_index="geom3d")
+
+
+@pytest.mark.parametrize("atom_index", ["geossl_vocabulary", "atomic_number_minus_1"])
+def test_geom3d_indexing_gives_hydrogen_a_frozen_zero_embedding(batch3d, atom_index):
+    batch3d.x = batch3d.x.clone()
+    batch3d.x[::3, 0] = 0  # every third atom becomes H (type id = Z - 1)
+    torch.manual_seed(0)
+    model = PaiNNPredictor(1, PaiNNConfig(hidden=8, num_layers=1, num_rbf=8, atom_index=atom_index))
+    model(batch3d).sum().backward()
+    weight = model.encoder.embedding.weight
+    assert torch.equal(weight[0], torch.zeros(8)) and torch.equal(weight.grad[0], torch.zeros(8))
+    carbon = embedding_rows(torch.tensor([6]), atom_index)
+    assert weight.grad[carbon].abs().sum() > 0  # the other elements train
+    # under the default indexing H has its own trained row
+    default = PaiNNPredictor(1, PaiNNConfig(hidden=8, num_layers=1, num_rbf=8))
+    default(batch3d).sum().backward()
+    assert default.encoder.embedding.weight.grad[1].abs().sum() > 0
+
+
+def test_checkpoint_of_another_atom_indexing_is_refused(tmp_path):
+    from benchmark.models import load_encoder_checkpoint
+    from pretrain.checkpoint import save_pretrained
+
+    config = SchNetConfig(hidden=8, num_filters=8, num_interactions=1, num_gaussians=5)
+    path = save_pretrained(SchNetPredictor(1, config).encoder, tmp_path / "enc.pt", {"atom_index": "atomic_number"})
+    load_encoder_checkpoint(SchNetPredictor(1, config).encoder, path)
+    other = SchNetPredictor(1, SchNetConfig(8, 8, 1, 5, atom_index="atomic_number_minus_1")).encoder
+    with pytest.raises(ValueError, match="pretrained with atom_index='atomic_number'"):
+        load_encoder_checkpoint(other, path)

@@ -63,10 +63,12 @@ def _read(path: Path) -> object:
 
 
 def _architecture(state: dict[str, torch.Tensor]) -> str:
-    """``layers×width`` of a Hu et al. GIN state dict (``?`` where it cannot be told)."""
+    """``layers×width GIN`` of a Hu et al. GIN state dict (``?`` where it cannot be told), else the tensor count."""
     layers = {int(m.group(1)) for k in state if (m := re.match(r"gnns\.(\d+)\.", k))}
+    if not layers and "x_embedding1.weight" not in state:
+        return f"non-GIN ({len(state)} tensors)"
     width = state["x_embedding1.weight"].shape[1] if "x_embedding1.weight" in state else "?"
-    return f"{len(layers) if layers else '?'}×{width}"
+    return f"{len(layers) if layers else '?'}×{width} GIN"
 
 
 def _listed(keys: list[str]) -> str:
@@ -86,16 +88,32 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
                    for k in set(own) & set(state) if state[k].shape != own[k].shape)
     if missing or unexpected or shape:
         raise ValueError(
-            f"checkpoint {path} does not match the encoder architecture: it has a {_architecture(state)} GIN "
-            f"encoder (layers×width), the run wants {_architecture(own)}:"
+            f"checkpoint {path} does not match the encoder architecture: it has a {_architecture(state)} "
+            f"encoder, the run wants {_architecture(own)}:"
             + (f"\n  missing keys: {_listed(missing)}" if missing else "")
             + (f"\n  unexpected keys: {_listed(unexpected)}" if unexpected else "")
             + (f"\n  shape mismatches: {_listed(shape)}" if shape else ""))
+    _check_atom_index(encoder, path)
     encoder.load_state_dict(state, strict=True)
     if head:
         log.warning("checkpoint %s: loaded the encoder of a fine-tuning model; its prediction head (%s) "
                     "was ignored", path, ", ".join(head))
     return dict(describe_checkpoint(path), ignored_keys=head)
+
+
+def _metadata(path: Path) -> dict:
+    """The ``<checkpoint>.json`` written beside the weights by the pretraining runs ({} when absent)."""
+    meta_file = path.with_suffix(".json")
+    return json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+
+
+def _check_atom_index(encoder: nn.Module, path: Path) -> None:
+    """Weights trained under one atom indexing read wrong rows under another, yet load strictly: refuse."""
+    wanted = getattr(getattr(encoder, "config", None), "atom_index", None)
+    recorded = _metadata(path).get("atom_index")
+    if wanted is not None and recorded is not None and wanted != recorded:
+        raise ValueError(f"checkpoint {path} was pretrained with atom_index={recorded!r}, the run's encoder uses "
+                         f"{wanted!r}; set model_options atom_index={recorded!r} or use another checkpoint")
 
 
 def describe_checkpoint(path: str | Path | None) -> dict:
@@ -104,8 +122,7 @@ def describe_checkpoint(path: str | Path | None) -> dict:
     if path is None:
         return {"name": NO_PRETRAINING}
     path = Path(path)
-    meta_file = path.with_suffix(".json")
-    meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+    meta = _metadata(path)
     digest = file_sha256(path)
     corpus = meta.get("corpus") or {}
     if meta.get("method") and corpus.get("name"):  # e.g. "graphmae / moses 50000"

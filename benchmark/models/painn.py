@@ -22,6 +22,7 @@ from torch import nn
 from torch_geometric.utils import scatter
 
 from benchmark.data.graph_store import GraphBatch
+from benchmark.models.atom_index import check_atom_index, embedding_rows
 from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
 
 
@@ -34,6 +35,10 @@ class PaiNNConfig:
     epsilon: float = 1e-8
     max_num_neighbors: int | None = None  # None: uncapped; 32 as torch_cluster in the official code
     readout_hidden: int = 64
+    atom_index: str = "atomic_number"  # embedding rows (benchmark.models.atom_index)
+
+    def __post_init__(self) -> None:
+        check_atom_index(self.atom_index)
 
 
 def dense(n_in: int, n_out: int, bias: bool = True) -> nn.Linear:
@@ -107,7 +112,7 @@ class PaiNNEncoder(nn.Module):
         unit = (pos[dst] - pos[src]) / dist[:, None]
         filters = self.filter_net(gaussian_rbf(dist, cfg.cutoff, cfg.num_rbf))
         filters = torch.split(filters * cosine_cutoff(dist, cfg.cutoff)[:, None], 3 * cfg.hidden, dim=-1)
-        s = self.embedding(z)
+        s = self.embedding(embedding_rows(z, cfg.atom_index))
         v = s.new_zeros(s.shape[0], 3, cfg.hidden)
         for message, update, w in zip(self.messages, self.updates, filters, strict=True):
             s, v = message(s, v, edge_index, w, unit)

@@ -4,7 +4,8 @@ PyG's ``SchNet`` model ends in a 300 → 150 → 1 sum readout; the reference (M
 + ``MLP(num_layers=1)``) keeps 300 features per atom (lin1, shifted softplus, lin2, both 300 → 300),
 averages them over the molecule and applies one ``Linear(300, tasks)``. So the encoder is composed here
 from ``InteractionBlock``, ``GaussianSmearing`` and ``ShiftedSoftplus`` with the suite's interaction
-graph (no ``torch_cluster`` needed). Atoms are embedded by atomic number (0 is padding).
+graph (no ``torch_cluster`` needed). Atoms are embedded by atomic number (0 is padding) unless
+``atom_index`` says otherwise (``benchmark.models.atom_index``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock,
 from torch_geometric.utils import scatter
 
 from benchmark.data.graph_store import GraphBatch
+from benchmark.models.atom_index import check_atom_index, embedding_rows
 from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
 
 
@@ -28,6 +30,10 @@ class SchNetConfig:
     num_gaussians: int = 51
     cutoff: float = 10.0
     max_num_neighbors: int | None = None  # None: uncapped; 32 as torch_cluster in the official code
+    atom_index: str = "atomic_number"  # embedding rows (benchmark.models.atom_index)
+
+    def __post_init__(self) -> None:
+        check_atom_index(self.atom_index)
 
 
 class SchNetEncoder(nn.Module):
@@ -50,7 +56,7 @@ class SchNetEncoder(nn.Module):
         cfg = self.config
         edge_index, dist = interaction_graph(pos, batch.batch, cfg.cutoff, batch.num_graphs, cfg.max_num_neighbors)
         edge_attr = self.distance_expansion(dist)
-        h = self.embedding(z)
+        h = self.embedding(embedding_rows(z, cfg.atom_index))
         for block in self.interactions:
             h = h + block(h, edge_index, dist, edge_attr)
         return self.lin2(self.act(self.lin1(h)))
