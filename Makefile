@@ -89,16 +89,20 @@ status:
 clean:
 	rm -rf runs out checkpoints
 
-# 3D path (Tables 2 and 3): GeoSSL-DDM encoders on MOSES conformers, then the grids in their own run store
-STORE_3D ?= runs/$(PRESET)-3d
+# 3D path (Tables 2 and 3): GeoSSL-DDM encoders on MOSES conformers, then the grids in their own run store.
+# PROTOCOL=molscaling: Table 2 under MolScaling's fine-tuning protocol, in its own store and output folder
+PROTOCOL ?= geossl
+protocol_tag := $(if $(filter-out geossl,$(PROTOCOL)),-$(PROTOCOL),)
+STORE_3D ?= runs/$(PRESET)-3d$(protocol_tag)
+OUT_3D ?= out/$(PRESET)$(protocol_tag)
 pretrain3d:
 	$(PY) -m pretrain.geossl_cli --preset $(PRESET) --out $(CKPT_DIR)
 
 table2: pretrain3d
 	$(PY) -m benchmark sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
-		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt
-	$(PY) -m benchmark report table2 --preset $(PRESET) --store $(STORE_3D)
-	@cat out/$(PRESET)/table2_comparison.md
+		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt --protocol $(PROTOCOL)
+	$(PY) -m benchmark report table2 --preset $(PRESET) --store $(STORE_3D) --out $(OUT_3D)
+	@cat $(OUT_3D)/table2_comparison.md
 
 table3: pretrain3d
 	$(PY) -m benchmark sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \

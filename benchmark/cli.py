@@ -18,6 +18,7 @@ from benchmark.config import RunConfig
 from benchmark.data.identity import file_sha256
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.presets import PRESETS, get_preset
+from benchmark.protocols import PROTOCOLS
 
 log = logging.getLogger("benchmark")
 
@@ -90,7 +91,7 @@ def _check_pretraining(args: argparse.Namespace) -> None:
 
 
 def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
-    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds)
+    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds, args.protocol)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
     return configs
@@ -230,6 +231,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="fine-tune from random initialisation (required to sweep the paper preset without "
                             "--checkpoint)")
     sweep.add_argument("--seeds", type=int, nargs="+", help="replace the preset's seeds (e.g. --seeds 0 1 2 3 4)")
+    sweep.add_argument("--protocol", choices=PROTOCOLS, default="geossl",
+                       help="table2: QM9 fine-tuning protocol (molscaling: MSE, batch 256, warm-up + per-step "
+                            "cosine, lr 1e-5 for U0, no pretrained encoder; run it into its own --store)")
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
@@ -253,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         common(p)
         p.add_argument("--checkpoint", action="append", help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
+        p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")
         p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
         p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")

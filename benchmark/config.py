@@ -16,7 +16,8 @@ EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")
 # so the records, ids and settings of runs made before they existed stay valid
 MODELS = ("gin", "painn", "schnet")
 REGRESSION_LOSSES = ("l1", "mse")
-LR_SCHEDULES = ("none", "cosine")
+LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
+PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
                    "lr_schedule": "none"}
 
@@ -42,7 +43,9 @@ class RunConfig:
     model_options: dict = field(default_factory=dict)  # further 3D-encoder fields (num_rbf, num_filters, ...)
     data_options: dict = field(default_factory=dict)  # 3D data: conformer_mode, train_pool, eval_pool, ...
     regression_loss: str = "l1"  # per-sample loss of regression tasks on standardised targets: l1 or mse
-    lr_schedule: str = "none"  # none, or cosine (CosineAnnealingLR(T_max=epochs), stepped per epoch)
+    # none; cosine (CosineAnnealingLR(T_max=epochs), stepped per epoch); warmup_cosine (per optimizer step:
+    # linear warm-up, then cosine; benchmark.tasks.warmup_cosine_factor)
+    lr_schedule: str = "none"
     # optimisation (paper: Adam 1e-3, batch 256, 100 epochs)
     epochs: int = 100
     batch_size: int = 256

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from benchmark.config import RunConfig
 from benchmark.experiments_3d import qm9_pretraining, table2, table3
 from benchmark.presets import Preset, get_preset
+from benchmark.protocols import with_protocol
 
 # Table 1's rows: static, then dynamic (the row keys of results/names.py)
 TABLE1_STATIC = ("random", "cd", "herding", "kmeans", "least_confidence", "entropy", "forgetting", "grand_4",
@@ -91,9 +92,14 @@ GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
 
 
 def build_grid(name: str, preset: str, checkpoints: list[str] | None = None,
-               seeds: Iterable[int] | None = None) -> list[RunConfig]:
+               seeds: Iterable[int] | None = None, protocol: str = "geossl") -> list[RunConfig]:
     """The run configs of grid ``name``; ``checkpoints``: pretrained encoders (fig5 / pretraining take
-    several, the others at most one; none = no pretraining); ``seeds`` replaces the preset's seeds."""
+    several, the others at most one; none = no pretraining); ``seeds`` replaces the preset's seeds;
+    ``protocol``: table2's QM9 fine-tuning protocol (``benchmark.protocols``)."""
+    if protocol != "geossl":
+        if name != "table2":
+            raise ValueError(f"--protocol {protocol} applies to grid 'table2' only, not to {name!r}")
+        return [with_protocol(c, protocol) for c in build_grid(name, preset, checkpoints, seeds)]
     checkpoints = list(checkpoints or [])
     chosen = get_preset(preset)
     if seeds is not None:

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from benchmark.config import RunConfig
+from benchmark.config import PER_STEP_SCHEDULES, RunConfig
 from benchmark.data import GraphStore, load_dataset
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
 from benchmark.data.splits import Split
@@ -162,6 +162,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = make_scheduler(config, optimizer)
+    per_step = config.lr_schedule in PER_STEP_SCHEDULES
     epochs, best = [], {"epoch": -1, "valid": None, "test": math.nan}
     visits = 0
     context = saved["loop"].context if saved is not None else ctx.describe()
@@ -169,7 +170,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     if saved is not None:
         state = resume.restore(saved, model, optimizer, pruner)
         epochs, best, visits, timings = state.epochs, state.best, state.visits, state.timings
-        for _ in range(state.epoch if scheduler is not None else 0):  # the schedule where it stopped
+        done = sum(math.ceil(e["n_trained"] / config.batch_size) for e in epochs) if per_step else state.epoch
+        for _ in range(done if scheduler is not None else 0):  # the schedule where it stopped
             scheduler.step()
     bar = tqdm(range(state.epoch + 1, config.epochs + 1),
                desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
@@ -184,7 +186,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         timings["scoring"] += time.perf_counter() - t0
         stats = train_epoch(model, optimizer, store, split.train, plan, config.batch_size,
                             config.loss_convention, device, pruner if isinstance(pruner, DynamicPruner) else None,
-                            task=task)
+                            task=task, after_step=scheduler.step if per_step else None)
         timings["training"] += stats.seconds_training
         timings["scoring"] += stats.seconds_scoring
         visits += stats.visits
@@ -201,9 +203,10 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         if improves(task, scores["valid"], best["valid"]):
             best = {"epoch": epoch, "valid": scores["valid"], "test": scores["test"]}
         bar.set_postfix(valid=f"{scores['valid']:.3f}", test=f"{scores['test']:.3f}")
-        if scheduler is not None:
-            epochs[-1]["lr"] = scheduler.get_last_lr()[0]
-            scheduler.step()
+        if scheduler is not None:  # the rate in effect at the epoch's end (per epoch: the one it trained with)
+            epochs[-1]["lr"] = optimizer.param_groups[0]["lr"]
+            if not per_step:
+                scheduler.step()
         if resume is not None:
             resume.save(LoopState(epoch, epochs, best, visits, timings, state.elapsed + time.perf_counter() - t_start,
                                   selection, context, state.resumed_from), model, optimizer, pruner)

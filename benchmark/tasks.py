@@ -31,6 +31,7 @@ from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor
 from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
 from benchmark.models.schnet import SchNetConfig, SchNetPredictor
+from benchmark.protocols import protocol_of
 
 QM9_DATASETS = {"qm9_u0": "U0", "qm9_zpve": "zpve"}
 DATASETS_3D = (*QM9_DATASETS, "hiv3d")
@@ -160,10 +161,25 @@ def method_options(config: RunConfig) -> dict:
     return options
 
 
+WARMUP_STEPS, COSINE_STEPS = 10_000, 400_000  # MolScaling main_3d.py
+
+
+def warmup_cosine_factor(step: int, warmup: int = WARMUP_STEPS, total: int = COSINE_STEPS) -> float:
+    """The rate factor of optimizer step ``step`` (0-based): linear warm-up to 1 over ``warmup`` steps, then
+    a cosine to 0 at step ``total``, 0 after it."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
 def make_scheduler(config: RunConfig, optimizer: torch.optim.Optimizer):
-    """Per-epoch ``CosineAnnealingLR(T_max=epochs)`` for ``lr_schedule="cosine"``, else None."""
+    """``lr_schedule``: cosine = per-epoch ``CosineAnnealingLR(T_max=epochs)``; warmup_cosine = a per-step
+    ``LambdaLR`` of ``warmup_cosine_factor``; none = None."""
     if config.lr_schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.epochs)
+    if config.lr_schedule == "warmup_cosine":
+        return torch.optim.lr_scheduler.LambdaLR(optimizer, warmup_cosine_factor)
     return None
 
 
@@ -175,7 +191,7 @@ def geometry_record(config: RunConfig, store: GraphStore, split: Split) -> dict:
     model_cfg = build_model(config, 1).encoder.config
     return {"model": config.model, "architecture": dataclasses.asdict(model_cfg),
             "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": model_cfg.atom_index,
-            "protocol": "geossl", "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
+            "protocol": protocol_of(config), "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
             "conformer_mode": meta.get("conformer_mode"), "conformer_tiers": meta.get("conformer_tiers"),
             "conformer_failure": meta.get("conformer_failure"), "subset_sizes": split.sizes(),
             "target": meta.get("target")}

@@ -29,12 +29,12 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
                 plan: EpochPlan, batch_size: int, convention: str, device: torch.device,
                 pruner: DynamicPruner | None = None,
                 on_batch: Callable[[np.ndarray, torch.Tensor, torch.Tensor], None] | None = None,
-                task: Task | None = None) -> EpochStats:
+                task: Task | None = None, after_step: Callable[[], None] | None = None) -> EpochStats:
     """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss of ``task``
     (default: binary classification with ``convention``).
 
     Order per batch: online forward -> (reference forward) -> ``pruner.observe`` -> ``on_batch`` ->
-    backward -> step -> ``pruner.after_step``.
+    backward -> step -> ``after_step`` (a per-step learning-rate schedule) -> ``pruner.after_step``.
     """
     task = task if task is not None else BinaryTask(convention=convention)
     model.train()
@@ -56,6 +56,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        if after_step is not None:
+            after_step()
         t3 = time.perf_counter()
         if pruner is not None:
             pruner.after_step(model)

@@ -74,3 +74,13 @@ def test_checkpoint_of_another_run_is_ignored(tmp_path, monkeypatch):
     record = run_finetune(b, checkpoint_path=path)
     assert record["environment"]["resumed_after_epochs"] == []
     assert comparable(record) == comparable(run_finetune(b))
+
+
+def test_per_step_schedule_resumes_at_its_step(tmp_path, monkeypatch):
+    """InfoBatch trains a different number of batches each epoch: the schedule is replayed batch by batch."""
+    config = RunConfig(method="infobatch", prune_ratio=0.6, lr_schedule="warmup_cosine", **TINY)
+    reference = run_finetune(config)
+    run_killed_after(monkeypatch, config, tmp_path / "checkpoint.pt", 2)
+    resumed = run_finetune(config, checkpoint_path=tmp_path / "checkpoint.pt")
+    assert resumed["environment"]["resumed_after_epochs"] == [2]
+    assert json.dumps(comparable(resumed), sort_keys=True) == json.dumps(comparable(reference), sort_keys=True)
