@@ -20,6 +20,9 @@ LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
 PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
                    "lr_schedule": "none"}
+# data options that say where the data is read from: the run id hashes the content read (the data identity)
+# instead, so a CSV run names the same run with or without ``qm9_source="csv"``, and a PyG root at any path
+LOCATION_DATA_OPTIONS = ("qm9_source",)
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,10 @@ class RunConfig:
         from benchmark.data.identity import checkpoint_sha256, source_identity
 
         body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
-        body["data_identity"] = source_identity(self.dataset, self.data_dir)
+        data_options = {k: v for k, v in body.pop("data_options", {}).items() if k not in LOCATION_DATA_OPTIONS}
+        if data_options:
+            body["data_options"] = data_options
+        body["data_identity"] = source_identity(self.dataset, self.data_dir, self.data_options)
         if self.checkpoint is not None:
             body["checkpoint_sha256"] = checkpoint_sha256(self.checkpoint)
         text = json.dumps(body, sort_keys=True, default=list)

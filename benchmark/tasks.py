@@ -6,7 +6,8 @@ direction, and the data and model each run needs.
   and unbiased standard deviation; MAE of the de-standardised predictions in meV, lower is better.
 
 Datasets: the 2D datasets of ``benchmark.data``, ``qm9_u0`` / ``qm9_zpve`` (fixed split; ``data_options``
-``train_pool`` / ``eval_pool`` keep the first molecules of the training / validation and test parts),
+``train_pool`` / ``eval_pool`` keep the first molecules of the training / validation and test parts,
+``qm9_source`` reads ``qm9_3d.csv.xz`` or PyG's QM9 root, see ``benchmark.data.qm9``),
 and ``hiv3d`` (the 2D suite's HIV split; ``data_options`` ``conformer_mode`` / ``conformer_failure``).
 """
 
@@ -24,7 +25,7 @@ from benchmark.config import RunConfig
 from benchmark.data import GraphStore, make_split
 from benchmark.data.conformers import ConformerOptions
 from benchmark.data.hiv3d import load_hiv3d
-from benchmark.data.qm9 import QM9_VARIANT, load_qm9, qm9_split, select_target, standardisation
+from benchmark.data.qm9 import QM9_VARIANT, load_qm9, parse_source_option, qm9_split, select_target, standardisation
 from benchmark.data.splits import Split
 from benchmark.losses import per_sample_bce, reduce_batch_loss
 from benchmark.metrics import multitask_score
@@ -112,7 +113,9 @@ def load_3d_store(config: RunConfig) -> GraphStore:
     """The store of a 3D dataset (QM9 with the config's target; HIV-3D, subsampled before the conformers)."""
     options = dict(config.data_options)
     if config.dataset in QM9_DATASETS:
-        return select_target(load_qm9(config.data_dir), QM9_DATASETS[config.dataset])
+        source, pyg_root = parse_source_option(options.get("qm9_source"))
+        store = load_qm9(config.data_dir, source=source, pyg_root=pyg_root)
+        return select_target(store, QM9_DATASETS[config.dataset])
     if config.dataset == "hiv3d":
         conformers = ConformerOptions(mode=options.get("conformer_mode", "etkdg_mmff"))
         return load_hiv3d(config.data_dir, options=conformers, failure=options.get("conformer_failure", "2d"),
@@ -192,6 +195,7 @@ def geometry_record(config: RunConfig, store: GraphStore, split: Split) -> dict:
     return {"model": config.model, "architecture": dataclasses.asdict(model_cfg),
             "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": model_cfg.atom_index,
             "protocol": protocol_of(config), "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
+            "qm9_source": meta.get("qm9_source"),
             "conformer_mode": meta.get("conformer_mode"), "conformer_tiers": meta.get("conformer_tiers"),
             "conformer_failure": meta.get("conformer_failure"), "subset_sizes": split.sizes(),
             "target": meta.get("target")}

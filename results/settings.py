@@ -3,7 +3,9 @@
 Runs are averaged over seeds only within one setting. The setting holds every config field that is
 neither the cell (dataset, method, ratio, method options), the seed, nor an execution detail, plus the
 checkpoint's *content* (its sha256; the path when a record names no hash) and the record's data
-identity section when it has one (raw-file hash, featurizer, subsample and split; paths left out).
+identity section when it has one (raw-file hash, featurizer, subsample and split; paths left out). Data
+options that only say where the data was read from (QM9's ``qm9_source``) are left out too: the data identity
+names what was read.
 ``setting_id`` is a short hash of it, ``checkpoint_label`` a checkpoint's readable name with a sha256
 prefix, so two checkpoints sharing a name stay apart in tables and messages.
 """
@@ -38,10 +40,25 @@ def _data_identity(record: dict) -> dict | None:
     return {k: v for k, v in section.items() if not (k in ("path", "file") or k.endswith(("_path", "_file")))}
 
 
+def _data_options(config: dict) -> dict:
+    """``{"data_options": ...}`` without the location options; nothing when none are left."""
+    from benchmark.config import LOCATION_DATA_OPTIONS
+
+    if "data_options" not in config:
+        return {}
+    options = config["data_options"]
+    if isinstance(options, dict) and set(options) & set(LOCATION_DATA_OPTIONS):
+        options = {k: v for k, v in options.items() if k not in LOCATION_DATA_OPTIONS}
+        if not options:
+            return {}
+    return {"data_options": options}
+
+
 def setting_fields(record: dict) -> dict:
     """The fields of ``record`` that every run of one table cell must share (see the module docstring)."""
     config = record["config"]
-    fields = {k: v for k, v in config.items() if k not in NOT_SETTING}
+    fields = {k: v for k, v in config.items() if k not in NOT_SETTING and k != "data_options"}
+    fields.update(_data_options(config))
     if config.get("checkpoint"):
         fields["checkpoint_sha256"] = checkpoint_sha256(record) or f"path:{config['checkpoint']}"
     identity = _data_identity(record)

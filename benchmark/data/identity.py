@@ -54,16 +54,19 @@ def checkpoint_sha256(checkpoint: str | None) -> str | None:
     return file_sha256(checkpoint)
 
 
-def source_identity(dataset: str, data_dir: str | None) -> dict:
-    """The raw file a dataset resolves to and its content hash (downloads it when absent, as a run would)."""
+def source_identity(dataset: str, data_dir: str | None, data_options: dict | None = None) -> dict:
+    """The raw file a dataset resolves to and its content hash (downloads it when absent, as a run would).
+    QM9: the files ``data_options["qm9_source"]`` reads (``benchmark.data.qm9``); a PyG root adds
+    ``qm9_source``, the CSV keeps the identity it always had."""
     if dataset.startswith("qm9_"):  # the 3D datasets: QM9 targets, HIV with conformers (options in the config)
-        from benchmark.data.qm9 import QM9_SOURCE
+        from benchmark.data.qm9 import QM9_FEATURIZER, resolve_from_options
 
-        source, featurizer = QM9_SOURCE, "qm9-z-pos-v1"
-    else:
-        source, featurizer = get_source("hiv" if dataset == "hiv3d" else dataset), FEATURIZER_VERSION
+        files = resolve_from_options(data_dir, data_options)
+        identity = {"source_sha256": files.sha256(), "featurizer": QM9_FEATURIZER, "data_rules": DATA_RULES}
+        return identity if files.kind == "csv" else dict(identity, qm9_source=files.kind)
+    source = get_source("hiv" if dataset == "hiv3d" else dataset)
     path = resolve_file(source, data_dir, download=source.url is not None)
-    return {"source_sha256": file_sha256(path), "featurizer": featurizer, "data_rules": DATA_RULES}
+    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION, "data_rules": DATA_RULES}
 
 
 def indices_sha256(*parts: Iterable[int] | None) -> str | None:
