@@ -30,7 +30,7 @@ import torch
 
 from benchmark.data.featurize import MASK_ATOM_ID
 from benchmark.data.graph_store import GraphBatch
-from pretrain.graph_ops import choose_per_group, group_sizes, induced_subgraph, random_rank
+from pretrain.graph_ops import choose_per_group, group_sizes, grow_subgraph, induced_subgraph, random_rank
 
 AUGMENTATIONS = ("none", "dropN", "subgraph", "permE", "maskN", "random")
 SUBGRAPH_MODES = ("grow", "official")
@@ -79,17 +79,7 @@ def subgraph_keep(batch: GraphBatch, ratio: float, generator: torch.Generator, m
     taken = choose_per_group(batch.batch, batch.num_graphs, torch.ones_like(n), generator)
     if mode == "official":
         return _seed_neighbours_keep(batch, taken, target, generator)
-    src, dst = batch.edge_index
-    for _ in range(int(target.max()) - 1):
-        growing = group_sizes(batch.batch[taken], batch.num_graphs) < target
-        frontier = torch.zeros_like(taken)
-        frontier[dst[taken[src] & ~taken[dst]]] = True
-        candidates = torch.nonzero(frontier & growing[batch.batch]).squeeze(1)
-        if len(candidates) == 0:
-            break
-        rank = random_rank(batch.batch[candidates], batch.num_graphs, generator)
-        taken[candidates[rank == 0]] = True
-    return taken
+    return grow_subgraph(batch, taken, target, generator)
 
 
 def permute_edges(batch: GraphBatch, ratio: float, generator: torch.Generator) -> GraphBatch:

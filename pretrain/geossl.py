@@ -7,6 +7,8 @@ view's distances d², head B h² with d¹. A head draws one noise level ℓ per 
 σ_ℓ = exp(linspace(log 10, log 0.01, L)), perturbs the distance d̃ = d + σ_ℓ z and regresses the
 score s = MLP_out([h_i + h_j ; MLP_in(d̃)]) / σ_ℓ on t = -(d̃ - d)/σ_ℓ² with the loss
 Σ_pairs ½ (s - t)² σ_ℓ^γ per molecule, averaged over molecules; the total is (L_A + L_B) / 2.
+With a mask ratio m > 0 every molecule first keeps a random subgraph of ⌊(1 − m)·N⌋ + 1 atoms
+(``pretrain.subgraph_mask``), shared by both views.
 Written here because GeoSSL's code is a script on its own data classes; the heads are discarded after
 pretraining, only the encoder is saved.
 """
@@ -21,6 +23,7 @@ from torch_geometric.utils import scatter
 
 from benchmark.data.graph_store import GraphBatch
 from benchmark.models.interaction_graph import molecule_pairs
+from pretrain.subgraph_mask import check_mask_ratio, subgraph_mask
 
 
 def mlp(dims: list[int]) -> nn.Sequential:
@@ -76,12 +79,13 @@ class DistanceDenoisingHead(nn.Module):
 
 
 class GeoSSLDDM(nn.Module):
-    """A 3D encoder with ``atom_features(batch, pos)`` (PaiNN: scalar part) and the two heads."""
+    """A 3D encoder with ``atom_features(batch, pos)`` (PaiNN: scalar part), the two heads and the
+    mask ratio (0: whole molecules)."""
 
     def __init__(self, encoder: nn.Module, hidden: int, num_levels: int = 50, gamma: float = 2.0,
-                 view_sigma: float = 0.3):
+                 view_sigma: float = 0.3, mask_ratio: float = 0.0):
         super().__init__()
-        self.encoder, self.view_sigma = encoder, view_sigma
+        self.encoder, self.view_sigma, self.mask_ratio = encoder, view_sigma, check_mask_ratio(mask_ratio)
         self.head_a = DistanceDenoisingHead(hidden, num_levels, gamma=gamma)
         self.head_b = DistanceDenoisingHead(hidden, num_levels, gamma=gamma)
 
@@ -90,7 +94,9 @@ class GeoSSLDDM(nn.Module):
         return out[0] if isinstance(out, tuple) else out
 
     def loss(self, batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
-        """The DDM loss of a batch; all noise is drawn from the CPU ``generator``."""
+        """The DDM loss of a batch; the kept atoms and all noise are drawn from the CPU ``generator``."""
+        if self.mask_ratio > 0:
+            batch = subgraph_mask(batch.to("cpu"), self.mask_ratio, generator)
         batch = batch.to(self.head_a.sigmas.device)
         pos1 = batch.pos
         pos2 = pos1 + self.view_sigma * torch.randn(pos1.shape, generator=generator).to(pos1.device)

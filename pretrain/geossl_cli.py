@@ -26,6 +26,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    "atomic_number; the Geom3D family's indexings put H on the frozen zero padding row)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
+    p.add_argument("--mask-ratio", type=float, help="keep a random BFS subgraph of floor((1 - m) N) + 1 atoms of "
+                   "each molecule, redrawn every step (default 0: whole molecules; GeoSSL also ran 0.3)")
+    p.add_argument("--num-levels", type=int, help="noise levels L (default 50; GeoSSL also ran 30)")
+    p.add_argument("--gamma", type=float, help="loss weight exponent γ (default 2; GeoSSL also ran 0.05, 5, 10)")
     p.add_argument("--seed", type=int)
     p.add_argument("--device")
     p.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="conformer generation workers")
@@ -39,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides = {k: getattr(args, k) for k in ("corpus", "max_molecules", "conformer_mode", "atom_index", "epochs",
-                                               "batch_size", "seed", "device")}
+                                               "batch_size", "mask_ratio", "num_levels", "gamma", "seed", "device")}
     out = args.out or Path("checkpoints") / args.preset
     try:
         for encoder in ENCODERS if args.encoder == "both" else [args.encoder]:

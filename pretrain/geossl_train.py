@@ -28,6 +28,7 @@ from benchmark.models.schnet import SchNetConfig, SchNetEncoder
 from pretrain.checkpoint import save_pretrained, save_resume_state
 from pretrain.corpus3d import load_corpus_3d
 from pretrain.geossl import GeoSSLDDM
+from pretrain.subgraph_mask import check_mask_ratio
 from pretrain.train import _resume, _resume_settings, corpus_metadata, cpu_threads, train_epoch
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class GeoSSLConfig:
     num_levels: int = 50
     gamma: float = 2.0
     view_sigma: float = 0.3
+    mask_ratio: float = 0.0  # GeoSSL's config.py defaults to 0.3; its grid tried 0 and 0.3
     seed: int = 42
     device: str = "cpu"
     num_threads: int | None = None
@@ -63,6 +65,7 @@ class GeoSSLConfig:
     def __post_init__(self) -> None:
         if self.encoder not in ENCODERS:
             raise ValueError(f"GeoSSL encoder must be one of {ENCODERS}, got {self.encoder!r}")
+        check_mask_ratio(self.mask_ratio, "GeoSSL mask_ratio")
 
     @property
     def keeps_hydrogens(self) -> bool:
@@ -73,9 +76,9 @@ class GeoSSLConfig:
         return self.painn if self.encoder == "painn" else self.schnet
 
     def method_hyperparameters(self) -> dict:
-        keys = ("batch_size", "lr", "weight_decay", "num_levels", "gamma", "view_sigma")
+        keys = ("batch_size", "lr", "weight_decay", "num_levels", "gamma", "view_sigma", "mask_ratio")
         return {**{k: getattr(self, k) for k in keys}, "sigma_range": [10.0, 0.01], "pairs": "all i<j",
-                "distance_sample_ratio": 1.0, "mask_ratio": 0.0, "schedule": "cosine per epoch",
+                "distance_sample_ratio": 1.0, "schedule": "cosine per epoch",
                 "noisy_view_graph": "recomputed"}
 
 
@@ -110,7 +113,8 @@ def build_encoder(cfg: GeoSSLConfig) -> nn.Module:
 
 
 def build_model(cfg: GeoSSLConfig) -> GeoSSLDDM:
-    return GeoSSLDDM(build_encoder(cfg), cfg.architecture.hidden, cfg.num_levels, cfg.gamma, cfg.view_sigma)
+    return GeoSSLDDM(build_encoder(cfg), cfg.architecture.hidden, cfg.num_levels, cfg.gamma, cfg.view_sigma,
+                     cfg.mask_ratio)
 
 
 def cosine_lr(base: float, epoch: int, epochs: int) -> float:

@@ -1,9 +1,10 @@
 """Random per-molecule choices and induced subgraphs on a whole ``GraphBatch`` at once.
 
-GraphMAE's masking and GraphCL's augmentations pick a number of atoms (or bonds) in every molecule.
-The reference implementations do this per molecule in Python inside the data loader; here it is a
-few tensor ops over the batch, so the choice costs little next to the GNN step. All randomness comes
-from the ``torch.Generator`` passed in (on the CPU), so a run is reproducible on any device.
+GraphMAE's masking, GraphCL's augmentations and GeoSSL's subgraph masking pick a number of atoms
+(or bonds) in every molecule. The reference implementations do this per molecule in Python inside the
+data loader; here it is a few tensor ops over the batch, so the choice costs little next to the GNN
+step. All randomness comes from the ``torch.Generator`` passed in (on the CPU), so a run is
+reproducible on any device.
 """
 
 from __future__ import annotations
@@ -43,11 +44,35 @@ def choose_per_group(group: torch.Tensor, num_groups: int, counts: torch.Tensor,
     return random_rank(group, num_groups, generator, last) < counts[group]
 
 
+def grow_subgraph(batch: GraphBatch, taken: torch.Tensor, target: torch.Tensor, generator: torch.Generator,
+                  jump: bool = False) -> torch.Tensor:
+    """Grow the node mask ``taken`` one atom per molecule and step until molecule ``g`` holds
+    ``target[g]`` atoms. Each step adds an atom drawn uniformly from the molecule's frontier (atoms
+    bonded to a taken one, not taken yet). A molecule whose frontier is empty stops there, or with
+    ``jump`` adds a uniformly random untaken atom (one of another fragment) and grows on from it."""
+    src, dst = batch.edge_index
+    taken = taken.clone()
+    while True:
+        growing = group_sizes(batch.batch[taken], batch.num_graphs) < target
+        frontier = torch.zeros_like(taken)
+        frontier[dst[taken[src] & ~taken[dst]]] = True
+        if jump:
+            stuck = growing & (group_sizes(batch.batch[frontier], batch.num_graphs) == 0)
+            frontier |= stuck[batch.batch] & ~taken
+        candidates = torch.nonzero(frontier & growing[batch.batch]).squeeze(1)
+        if len(candidates) == 0:
+            return taken
+        rank = random_rank(batch.batch[candidates], batch.num_graphs, generator)
+        taken[candidates[rank == 0]] = True
+
+
 def induced_subgraph(batch: GraphBatch, keep: torch.Tensor) -> GraphBatch:
     """The batch restricted to the nodes with ``keep`` True and the edges between them (node ids
-    renumbered; edge attributes stay aligned; the directed-pair order of the edges is preserved)."""
+    renumbered; edge attributes and positions stay aligned; the directed-pair order of the edges is
+    preserved)."""
     new_id = torch.cumsum(keep, 0) - 1
     src, dst = batch.edge_index
     edge_keep = keep[src] & keep[dst]
     return replace(batch, x=batch.x[keep], edge_index=new_id[batch.edge_index[:, edge_keep]],
-                   edge_attr=batch.edge_attr[edge_keep], batch=batch.batch[keep])
+                   edge_attr=batch.edge_attr[edge_keep], batch=batch.batch[keep],
+                   pos=None if batch.pos is None else batch.pos[keep])

@@ -1,4 +1,5 @@
-"""GeoSSL-DDM: the loss on a hand-computed 3-atom case, the corpus with conformers, resume, checkpoints."""
+"""GeoSSL-DDM: the loss on a hand-computed 3-atom case, the corpus with conformers, masking, resume,
+checkpoints."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from benchmark.models import load_encoder_checkpoint
 from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
 from pretrain.corpus3d import load_corpus_3d
 from pretrain.geossl import DistanceDenoisingHead, GeoSSLDDM, all_pairs, denoising_loss
-from pretrain.geossl_train import cosine_lr, geossl_preset, pretrain_geossl
+from pretrain.geossl_cli import parse_args
+from pretrain.geossl_train import GeoSSLConfig, cosine_lr, geossl_preset, pretrain_geossl
+from pretrain.subgraph_mask import subgraph_mask
 
 from .conftest import SMILES
 
@@ -81,6 +84,36 @@ def test_ddm_loss_is_finite_and_trains_the_encoder(corpus):
     assert torch.isfinite(loss) and model.encoder.embedding.weight.grad.abs().sum() > 0
 
 
+def unmasked_loss(model: GeoSSLDDM, batch: GraphBatch, generator: torch.Generator) -> torch.Tensor:
+    """The DDM loss of whole molecules spelled out step by step: view noise, then head A's and head B's draws."""
+    pos1 = batch.pos
+    pos2 = pos1 + model.view_sigma * torch.randn(pos1.shape, generator=generator)
+    pairs = all_pairs(batch.batch, batch.num_graphs)
+    d1, d2 = ((p[pairs[0]] - p[pairs[1]]).norm(dim=-1) for p in (pos1, pos2))
+    graph, g = batch.batch[pairs[0]], batch.num_graphs
+    h1, h2 = model.atom_latents(batch, pos1), model.atom_latents(batch, pos2)
+    return (model.head_a(h1, pairs, d2, graph, g, generator) + model.head_b(h2, pairs, d1, graph, g, generator)) / 2
+
+
+def test_mask_ratio_zero_leaves_the_loss_bitwise_unchanged_and_masking_uses_the_kept_atoms(corpus, monkeypatch):
+    torch.manual_seed(0)
+    model = GeoSSLDDM(PaiNNPredictor(1, PaiNNConfig(hidden=8, num_layers=1, num_rbf=4)).encoder, 8, num_levels=10)
+    batch = corpus.batch(range(8))
+    gen_model, gen_ref = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    assert torch.equal(model.loss(batch, gen_model), unmasked_loss(model, batch, gen_ref))
+    assert torch.equal(gen_model.get_state(), gen_ref.get_state())  # no extra draws at m = 0
+    # m = 0.3: the subgraph is drawn first from the same generator, then the unmasked loss of the kept atoms
+    model.mask_ratio = 0.3
+    gen_model, gen_ref = torch.Generator().manual_seed(5), torch.Generator().manual_seed(5)
+    view = subgraph_mask(batch, 0.3, gen_ref)
+    sizes = torch.bincount(batch.batch).double()
+    assert torch.equal(torch.bincount(view.batch), (sizes * 0.7).long() + 1)
+    assert torch.equal(model.loss(batch, gen_model), unmasked_loss(model, view, gen_ref))
+    assert torch.equal(gen_model.get_state(), gen_ref.get_state())
+    with pytest.raises(ValueError, match="mask ratio must lie in"):
+        GeoSSLDDM(model.encoder, 8, mask_ratio=1.0)
+
+
 class Interrupt(Exception):
     pass
 
@@ -107,6 +140,30 @@ def test_resume_is_bitwise_and_checkpoint_loads_into_the_predictor(tmp_path, cor
     model = PaiNNPredictor(1, cfg.painn)
     described = load_encoder_checkpoint(model.encoder, whole)
     assert described["method"] == "geossl_ddm" and described["n_molecules"] == 8
+
+
+def test_masked_run_records_its_ratio_and_refuses_to_resume_with_another(tmp_path, corpus):
+    cfg = geossl_preset("ci", "painn", epochs=2, batch_size=4, seed=1, mask_ratio=0.3)
+    whole = pretrain_geossl(cfg, tmp_path / "whole", store=corpus)
+    assert json.loads(whole.with_suffix(".json").read_text())["hyperparameters"]["mask_ratio"] == 0.3
+    with pytest.raises(Interrupt):
+        pretrain_geossl(cfg, tmp_path / "cut", store=corpus, on_epoch_end=_stop_after_first)
+    with pytest.raises(ValueError, match=r"other settings \(differing: \['mask_ratio'\]\)"):
+        pretrain_geossl(geossl_preset("ci", "painn", epochs=2, batch_size=4, seed=1, mask_ratio=0.2),
+                        tmp_path / "cut", store=corpus)
+    resumed = pretrain_geossl(cfg, tmp_path / "cut", store=corpus)
+    a, b = (torch.load(p, weights_only=True) for p in (whole, resumed))
+    assert all(torch.equal(a[k], b[k]) for k in a)  # masking draws resume bitwise too
+
+
+def test_mask_ratio_validation_and_command_line_flags():
+    assert GeoSSLConfig().mask_ratio == 0.0 and GeoSSLConfig().method_hyperparameters()["mask_ratio"] == 0.0
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="GeoSSL mask_ratio must lie in"):
+            GeoSSLConfig(mask_ratio=bad)
+    args = parse_args(["--mask-ratio", "0.3", "--num-levels", "30", "--gamma", "5"])
+    assert (args.mask_ratio, args.num_levels, args.gamma) == (0.3, 30, 5.0)
+    assert parse_args([]).mask_ratio is None  # the preset's value (0) stays
 
 
 def test_cosine_schedule_and_preset_errors():
