@@ -144,7 +144,7 @@ def pretrain_geossl(cfg: GeoSSLConfig, out_dir: str | Path, name: str | None = N
         progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": [], "best_epoch": 0, "best_state": None}
         settings = _resume_settings(cfg, store)
         if resume_file.is_file() and not restart:
-            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs)
+            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(GeoSSLConfig()))
             log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
         for epoch in range(progress["epoch"], cfg.epochs):
             for group in optimizer.param_groups:

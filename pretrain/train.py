@@ -147,13 +147,26 @@ def _resume_settings(cfg: PretrainConfig, store: GraphStore) -> dict:
     return dict(settings, corpus_sha256=store.meta.get("source_sha256"), n_molecules=len(store))
 
 
+def _with_new_fields(saved: dict, current: dict, defaults: dict) -> dict:
+    """``saved`` settings plus the fields added to the config since they were written, at their defaults
+    (recursively into nested architectures), so an older resume state of a default run still continues."""
+    out = dict(saved)
+    for key, value in current.items():
+        if key not in out and key in defaults:
+            out[key] = defaults[key]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict) and isinstance(defaults.get(key), dict):
+            out[key] = _with_new_fields(out[key], value, defaults[key])
+    return out
+
+
 def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, settings: dict,
-            epochs: int) -> dict:
-    """Load a resume state into ``model``, ``optimizer`` and the RNGs; returns its progress."""
+            epochs: int, defaults: dict | None = None) -> dict:
+    """Load a resume state into ``model``, ``optimizer`` and the RNGs; returns its progress. ``defaults``:
+    the config's default settings, standing in for fields the saved state predates."""
     state = load_resume_state(path)
-    if state["settings"] != settings:
-        diff = sorted(k for k in settings.keys() | state["settings"].keys()
-                      if settings.get(k) != state["settings"].get(k))
+    saved = _with_new_fields(state["settings"], settings, defaults or {})
+    if saved != settings:
+        diff = sorted(k for k in settings.keys() | saved.keys() if settings.get(k) != saved.get(k))
         raise ValueError(f"{path} belongs to a run with other settings (differing: {diff}); "
                          "use another output directory or --restart")
     if state["progress"]["epoch"] > epochs:
@@ -184,7 +197,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path, name: str | None = None,
         progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": []}
         settings = _resume_settings(cfg, store)
         if resume_file.is_file() and not restart:
-            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs)
+            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(type(cfg)()))
             log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
         log.info("%s: %s on %s (%d molecules), %d epochs, batch %d, %s, device %s", name, cfg.method,
                  store.meta.get("corpus", cfg.corpus), len(store), cfg.epochs, cfg.batch_size, cfg.gin, device)

@@ -3,6 +3,7 @@ checkpoints."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -154,6 +155,20 @@ def test_masked_run_records_its_ratio_and_refuses_to_resume_with_another(tmp_pat
     resumed = pretrain_geossl(cfg, tmp_path / "cut", store=corpus)
     a, b = (torch.load(p, weights_only=True) for p in (whole, resumed))
     assert all(torch.equal(a[k], b[k]) for k in a)  # masking draws resume bitwise too
+
+
+def test_resume_state_older_than_a_config_field_continues_at_the_fields_default(tmp_path, corpus):
+    cfg = geossl_preset("ci", "painn", epochs=2, batch_size=4, seed=1)
+    with pytest.raises(Interrupt):
+        pretrain_geossl(cfg, tmp_path, store=corpus, on_epoch_end=_stop_after_first)
+    resume_file = tmp_path / "geossl_ddm_painn.resume.pt"
+    state = torch.load(resume_file, weights_only=False)
+    del state["settings"]["mask_ratio"], state["settings"]["painn"]["atom_index"]  # written before both existed
+    torch.save(state, resume_file)
+    with pytest.raises(ValueError, match=r"differing: \['mask_ratio'\]"):  # a non-default value still differs
+        pretrain_geossl(dataclasses.replace(cfg, mask_ratio=0.3), tmp_path, store=corpus)
+    path = pretrain_geossl(cfg, tmp_path, store=corpus)
+    assert json.loads(path.with_suffix(".json").read_text())["epochs"] == 2
 
 
 def test_mask_ratio_validation_and_command_line_flags():
