@@ -16,7 +16,8 @@ import torch
 
 from benchmark.config import EXECUTION_FIELDS, RunConfig
 from benchmark.data.identity import DATA_RULES, file_sha256, source_identity
-from benchmark.data.qm9 import NO_SMILES, load_qm9, parse_qm9, parse_source_option, read_uncharacterized
+from benchmark.data.qm9 import load_qm9, parse_qm9, parse_source_option
+from benchmark.data.qm9_pyg import NO_SMILES, read_uncharacterized
 from benchmark.tasks import load_3d_store
 from results.settings import setting_fields
 

@@ -6,7 +6,8 @@ the fixed ``RandomState(42)`` permutation of GeoSSL's ``qm9_random_customized_01
 MolPeg's ``QM93D.get_idx_split(seed=42)``): 110,000 / 10,000 / 10,831. Graphs carry no bonds; the
 models build their interaction graph from the coordinates.
 
-Sources (``load_qm9(source=...)``; in a run config, ``data_options["qm9_source"]``):
+Sources (``load_qm9(source=...)``; in a run config, ``data_options["qm9_source"]``; PyG readers in
+``benchmark.data.qm9_pyg``):
 
 * ``csv``: ``qm9_3d.csv.xz`` in the data directory (or the cache's ``raw`` folder);
 * ``pyg``: the root of PyG's ``torch_geometric.datasets.QM9``, ``<data dir>/QM9`` unless given
@@ -23,7 +24,7 @@ meta names the one read (``qm9_source``: ``csv``, ``pyg-raw`` or ``pyg-processed
 keeps 4 decimals of the coordinates (the CSV 10); PyG's ``y[:, 12]`` is the csv's ``u0_atom`` (kcal/mol)
 × 0.04336414 rather than ``(U0 - Σ ref_Z)·Ha`` (about 1e-6 apart, relative: the two conversion factors);
 SMILES are the CSV's GDB-17 strings, RDKit's (heavy atoms, no stereo) of the SDF molecules that sanitize,
-and ``qm9_v3.pt``'s own when it has them, else ``NO_SMILES`` (QM9 uses the fixed split; SMILES only feed
+and ``qm9_v3.pt``'s own when it has them, else ``qm9_pyg.NO_SMILES`` (QM9 uses the fixed split; SMILES only feed
 Morgan-fingerprint pruning options and the warm-up cache key).
 
 Identity (``Qm9Files.sha256``): the CSV's sha256, so CSV runs keep their ids and caches; for a PyG root,
@@ -34,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,7 +45,7 @@ import torch
 
 from benchmark.data.dataset import cached_store, file_sha256
 from benchmark.data.graph_store import GraphStore
-from benchmark.data.sources import DATA_DIR_ENV, DatasetSource, read_table, resolve_file
+from benchmark.data.sources import DATA_DIR_ENV, DatasetSource, resolve_file
 from benchmark.data.splits import Split
 
 HARTREE_EV = 27.211386246
@@ -60,11 +60,6 @@ QM9_FEATURIZER = "qm9-z-pos-v1"
 QM9_SOURCE = DatasetSource("qm9", "QM9 with B3LYP geometries (130,831 molecules, with H)", ("qm9_3d.csv.xz",),
                            None, lambda path, **_: None, "mae")
 QM9_SOURCES = ("auto", "csv", "pyg")
-PYG_RAW_FILES = ("gdb9.sdf", "gdb9.sdf.csv", "uncharacterized.txt")
-PYG_PROCESSED_FILE = "qm9_v3.pt"
-PYG_U0_ATOM, PYG_ZPVE = 12, 6  # columns of PyG's QM9.y (19 targets, eV)
-NO_SMILES = "<no SMILES>"
-_GDB_NAME = re.compile(r"gdb_(\d+)")
 
 
 def qm9_store(z: np.ndarray, pos: np.ndarray, n_atoms: np.ndarray, u0_ev: np.ndarray, zpve_ev: np.ndarray,
@@ -95,7 +90,7 @@ def atomization_energy_ev(z: np.ndarray, n_atoms: np.ndarray, u0_ha: np.ndarray)
     return (u0_ha - ref_sum) * HARTREE_EV
 
 
-def _check_elements(z: np.ndarray, path: Path) -> None:
+def check_elements(z: np.ndarray, path: Path) -> None:
     unknown = sorted(set(np.unique(z).tolist()) - set(ELEMENT_Z.values()))
     if unknown:
         raise ValueError(f"{path}: atomic numbers {unknown} found; QM9 holds only {sorted(ELEMENT_Z.values())}")
@@ -121,119 +116,6 @@ def parse_qm9(path: Path) -> GraphStore:
                      df["smiles"].astype(str).tolist())
 
 
-def read_uncharacterized(path: Path) -> set[int]:
-    """0-based indices of QM9's ``uncharacterized.txt`` (1-based indices, one per line, after a header).
-    PyG reads lines ``[9:-2]``; this reads every line that starts with an index: the same 3,054 on QM9's
-    file, and also a copy with another number of header lines."""
-    text = Path(path).read_text(errors="replace")
-    indices = [int(line.split()[0]) - 1 for line in text.split("\n") if line.split() and line.split()[0].isdigit()]
-    if not indices:
-        raise ValueError(f"{path}: no molecule index found; expected QM9's uncharacterized.txt (a header, then "
-                         "one line per molecule starting with its 1-based index)")
-    return set(indices)
-
-
-def _sdf_smiles(mol) -> str:
-    """RDKit's SMILES of a molecule read unsanitized (heavy atoms, no stereo); ``NO_SMILES`` when it does
-    not sanitize."""
-    from rdkit import Chem
-
-    try:
-        copy = Chem.Mol(mol)
-        Chem.SanitizeMol(copy)
-        return Chem.MolToSmiles(Chem.RemoveHs(copy), isomericSmiles=False)
-    except Exception:  # RDKit's sanitization errors
-        return NO_SMILES
-
-
-def _check_gdb_names(names: Sequence[object], gdb_idx: np.ndarray, path: Path, what: str) -> None:
-    """Names of the form ``gdb_<n>`` (csv ``mol_id``, PyG ``name``) must agree with the index; others are
-    not checked."""
-    for name, idx in zip(names, gdb_idx, strict=True):
-        match = _GDB_NAME.fullmatch(str(name))
-        if match and int(match.group(1)) != idx:
-            raise ValueError(f"{path}: {what} {name!r} at QM9 index {idx}; expected gdb_{idx} (molecules in "
-                             "QM9 order)")
-
-
-def parse_pyg_raw(sdf: Path, csv: Path, uncharacterized: Path) -> GraphStore:
-    """PyG's raw QM9 (``gdb9.sdf``, ``gdb9.sdf.csv``, ``uncharacterized.txt``), as ``QM9.process`` reads it."""
-    from rdkit import Chem, RDLogger
-
-    table = read_table(csv)
-    missing = [c for c in ("zpve", "u0") if c not in table.columns]
-    if missing:
-        raise ValueError(f"{csv}: expected columns {missing} (Hartree) not found; columns are {list(table.columns)}")
-    skip = read_uncharacterized(uncharacterized)
-    supplier = Chem.SDMolSupplier(str(sdf), removeHs=False, sanitize=False)
-    n_total = len(supplier)
-    if n_total != len(table):
-        raise ValueError(f"{sdf}: {n_total} molecules but {csv} has {len(table)} rows; expected one row per "
-                         "molecule, in the same order")
-    if max(skip) >= n_total:
-        raise ValueError(f"{uncharacterized}: index {max(skip) + 1} beyond the {n_total} molecules of {sdf}")
-    kept, z, pos, n_atoms, smiles = [], [], [], [], []
-    RDLogger.DisableLog("rdApp.*")
-    try:
-        for i, mol in enumerate(supplier):
-            if i in skip:
-                continue
-            if mol is None or mol.GetNumConformers() == 0:
-                raise ValueError(f"{sdf}: molecule {i + 1} could not be read; expected a molblock with 3D coordinates")
-            kept.append(i)
-            z.append(np.array([atom.GetAtomicNum() for atom in mol.GetAtoms()], dtype=np.int64))
-            pos.append(mol.GetConformer().GetPositions())
-            n_atoms.append(mol.GetNumAtoms())
-            smiles.append(_sdf_smiles(mol))
-    finally:
-        RDLogger.EnableLog("rdApp.*")
-    if not kept:
-        raise ValueError(f"{uncharacterized}: lists every molecule of {sdf}; expected some to keep")
-    z_all = np.concatenate(z)
-    _check_elements(z_all, sdf)
-    n_atoms = np.asarray(n_atoms, dtype=np.int64)
-    rows = table.iloc[kept]
-    gdb_idx = np.asarray(kept, dtype=np.int64) + 1
-    if "mol_id" in rows.columns:
-        _check_gdb_names(rows["mol_id"].tolist(), gdb_idx, csv, "mol_id")
-    u0, zpve = (pd.to_numeric(rows[c], errors="coerce").to_numpy(np.float64) for c in ("u0", "zpve"))
-    if np.isnan(u0).any() or np.isnan(zpve).any():
-        raise ValueError(f"{csv}: non-numeric u0 or zpve; expected energies in Hartree")
-    return qm9_store(z_all, np.concatenate(pos), n_atoms, atomization_energy_ev(z_all, n_atoms, u0),
-                     zpve * HARTREE_EV, gdb_idx, smiles,
-                     {"n_skipped_uncharacterized": n_total - len(kept), "n_without_smiles": smiles.count(NO_SMILES)})
-
-
-def parse_pyg_processed(path: Path) -> GraphStore:
-    """PyG's preprocessed QM9 (``qm9_v3.pt``: one dict per molecule with ``z``, ``pos``, ``y`` [1, 19] in PyG's
-    units, ``idx`` (0-based SDF index), ``name``), loaded as PyG's ``fs.torch_load`` does."""
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated, not a torch file, foreign pickles
-        raise ValueError(f"{path}: not readable by torch.load ({exc}); expected PyG's qm9_v3.pt") from None
-    if not isinstance(data, list) or not data or not all(isinstance(d, dict) for d in data):
-        raise ValueError(f"{path}: expected a non-empty list of dicts (PyG's qm9_v3.pt), got {type(data).__name__}")
-    missing = sorted({"z", "pos", "y", "idx"} - set(data[0]))
-    if missing:
-        raise ValueError(f"{path}: the molecules lack keys {missing}; keys are {sorted(data[0])}")
-    z = [np.asarray(d["z"], dtype=np.int64).reshape(-1) for d in data]
-    n_atoms = np.array([len(a) for a in z], dtype=np.int64)
-    pos = np.concatenate([np.asarray(d["pos"], dtype=np.float64).reshape(-1, 3) for d in data])
-    z_all = np.concatenate(z)
-    if len(pos) != len(z_all):
-        raise ValueError(f"{path}: {len(pos)} positions for {len(z_all)} atoms")
-    _check_elements(z_all, path)
-    y = np.stack([np.asarray(d["y"], dtype=np.float64).reshape(-1) for d in data])
-    if y.shape[1] != 19:
-        raise ValueError(f"{path}: y has {y.shape[1]} targets per molecule; expected PyG's 19")
-    gdb_idx = np.array([int(d["idx"]) for d in data], dtype=np.int64) + 1
-    if "name" in data[0]:
-        _check_gdb_names([d.get("name") for d in data], gdb_idx, path, "name")
-    smiles = [d["smiles"] if isinstance(d.get("smiles"), str) else NO_SMILES for d in data]
-    return qm9_store(z_all, pos, n_atoms, y[:, PYG_U0_ATOM], y[:, PYG_ZPVE], gdb_idx, smiles,
-                     {"n_without_smiles": smiles.count(NO_SMILES)})
-
-
 @dataclass(frozen=True)
 class Qm9Files:
     """The files a QM9 store is built from; ``kind`` is ``csv``, ``pyg-raw`` or ``pyg-processed``."""
@@ -249,6 +131,8 @@ class Qm9Files:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def parse(self) -> GraphStore:
+        from benchmark.data.qm9_pyg import parse_pyg_processed, parse_pyg_raw
+
         if self.kind == "csv":
             return parse_qm9(self.paths[0])
         if self.kind == "pyg-raw":
@@ -256,24 +140,11 @@ class Qm9Files:
         return parse_pyg_processed(self.paths[0])
 
 
-def pyg_files(root: str | Path) -> Qm9Files:
-    """The files of a PyG QM9 root: the raw layout (read with RDKit, as PyG does when it is installed), else
-    the preprocessed ``qm9_v3.pt``."""
-    raw = Path(root) / "raw"
-    paths = tuple(raw / name for name in PYG_RAW_FILES)
-    if all(p.is_file() for p in paths):
-        return Qm9Files("pyg-raw", paths)
-    if (raw / PYG_PROCESSED_FILE).is_file():
-        return Qm9Files("pyg-processed", (raw / PYG_PROCESSED_FILE,))
-    present = [p.name for p in paths if p.is_file()]
-    lacks = f" (it has {', '.join(present)} but lacks the rest)" if present else ""
-    raise FileNotFoundError(f"PyG QM9 root {root}: expected {raw} to hold {', '.join(PYG_RAW_FILES)} (PyG's raw "
-                            f"QM9) or {PYG_PROCESSED_FILE} (PyG's preprocessed QM9){lacks}")
-
-
 def resolve_qm9(data_dir: str | Path | None = None, cache_dir: str | Path | None = None, source: str = "auto",
                 pyg_root: str | Path | None = None) -> Qm9Files:
     """The files of ``source`` (see the module docstring); a FileNotFoundError naming where it looked."""
+    from benchmark.data.qm9_pyg import pyg_files
+
     if source not in QM9_SOURCES:
         raise ValueError(f"QM9 source {source!r}: expected one of {QM9_SOURCES}")
     if source in ("auto", "csv"):
