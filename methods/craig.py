@@ -43,17 +43,21 @@ def similarity(e: np.ndarray, ht: np.ndarray) -> np.ndarray:
 
 
 def lazy_greedy(sim: np.ndarray, k: int) -> np.ndarray:
-    """Greedy maximiser of F(S) = Σ_i max_{j∈S} sim[i, j] with lazy (upper-bound) gain evaluations."""
-    best = np.zeros(len(sim))
-    heap = [(-float(g), j) for j, g in enumerate(sim.sum(axis=0))]
+    """Greedy maximiser of F(S) = Σ_i max_{j∈S} sim[j, i] with lazy (upper-bound) gain evaluations.
+    Candidates are rows: the similarity is symmetric, and a row is contiguous (a column read strides
+    through the whole matrix, 3-4x slower)."""
+    best = np.zeros(sim.shape[1])
+    scratch = np.empty(sim.shape[1])
+    heap = [(-float(g), j) for j, g in enumerate(sim.sum(axis=1))]
     heapq.heapify(heap)
     chosen: list[int] = []
     while len(chosen) < k:
         _, j = heapq.heappop(heap)
-        gain = float(np.maximum(sim[:, j] - best, 0.0).sum())
+        np.subtract(sim[j], best, out=scratch)
+        gain = float(np.maximum(scratch, 0.0, out=scratch).sum())
         if not heap or gain >= -heap[0][0]:
             chosen.append(j)
-            best = np.maximum(best, sim[:, j])
+            np.maximum(best, sim[j], out=best)
         else:
             heapq.heappush(heap, (-gain, j))
     return np.asarray(chosen, dtype=np.int64)
@@ -94,7 +98,7 @@ class Craig(WarmupPruner):
                 continue
             sim = similarity(e[chunk].astype(np.float32), ht[chunk].astype(np.float32))
             medoids = lazy_greedy(sim, int(k_chunk))
-            sizes = np.bincount(np.argmax(sim[:, medoids], axis=1), minlength=len(medoids)).astype(np.float64)
+            sizes = np.bincount(np.argmax(sim[medoids], axis=0), minlength=len(medoids)).astype(np.float64)
             indices.append(chunk[medoids])
             weights.append(sizes + (self.options.weight_convention == "deepcore"))
         indices, gamma = np.concatenate(indices), np.concatenate(weights)
