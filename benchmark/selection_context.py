@@ -75,12 +75,16 @@ class SplitFeatures:
         """Batches of the split in order: node input embeddings u (a detached leaf) and u -> logits."""
         idx = self.indices(split)
         model.eval()
-        for start in range(0, len(idx), batch_size):
-            positions = np.arange(start, min(start + batch_size, len(idx)))
+
+        def exposed(positions: np.ndarray) -> InputEmbeddingBatch:
             batch = self.store.batch(idx[positions]).to(self.device)
             with torch.no_grad():
                 u = model.encoder.embed_atoms(batch.x)
-            yield InputEmbeddingBatch(positions, u.detach(), batch.batch, partial(model, batch))
+            return InputEmbeddingBatch(positions, u.detach(), batch.batch, partial(model, batch),
+                                       lambda graphs: exposed(positions[graphs.cpu().numpy()]))
+
+        for start in range(0, len(idx), batch_size):
+            yield exposed(np.arange(start, min(start + batch_size, len(idx))))
 
 
 @dataclass

@@ -23,6 +23,9 @@ class InputEmbeddingBatch:
     node_embeddings: torch.Tensor  # [n_nodes, d0] node input embeddings u (detached, a leaf to perturb)
     node_graph: torch.Tensor  # [n_nodes] long, graph (0..B-1) of each node
     forward: Callable[[torch.Tensor], torch.Tensor]  # u -> logits [B, T]: GIN layers, pooling, head
+    # optional: graph positions (sorted, in 0..B-1) -> the batch of those graphs alone, nodes in the same
+    # order; lets DeepFool stop computing molecules that already crossed a boundary
+    subset: Callable[[torch.Tensor], InputEmbeddingBatch] | None = None
 
 
 class SelectionContext(Protocol):

@@ -59,29 +59,37 @@ def deepfool_batch(batch: InputEmbeddingBatch, heads: torch.Tensor, max_iter: in
     """Per-graph ‖(1+overshoot)·r‖² [B] and the final node perturbation (1+overshoot)·r [n_nodes, d0].
     A graph stops when a considered head flips, or when its gradient vanishes (no linearised step reaches
     the boundary: its perturbation stays where it is). The step reuses the head gradients of the distance
-    computation, so an iteration costs one forward and one backward per considered head."""
+    computation, so an iteration costs one forward and one backward per considered head, over the graphs
+    still moving when the batch offers ``subset`` (else over all)."""
     u0 = batch.node_embeddings.detach()
     heads = heads.to(u0.device)
     r = torch.zeros_like(u0)
-    z0, active = None, torch.ones(heads.shape[0], dtype=torch.bool, device=u0.device)
+    active = torch.ones(heads.shape[0], dtype=torch.bool, device=u0.device)
+    part, graphs, nodes = batch, torch.arange(len(active), device=u0.device), torch.arange(len(u0), device=u0.device)
+    z0 = None
     for iteration in range(max_iter + 1):
-        z, sq, columns, grads = head_gradients(batch, u0 + (1.0 + overshoot) * r, heads)
+        part_heads = heads[graphs]
+        z, sq, columns, grads = head_gradients(part, u0[nodes] + (1.0 + overshoot) * r[nodes], part_heads)
         zd = z.double()
-        z0 = zd if z0 is None else z0
-        active &= ~((zd * z0 <= 0) & heads).any(dim=1)
-        if not active.any() or iteration == max_iter:
+        z0 = zd if z0 is None else z0  # the first pass covers every graph
+        moving = active[graphs] & ~((zd * z0[graphs] <= 0) & part_heads).any(dim=1)
+        if not moving.any() or iteration == max_iter:
             break
-        dist = torch.where(heads, zd.abs() / torch.sqrt(sq), torch.full_like(zd, float("inf")))
+        dist = torch.where(part_heads, zd.abs() / torch.sqrt(sq), torch.full_like(zd, float("inf")))
         best = dist.argmin(dim=1)  # per graph: the closest considered head
         coeff = -zd.gather(1, best[:, None])[:, 0] / sq.gather(1, best[:, None])[:, 0]
-        active &= torch.isfinite(coeff)
-        coeff = torch.where(active, coeff, torch.zeros_like(coeff))
+        moving &= torch.isfinite(coeff)
+        coeff = torch.where(moving, coeff, torch.zeros_like(coeff))
         slot = torch.full((zd.shape[1],), -1, dtype=torch.long, device=u0.device)
         slot[torch.as_tensor(columns, dtype=torch.long, device=u0.device)] = torch.arange(
             len(columns), device=u0.device)
-        node_slot = slot[best][batch.node_graph]  # each node: its graph's chosen head among the columns
-        step = grads[node_slot.clamp_min(0), torch.arange(len(u0), device=u0.device)]
-        r = r + coeff[batch.node_graph, None].to(r.dtype) * step
+        node_slot = slot[best][part.node_graph]  # each node: its graph's chosen head among the columns
+        step = grads[node_slot.clamp_min(0), torch.arange(len(nodes), device=u0.device)]
+        r[nodes] += coeff[part.node_graph, None].to(r.dtype) * step
+        active[graphs] = moving
+        if part.subset is not None and not moving.all():  # the next pass computes the moving graphs only
+            nodes = nodes[moving[part.node_graph]]
+            part, graphs = part.subset(torch.nonzero(moving).flatten()), graphs[moving]
     total = (1.0 + overshoot) * r
     per_graph = torch.zeros(heads.shape[0], dtype=torch.float64, device=u0.device).index_add_(
         0, batch.node_graph, (total.double() ** 2).sum(dim=1))

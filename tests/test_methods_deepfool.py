@@ -15,12 +15,23 @@ def _sum_pool(values: torch.Tensor, node_graph: torch.Tensor, n_graphs: int) -> 
     return torch.zeros(n_graphs, values.shape[1], dtype=values.dtype).index_add(0, node_graph, values)
 
 
-def _batch(sizes: list[int], d0: int, forward, seed: int = 0, start: int = 0) -> InputEmbeddingBatch:
+def _exposed(sizes: list[int], u: torch.Tensor, forward, indices: np.ndarray, subsettable: bool):
+    node_graph = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes, dtype=torch.long))
+
+    def subset(graphs: torch.Tensor) -> InputEmbeddingBatch:
+        keep = graphs.tolist()
+        return _exposed([sizes[g] for g in keep], u[torch.isin(node_graph, graphs)], forward, indices[keep], True)
+
+    return InputEmbeddingBatch(indices=indices, node_embeddings=u, node_graph=node_graph,
+                               forward=lambda x: forward(x, node_graph, len(sizes)),
+                               subset=subset if subsettable else None)
+
+
+def _batch(sizes: list[int], d0: int, forward, seed: int = 0, start: int = 0,
+           subsettable: bool = False) -> InputEmbeddingBatch:
     gen = torch.Generator().manual_seed(seed)
-    node_graph = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes))
     u = torch.randn(int(sum(sizes)), d0, generator=gen, dtype=torch.float64)
-    return InputEmbeddingBatch(indices=np.arange(start, start + len(sizes)), node_embeddings=u,
-                               node_graph=node_graph, forward=lambda x: forward(x, node_graph, len(sizes)))
+    return _exposed(sizes, u, forward, np.arange(start, start + len(sizes)), subsettable)
 
 
 W = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]], dtype=torch.float64)  # two heads, d0 = 3
@@ -84,6 +95,22 @@ def test_nonlinear_model_is_flipped_and_selection_keeps_smallest_perturbations()
     sel = pruner.select(ctx)
     assert set(sel.indices) == set(np.argsort(sel.scores)[:3].tolist())
     assert type(pruner).requirements(pruner.options).needs_input_grads
+
+
+def test_molecules_that_crossed_stop_being_computed_with_the_same_result():
+    model, computed = TinyGNN(), []
+
+    def counting(u, node_graph, n_graphs):
+        computed.append(n_graphs)
+        return model(u, node_graph, n_graphs)
+
+    sizes = [2, 3, 4, 1, 5, 2, 3]
+    whole = deepfool_batch(_batch(sizes, 3, counting, seed=4), torch.ones(7, 2, dtype=torch.bool), 50, 0.02)
+    graphs_whole, computed[:] = sum(computed), []
+    parts = deepfool_batch(_batch(sizes, 3, counting, seed=4, subsettable=True), torch.ones(7, 2, dtype=torch.bool),
+                           50, 0.02)
+    assert np.allclose(parts[0], whole[0], rtol=1e-12) and torch.allclose(parts[1], whole[1], rtol=1e-12)
+    assert computed[0] == 7 and sum(computed) < graphs_whole  # later passes skip the molecules that stopped
 
 
 def test_missing_batches_are_an_error():

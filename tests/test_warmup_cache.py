@@ -206,6 +206,11 @@ def test_input_embedding_forward_equals_the_model_forward(tmp_path):
     b.forward(u).sum().backward()
     assert u.grad is not None and u.grad.abs().sum() > 0 and len(b.node_graph) == len(u)
     assert int(b.node_graph.max()) == len(b.indices) - 1
+    part = b.subset(torch.tensor([1, 4, 5]))  # those molecules alone, nodes in the same order
+    assert part.indices.tolist() == [b.indices[1], b.indices[4], b.indices[5]]
+    nodes = torch.isin(b.node_graph, torch.tensor([1, 4, 5]))
+    assert torch.equal(part.node_embeddings, b.node_embeddings[nodes])
+    assert torch.allclose(part.forward(part.node_embeddings), b.forward(b.node_embeddings)[[1, 4, 5]], atol=1e-6)
 
 
 class FakeStatic(StaticPruner):
