@@ -21,7 +21,7 @@ from benchmark.presets import Preset
 from methods import available_methods
 
 TABLE2_DATASETS = ("qm9_u0", "qm9_zpve")
-TABLE2_METHODS = ("random", "dp", "infobatch", "molpeg")  # DP joins when it is registered
+TABLE2_METHODS = ("random", "dp", "infobatch", "molpeg")
 TABLE2_RATIOS = (0.9, 0.8, 0.7, 0.6, 0.4, 0.2)
 TABLE3_METHODS = ("soft_random", "molpeg")
 TABLE3_RATIOS = (0.6, 0.4, 0.2)
