@@ -197,7 +197,7 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path, name: str | None = None,
         progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": []}
         settings = _resume_settings(cfg, store)
         if resume_file.is_file() and not restart:
-            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(type(cfg)()))
+            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(PretrainConfig(cfg.method)))
             log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
         log.info("%s: %s on %s (%d molecules), %d epochs, batch %d, %s, device %s", name, cfg.method,
                  store.meta.get("corpus", cfg.corpus), len(store), cfg.epochs, cfg.batch_size, cfg.gin, device)
