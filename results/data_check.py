@@ -55,10 +55,13 @@ def _short(identity: str) -> str:
 
 def write_failed_runs(store_root: str | Path, out_dir: str | Path) -> list[Path]:
     """``failed_runs.md`` in ``out_dir``: every run of the store recorded as failed (e.g. an undefined metric),
-    with its reason, so a missing table cell is explained rather than shown as not run. Nothing when none."""
+    with its reason, so a missing table cell is explained rather than shown as not run. None when none (a
+    page left by an earlier report is removed)."""
     store = RunStore(store_root)
     failed = store.scan().failed
+    path = Path(out_dir) / "failed_runs.md"
     if not failed:
+        path.unlink(missing_ok=True)
         return []
     lines = ["| dataset | method | prune ratio | seed | reason | record |", "|---|---|---|---|---|---|"]
     for record in sorted(failed, key=lambda r: (r["config"]["dataset"], r["config"]["method"],
@@ -67,7 +70,6 @@ def write_failed_runs(store_root: str | Path, out_dir: str | Path) -> list[Path]
         reason = str(record["failure"].get("reason", "")).replace("|", "/").replace("\n", " ")
         lines.append(f"| {c['dataset']} | {c['method']} | {c['prune_ratio']:g} | {c['seed']} | {reason} | "
                      f"{store.path(record['run_id'])} |")
-    path = Path(out_dir) / "failed_runs.md"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# Runs recorded as failed\n\n" + "\n".join(lines) + "\n")
     return [path]

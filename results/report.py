@@ -78,7 +78,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
             log.warning("%s skipped: %s", label, exc)
             skipped.append(f"{label}: {exc}")
             continue
-        log.info("%s written to %s", label, ", ".join(str(p) for p in paths))
+        if paths:
+            log.info("%s written to %s", label, ", ".join(str(p) for p in paths))
         written += paths
     if not written:
         raise ValueError(f"nothing to report for {what!r} from the {len(records)} run(s) under {store_root} "

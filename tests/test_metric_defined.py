@@ -67,6 +67,9 @@ def test_a_test_split_without_positives_fails_in_a_sweep(tmp_path):
     failed = (tmp_path / "out" / "failed_runs.md").read_text()
     assert "| hiv | whole | 0 | 0 |" in failed and "has no task with both classes" in failed
     assert str(RunStore(tmp_path / "store").path(config.run_id())) in failed
+    RunStore(tmp_path / "store").path(config.run_id()).unlink()  # the failure is gone: so is its page
+    assert main(["report", "table1", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "out")]) == 0
+    assert not (tmp_path / "out" / "failed_runs.md").exists()
 
 
 def test_complete_records_name_the_tasks_left_out_of_the_metric(tmp_path):
