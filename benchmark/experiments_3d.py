@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from benchmark.config import RunConfig
 from benchmark.presets import Preset
+from benchmark.protocols import GEOSSL_FIELDS
 from methods import available_methods
 
 TABLE2_DATASETS = ("qm9_u0", "qm9_zpve")
@@ -27,7 +28,7 @@ TABLE3_METHODS = ("soft_random", "molpeg")
 TABLE3_RATIOS = (0.6, 0.4, 0.2)
 PRETRAINING_SEEDS = (0, 1, 2)
 
-_PAINN = dict(model="painn", lr=5e-4, lr_schedule="cosine", weight_decay=0.0, dropout=0.0)
+_PAINN = dict(model="painn", weight_decay=0.0, dropout=0.0, **GEOSSL_FIELDS)
 _SCHNET = dict(model="schnet", lr=1e-3, weight_decay=0.0, dropout=0.0, dataset="hiv3d")
 TABLE2_RUN: dict[str, dict] = {
     "ci": dict(_PAINN, num_layers=1, emb_dim=16, model_options={"num_rbf": 8}, batch_size=32, epochs=2,

@@ -16,6 +16,8 @@ from benchmark.config import RunConfig
 
 PROTOCOLS = ("geossl", "molscaling")
 QM9_PREFIX = "qm9_"
+GEOSSL_FIELDS = {"regression_loss": "l1", "lr_schedule": "cosine", "lr": 5e-4}  # the Table 2 grid's
+MOLSCALING_FIELDS = {"regression_loss": "mse", "lr_schedule": "warmup_cosine", "batch_size": 256, "checkpoint": None}
 MOLSCALING_U0_LR = 1e-5
 
 
@@ -28,8 +30,7 @@ def with_protocol(config: RunConfig, protocol: str) -> RunConfig:
     if not config.dataset.startswith(QM9_PREFIX):
         raise ValueError(f"protocol {protocol!r} applies to the QM9 datasets, not to {config.dataset!r}")
     lr = MOLSCALING_U0_LR if config.dataset == "qm9_u0" else config.lr
-    return config.replace(regression_loss="mse", batch_size=256, lr_schedule="warmup_cosine", lr=lr,
-                          checkpoint=None)
+    return config.replace(lr=lr, **MOLSCALING_FIELDS)
 
 
 def protocol_of(config: RunConfig) -> str:
@@ -37,9 +38,12 @@ def protocol_of(config: RunConfig) -> str:
     own, ``molpeg``)."""
     if not config.dataset.startswith(QM9_PREFIX):
         return "molpeg"
-    if (config.regression_loss, config.lr_schedule, config.batch_size, config.checkpoint) == \
-            ("mse", "warmup_cosine", 256, None) and (config.dataset != "qm9_u0" or config.lr == MOLSCALING_U0_LR):
+    if _follows(config, MOLSCALING_FIELDS) and (config.dataset != "qm9_u0" or config.lr == MOLSCALING_U0_LR):
         return "molscaling"
-    if (config.regression_loss, config.lr_schedule, config.lr) == ("l1", "cosine", 5e-4):
+    if _follows(config, GEOSSL_FIELDS):
         return "geossl"
     return "custom"
+
+
+def _follows(config: RunConfig, fields: dict) -> bool:
+    return all(getattr(config, name) == value for name, value in fields.items())
