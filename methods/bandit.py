@@ -7,7 +7,10 @@ are all equal, trains on a uniform random subset of k; afterwards:
 
 * ε-greedy: EMA score s ← (1−α)s + α·ℓ; keep the k − ⌊εk⌋ highest s plus ⌊εk⌋ drawn uniformly from the rest.
 * UCB: EMA mean and variance, v ← (1−α)v + α(ℓ − μ)², then μ ← (1−α)μ + αℓ; keep the k highest μ + c·σ
-  (``bound="std"``) or μ + c·v (``bound="variance"``, the third-party code).
+  (``bound="std"``) or μ + c·v (``bound="variance"``, the third-party code). A sample never observed has an
+  unbounded upper confidence bound (+∞): it ranks above every observed one, so with the training-loss
+  signal every sample is trained before exploitation starts (a bound of 0 would re-select the first
+  epoch's subset forever).
 
 Ties are broken at random. Weights are 1.
 """
@@ -78,7 +81,7 @@ class _LossBandit(DynamicPruner):
         if np.all(priority == priority[0]):
             return shuffled_plan(rng, rng.choice(self.n_samples, self.k, replace=False), exploration="uniform")
         n_greedy = self.greedy_share()
-        greedy = top_k(priority, n_greedy, rng)
+        greedy = top_k(priority, n_greedy, rng, self.keep_highest)
         rest = np.setdiff1d(np.arange(self.n_samples), greedy, assume_unique=True)
         explore = rng.choice(rest, self.k - n_greedy, replace=False)
         return shuffled_plan(rng, np.concatenate([greedy, explore]), exploration="greedy")
@@ -120,12 +123,19 @@ class UCB(_LossBandit):
         super().__init__(*args, **kwargs)
         self.mean = np.zeros(self.n_samples)
         self.var = np.zeros(self.n_samples)
+        self.observations = np.zeros(self.n_samples)  # how often each sample's signal was observed
 
     def update(self, indices, losses):
         a = self.options.alpha
+        np.add.at(self.observations, indices, 1.0)
         self.var[indices] = (1 - a) * self.var[indices] + a * (losses - self.mean[indices]) ** 2
         self.mean[indices] = (1 - a) * self.mean[indices] + a * losses
 
     def priority(self):
         spread = np.sqrt(self.var) if self.options.bound == "std" else self.var
-        return self.mean + self.options.c * spread
+        return np.where(self.observations > 0, self.mean + self.options.c * spread, np.inf)
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        if "observations" not in state:  # a state saved before observations were counted
+            self.observations = ((self.mean != 0) | (self.var != 0)).astype(np.float64)
