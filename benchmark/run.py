@@ -225,6 +225,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         | {"n_used": len(store), "split_sizes": split.sizes()},
         "selection": None if selection is None else {"n_selected": len(selection.indices),
                                                       "indices_sha256": indices_sha256(selection.indices),
+                                                      **positives_kept(task, store, split.train, selection.indices),
                                                       **selection.meta},
         DATA_IDENTITY: identity, "tasks_left_out_of_metric": excluded,
         "task": task.describe(), "geometry": geometry_record(config, store, split),
@@ -235,6 +236,15 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
                         "resumed_after_epochs": state.resumed_from},
         "started_at": started,
     }
+
+
+def positives_kept(task: Task, store: GraphStore, train_idx: np.ndarray, kept: np.ndarray) -> dict:
+    """Positive labels (summed over tasks) among the kept training molecules and in the whole training set;
+    None for regression. A label-free method at a high pruning ratio can keep almost none of a rare class."""
+    if task.kind != "binary":
+        return {"kept_positives": None, "train_positives": None}
+    y = store.y[torch.as_tensor(train_idx)].numpy()
+    return {"kept_positives": int((y[np.asarray(kept)] == 1).sum()), "train_positives": int((y == 1).sum())}
 
 
 def method_requirements(pruner) -> object:

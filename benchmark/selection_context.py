@@ -160,13 +160,18 @@ class Provided:
     train_dynamics: bool = False
     validation: bool = False
     input_embeddings: bool = False
+    warmup_seed_offset: int = 0  # the warm-up runs lent are seed_index offset .. offset + warmup_seeds - 1
 
     @classmethod
     def from_requirements(cls, requirements: Any) -> Provided:
         return cls(int(getattr(requirements, "warmup_epochs", 0)), int(getattr(requirements, "warmup_seeds", 1)),
                    bool(getattr(requirements, "needs_train_dynamics", False)),
                    bool(getattr(requirements, "needs_val", False)),
-                   bool(getattr(requirements, "needs_input_grads", False)))
+                   bool(getattr(requirements, "needs_input_grads", False)),
+                   int(getattr(requirements, "warmup_seed_offset", 0)))
+
+    def warmup_indices(self) -> range:
+        return range(self.warmup_seed_offset, self.warmup_seed_offset + self.warmup_seeds)
 
 
 class FineTuneContext:
@@ -185,7 +190,7 @@ class FineTuneContext:
     def prepare(self) -> None:
         """Fetch (train or reuse) every declared warm-up run at its declared length, before selection."""
         if self.provided.warmup_epochs > 0:
-            for seed_index in range(self.provided.warmup_seeds):
+            for seed_index in self.provided.warmup_indices():
                 self.warmups.artefact(self.provided.warmup_epochs, seed_index)
 
     def pretrained_model(self) -> nn.Module:
@@ -220,9 +225,10 @@ class FineTuneContext:
 
     def _check_warmup(self, epochs: int, seed_index: int) -> None:
         p = self.provided
-        if not 1 <= epochs <= p.warmup_epochs or not 0 <= seed_index < p.warmup_seeds:
+        if not 1 <= epochs <= p.warmup_epochs or seed_index not in p.warmup_indices():
             raise PermissionError(f"warm-up (epochs={epochs}, seed_index={seed_index}) exceeds the declared "
-                                  f"Requirements(warmup_epochs={p.warmup_epochs}, warmup_seeds={p.warmup_seeds})")
+                                  f"Requirements(warmup_epochs={p.warmup_epochs}, warmup_seeds={p.warmup_seeds}, "
+                                  f"warmup_seed_offset={p.warmup_seed_offset})")
 
     def _split(self, split: str) -> str:
         if split == "valid" and not self.provided.validation:

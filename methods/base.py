@@ -7,6 +7,7 @@ Sample ids are positions in the training set, 0..n_samples-1. Every option lives
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from methods.balance import SubsetContext, class_groups, split_selection
 from methods.budget import budget
 from methods.options import coerce_options
 
@@ -55,6 +57,7 @@ class Requirements:
     warmup_epochs: int = 0  # largest warm-up length the method asks for
     warmup_seeds: int = 1  # how many independent warm-up runs (seed_index 0..warmup_seeds-1)
     warmup_start: str = "pretrained"  # the warm-up starts from the pretrained encoder, or "random" (official code)
+    warmup_seed_offset: int = 0  # first warm-up seed_index (a method's own warm-up runs start elsewhere)
     needs_val: bool = False
     needs_train_dynamics: bool = False
     needs_embeddings: bool = False
@@ -69,6 +72,15 @@ class NoOptions:
     """This method has no options."""
 
 
+@dataclass(frozen=True)
+class StaticOptions:
+    """Options every static method shares."""
+
+    # select per class of a single-task classification dataset, the budget split in proportion to the
+    # class sizes (DeepCore runs every method so); False: over the whole training set (MolPeg, default)
+    balance: bool = False
+
+
 class Pruner:
     """Common base: a name, a family, resolved options and the budget.
 
@@ -78,6 +90,10 @@ class Pruner:
     name: ClassVar[str] = ""
     family: ClassVar[str] = ""  # "static", "dynamic" or "whole"
     Options: ClassVar[type] = NoOptions
+    # the direction of the method's one ranking point: True keeps what its rule prefers (the highest
+    # score, the farthest centre, the largest gain, ...); each method reads it in exactly one place, so
+    # the mutation check (tests/mutation) can reverse every method's ranking through it
+    keep_highest: bool = True
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -111,7 +127,9 @@ class Pruner:
 
 
 class StaticPruner(Pruner):
-    """Selects a fixed coreset once, before fine-tuning."""
+    """Selects a fixed coreset once, before fine-tuning: ``coreset(ctx)`` is the method's rule over all
+    of the context's samples; ``select(ctx)`` applies it to the whole set or, with ``options.balance``,
+    to each class separately."""
 
     family = "static"
     requires: ClassVar[Requirements] = Requirements()
@@ -122,8 +140,21 @@ class StaticPruner(Pruner):
         ``type(pruner).requirements(pruner.options)``."""
         return cls.requires
 
-    def select(self, ctx: Any) -> Selection:  # ctx: methods.context.SelectionContext
+    def select(self, ctx: Any = None) -> Selection:  # ctx: methods.context.SelectionContext
+        if not getattr(self.options, "balance", False):
+            return self.coreset(ctx)
+        return split_selection(class_groups(ctx, self.name), self.k, self.per_class, Selection, ctx)
+
+    def coreset(self, ctx: Any) -> Selection:
         raise NotImplementedError
+
+    def per_class(self, ctx: Any, members: np.ndarray, k: int, group: int) -> Selection:
+        """The method's own rule on the class ``members`` (positions) with budget ``k``; ``group`` numbers
+        the class (0, 1, ...) and seeds it."""
+        part = copy.copy(self)
+        part.n_samples, part.k = len(members), k
+        part.seed = int(np.random.SeedSequence([self.seed, 0xBA1, group]).generate_state(1)[0])
+        return part.coreset(SubsetContext(ctx, members))
 
 
 class DynamicPruner(Pruner):

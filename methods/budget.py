@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 ROUNDING_RULES = ("floor", "round")
 
 
@@ -20,3 +22,13 @@ def budget(n_samples: int, keep_ratio: float, rounding: str = "floor") -> int:
     else:
         raise ValueError(f"unknown budget rounding {rounding!r}; expected one of {ROUNDING_RULES}")
     return max(1, min(n_samples, k))
+
+
+def proportional_shares(sizes: np.ndarray, k: int) -> np.ndarray:
+    """Shares of k proportional to ``sizes`` (groups of samples), summing to exactly k (largest remainder;
+    ties to the earlier group)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    exact = sizes * k / sizes.sum()
+    share = np.floor(exact).astype(np.int64)
+    share[np.argsort(-(exact - share), kind="stable")[:k - share.sum()]] += 1
+    return share

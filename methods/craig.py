@@ -16,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from methods.balance import class_groups
 from methods.base import Requirements, Selection
+from methods.budget import proportional_shares
 from methods.last_layer import check_factors, gradient_gram
 from methods.options import choice
 from methods.registry import register
@@ -28,16 +30,22 @@ class CraigOptions(WarmupOptions):
     chunk_size: int = 5000  # random blocks of at most this many samples (memory chunk_size² floats)
     weighted: bool = True  # train on the coreset with the medoid weights γ (CRAIG, DeepCore)
     weight_convention: str = choice("paper", "paper", "deepcore")  # "paper": γ_j = |C_j|; "deepcore": |C_j| + 1
+    # blocks within each class of a single-task classification dataset (DeepCore's per-class path; each
+    # class is then cut into random chunks of at most chunk_size); False: random chunks of the whole set
+    per_class: bool = False
 
 
-def similarity(e: np.ndarray, ht: np.ndarray) -> np.ndarray:
-    """[M, M] s_ij = max(d) − d_ij + 1e-3, d_ij = ‖g_i − g_j‖ (DeepCore's similarity)."""
+def similarity(e: np.ndarray, ht: np.ndarray, nearest: bool = True) -> np.ndarray:
+    """[M, M] s_ij = max(d) − d_ij + 1e-3, d_ij = ‖g_i − g_j‖ (DeepCore's similarity); ``nearest=False``
+    reverses it (s_ij = d_ij + 1e-3: the distance taken for a similarity)."""
     dist = gradient_gram(e, ht, e, ht)  # the Gram matrix, turned into distances in place
     sq = np.diag(dist).copy()
     dist *= -2.0
     dist += sq[:, None]
     dist += sq[None, :]
     np.sqrt(np.maximum(dist, 0.0, out=dist), out=dist)
+    if not nearest:
+        return np.add(dist, 1e-3, out=dist)
     np.subtract(dist.max() + 1e-3, dist, out=dist)
     return dist
 
@@ -63,14 +71,6 @@ def lazy_greedy(sim: np.ndarray, k: int) -> np.ndarray:
     return np.asarray(chosen, dtype=np.int64)
 
 
-def chunk_budgets(sizes: np.ndarray, k: int) -> np.ndarray:
-    """Per-chunk shares of k proportional to the chunk sizes, summing to exactly k (largest remainder)."""
-    exact = sizes * k / sizes.sum()
-    share = np.floor(exact).astype(np.int64)
-    share[np.argsort(-(exact - share), kind="stable")[:k - share.sum()]] += 1
-    return share
-
-
 @register("craig")
 class Craig(WarmupPruner):
     Options = CraigOptions
@@ -81,22 +81,31 @@ class Craig(WarmupPruner):
         if self.options.chunk_size < 1:
             raise ValueError(f"craig chunk_size must be >= 1, got {self.options.chunk_size}")
 
-    def select(self, ctx) -> Selection:
+    def blocks(self, ctx) -> list[np.ndarray]:
+        """The blocks the greedy runs in: random chunks of at most ``chunk_size`` samples, of the whole set
+        or of each class (``per_class``), each chunk in increasing position order."""
+        rng = self.epoch_rng(0)
+        groups = class_groups(ctx, self.name) if self.options.per_class else [np.arange(self.n_samples)]
+        chunks = []
+        for group in groups:
+            n_chunks = -(-len(group) // self.options.chunk_size)
+            chunks += np.array_split(rng.permutation(group), n_chunks) if n_chunks > 1 else [group]
+        return chunks
+
+    def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
         self.adapted = "regression: MSE gradients" if regression else None
-        e, ht = ctx.last_layer_factors(ctx.warmup_model(self.options.warmup_epochs))
+        e, ht = ctx.last_layer_factors(self.warmup_model(ctx))
         check_factors(e, ht, self.name)
         e = np.where(label_mask(ctx.labels), e, 0.0)
-        rng = self.epoch_rng(0)
-        n_chunks = -(-self.n_samples // self.options.chunk_size)
-        chunks = np.array_split(rng.permutation(self.n_samples), n_chunks) if n_chunks > 1 else [
-            np.arange(self.n_samples)]
-        budgets = chunk_budgets(np.array([len(c) for c in chunks]), self.k)
+        chunks = self.blocks(ctx)
+        n_chunks = len(chunks)
+        budgets = proportional_shares(np.array([len(c) for c in chunks]), self.k)
         indices, weights = [], []
         for chunk, k_chunk in zip(chunks, budgets, strict=True):
             if k_chunk == 0:
                 continue
-            sim = similarity(e[chunk].astype(np.float32), ht[chunk].astype(np.float32))
+            sim = similarity(e[chunk].astype(np.float32), ht[chunk].astype(np.float32), self.keep_highest)
             medoids = lazy_greedy(sim, int(k_chunk))
             sizes = np.bincount(np.argmax(sim[medoids], axis=0), minlength=len(medoids)).astype(np.float64)
             indices.append(chunk[medoids])

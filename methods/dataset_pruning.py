@@ -108,12 +108,13 @@ class DatasetPruning(WarmupPruner):
     Options = DPOptions
     requires = Requirements(needs_logits=True, needs_last_layer_grads=True)
 
-    def select(self, ctx) -> Selection:
-        model = ctx.warmup_model(self.options.warmup_epochs)
+    def coreset(self, ctx) -> Selection:
+        model = self.warmup_model(ctx)
         shift = ParameterShift(training_factors(ctx, model, self.options.damping, self.name,
                                                 self.options.hessian_samples, self.epoch_rng(1)))
         self.adapted = "regression: MSE gradients and Hessian" if ctx.task_type == "regression" else None
-        n_pruned = self.n_samples - self.k
+        # the set of least total shift is pruned (reversed ranking: kept instead, with k members)
+        n_pruned = self.n_samples - self.k if self.keep_highest else self.k
         if n_pruned == 0:
             return Selection(indices=np.arange(self.n_samples, dtype=np.int64), meta={"adapted": self.adapted})
         rng = self.epoch_rng(0)
@@ -127,6 +128,7 @@ class DatasetPruning(WarmupPruner):
             norm, swaps = float(np.sqrt(np.sum(q * q))), swaps + n_swaps
             if norm < best_norm:
                 best, best_norm = pruned, norm
-        kept = np.setdiff1d(np.arange(self.n_samples), best).astype(np.int64)
+        kept = np.setdiff1d(np.arange(self.n_samples), best) if self.keep_highest else np.sort(best)
+        kept = kept.astype(np.int64)
         return Selection(indices=kept, scores=w, meta={"adapted": self.adapted, "swaps": swaps,
                                                        "pruned_shift_norm": best_norm})

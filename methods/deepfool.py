@@ -107,12 +107,13 @@ def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.nda
 class DeepFool(WarmupPruner):
     Options = DeepFoolOptions
     requires = Requirements(needs_input_grads=True)
+    keep_highest = False  # the smallest perturbations: closest to the decision boundary
 
-    def select(self, ctx) -> Selection:
+    def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
         self.adapted = "regression: inverse input-gradient sensitivity 1/max_t ‖∇_u ŷ_t‖" if regression else None
         valid = torch.as_tensor(label_mask(ctx.labels))
-        model = ctx.warmup_model(self.options.warmup_epochs)
+        model = self.warmup_model(ctx)
         scores = np.full(self.n_samples, np.nan)
         for batch in ctx.input_embedding_batches(model, self.options.batch_size):
             idx = torch.as_tensor(batch.indices)
@@ -129,5 +130,5 @@ class DeepFool(WarmupPruner):
         if np.isnan(scores).any():
             raise ValueError(f"deepfool: the context's input_embedding_batches missed "
                              f"{int(np.isnan(scores).sum())} training samples")
-        indices = top_k(scores, self.k, self.epoch_rng(0), highest=False)
+        indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
         return Selection(indices=indices, scores=scores, meta={"adapted": self.adapted})

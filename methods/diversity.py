@@ -29,8 +29,9 @@ class HerdingOptions(WarmupOptions):
     direction: str = choice("paper", "paper", "deepcore")
 
 
-def k_center_greedy(distance_to, n: int, k: int, first: int) -> np.ndarray:
-    """Greedy k-centre: ``distance_to(j)`` returns [N] distances of every sample to sample j."""
+def k_center_greedy(distance_to, n: int, k: int, first: int, farthest: bool = True) -> np.ndarray:
+    """Greedy k-centre: ``distance_to(j)`` returns [N] distances of every sample to sample j; each step
+    adds the sample farthest from its nearest centre (``farthest=False``: the nearest, the reverse)."""
     chosen = np.empty(k, dtype=np.int64)
     nearest = np.full(n, np.inf)
     chosen[0] = first
@@ -38,8 +39,8 @@ def k_center_greedy(distance_to, n: int, k: int, first: int) -> np.ndarray:
         np.minimum(nearest, distance_to(chosen[step - 1]), out=nearest)
         if step == k:
             break
-        nearest[chosen[:step]] = -np.inf
-        chosen[step] = int(np.argmax(nearest))
+        nearest[chosen[:step]] = -np.inf if farthest else np.inf
+        chosen[step] = int(np.argmax(nearest) if farthest else np.argmin(nearest))
     return chosen
 
 
@@ -48,9 +49,9 @@ class ContextualDiversity(WarmupPruner):
     Options = WarmupOptions
     requires = Requirements(needs_logits=True)
 
-    def select(self, ctx) -> Selection:
+    def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
-        z = ctx.logits(ctx.warmup_model(self.options.warmup_epochs)).astype(np.float64)
+        z = ctx.logits(self.warmup_model(ctx)).astype(np.float64)
         if regression:  # ½‖ŷ_i − ŷ_j‖² ∝ symmetric KL of Gaussians with a shared variance
             self.adapted = "regression: k-centre on squared prediction distance (Gaussian symmetric KL)"
             feats, logit = z, z
@@ -62,7 +63,7 @@ class ContextualDiversity(WarmupPruner):
             return 0.5 * ((feats - feats[j]) * (logit - logit[j])).sum(axis=1)
 
         first = int(self.epoch_rng(0).integers(self.n_samples))
-        chosen = k_center_greedy(distance_to, self.n_samples, self.k, first)
+        chosen = k_center_greedy(distance_to, self.n_samples, self.k, first, farthest=self.keep_highest)
         return Selection(indices=np.sort(chosen), meta={"adapted": self.adapted, "first_centre": first})
 
 
@@ -71,11 +72,11 @@ class Herding(WarmupPruner):
     Options = HerdingOptions
     requires = Requirements(needs_embeddings=True)
 
-    def select(self, ctx) -> Selection:
-        h = ctx.embeddings(ctx.warmup_model(self.options.warmup_epochs)).astype(np.float64)
+    def coreset(self, ctx) -> Selection:
+        h = ctx.embeddings(self.warmup_model(ctx)).astype(np.float64)
         sq_norms = np.einsum("id,id->i", h, h)
         mu, running = h.mean(axis=0), np.zeros(h.shape[1])
-        nearest = self.options.direction == "paper"
+        nearest = (self.options.direction == "paper") == self.keep_highest
         available = np.ones(self.n_samples, dtype=bool)
         chosen = np.empty(self.k, dtype=np.int64)
         for t in range(self.k):

@@ -49,7 +49,7 @@ class _ErrorNorm(ScoredPruner):
         valid = label_mask(ctx.labels)
         total = np.zeros(ctx.n_samples)
         for seed_index in range(self.options.repeats):
-            model = ctx.warmup_model(self.options.warmup_epochs, seed_index)
+            model = self.warmup_model(ctx, seed_index)
             e, ht = ctx.last_layer_factors(model)
             total += self.norm(np.where(valid, e, 0.0), ht, valid)
         adapted = "regression: MSE-gradient error e = ŷ − y" if regression else None

@@ -6,11 +6,16 @@ and summed; a sample is never learned if some valid task was never correct. ``ev
 MolPeg's adaptation: the per-sample number of correct valid tasks, one event per decrease; never learned
 if that count is never positive. Never-learned samples score ``+∞`` (paper: always kept) or ``0``
 (``never_learned="zero"``, DeepCore: pruned with the unforgettable). Ties are broken at random.
-Regression (adapted): "correct" is whatever the context's warm-up correctness defines for regression.
+Regression is refused: forgetting needs a notion of a correct prediction, and the suite's warm-up records
+correctness for classification only (METHODS.md §3.7's threshold adaptation is not implemented).
+
+When more samples were never learned than the budget keeps, the selection is a random draw among them:
+the record says so (``never_learned_count``, ``never_learned_exceeds_budget``) and a warning is logged.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +24,8 @@ from methods.base import Requirements
 from methods.options import choice
 from methods.registry import register
 from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,8 +61,13 @@ class Forgetting(ScoredPruner):
     requires = Requirements(needs_train_dynamics=True)
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:
-        regression = check_task_type(ctx, self.name)
-        correct = ctx.warmup_correctness(self.options.warmup_epochs)
+        if check_task_type(ctx, self.name):
+            raise ValueError("forgetting is not defined for regression: the warm-up records no correctness for "
+                             "a regression task; choose another method")
+        correct = self.warmup_correctness(ctx)
         scores = forgetting_scores(correct, label_mask(ctx.labels), self.options.events, self.options.never_learned)
-        adapted = "regression: correctness as defined by the context's warm-up" if regression else None
-        return scores, {"adapted": adapted, "never_learned_count": int(np.isinf(scores).sum())}
+        never = int(np.isinf(scores).sum())
+        if never > self.k:
+            log.warning("forgetting: %d samples were never learned, more than the budget k = %d: the selection "
+                        "is a random draw among them", never, self.k)
+        return scores, {"adapted": None, "never_learned_count": never, "never_learned_exceeds_budget": never > self.k}

@@ -74,11 +74,11 @@ class Glister(WarmupPruner):
         _, ht = ctx.last_layer_factors(model, split)
         return ValidationLoss(ctx.logits(model, split), ht, labels, ctx.task_type == "regression")
 
-    def select(self, ctx) -> Selection:
+    def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
         self.adapted = "regression: MSE gradients and validation loss" if regression else None
         eta = self.options.lr or ctx.lr
-        model = ctx.warmup_model(self.options.warmup_epochs)
+        model = self.warmup_model(ctx)
         e, ht = ctx.last_layer_factors(model)
         check_factors(e, ht, self.name)
         e = np.where(label_mask(ctx.labels), e, 0.0)
@@ -94,7 +94,8 @@ class Glister(WarmupPruner):
             first_gain = gains if first_gain is None else first_gain
             gains[chosen] = -np.inf
             order = rng.permutation(self.n_samples)  # random tie-breaking
-            take = order[np.argsort(-gains[order], kind="stable")[:min(step, self.k - int(chosen.sum()))]]
+            key = -gains[order] if self.keep_highest else np.where(chosen[order], np.inf, gains[order])
+            take = order[np.argsort(key, kind="stable")[:min(step, self.k - int(chosen.sum()))]]
             chosen[take] = True
             picked_sum += weighted_gradient_sum(np.ones(len(take)), e[take], ht[take])
             delta = eta * picked_sum / chosen.sum()  # θ_S = θ − η·mean_{j∈S} g_j

@@ -96,7 +96,7 @@ class Influence(ScoredPruner):
         self.keep_highest = self.options.variant == "self"
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:
-        model = ctx.warmup_model(self.options.warmup_epochs)
+        model = self.warmup_model(ctx)
         f = training_factors(ctx, model, self.options.damping, self.name, self.options.hessian_samples,
                              self.epoch_rng(0))
         adapted = "regression: MSE gradients and Hessian" if ctx.task_type == "regression" else None

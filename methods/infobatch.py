@@ -44,13 +44,14 @@ class InfoBatch(DynamicPruner):
 
     def _pool_and_ratio(self) -> tuple[np.ndarray, float]:
         prune_target = 1.0 - self.keep_ratio
-        pool = np.flatnonzero(self.scores < self.scores.mean())
+        below = self.scores < self.scores.mean() if self.keep_highest else self.scores > self.scores.mean()
+        pool = np.flatnonzero(below)  # the well-learned samples, candidates for pruning
         if self.options.budget == "nominal":
             return pool, min(prune_target, self.options.max_prune)
         n_prune = prune_target * self.n_samples
         if n_prune > self.options.max_prune * len(pool):
             size = min(self.n_samples, math.ceil(n_prune / self.options.max_prune))
-            pool = np.argsort(self.scores, kind="stable")[:size]
+            pool = np.argsort(self.scores if self.keep_highest else -self.scores, kind="stable")[:size]
         ratio = min(self.options.max_prune, n_prune / len(pool)) if len(pool) else 0.0
         return pool, ratio
 

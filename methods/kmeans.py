@@ -2,7 +2,7 @@
 
 Cluster label-free features of the **pretrained** model (no warm-up, no labels) into K clusters and keep
 the hardest samples: lowest similarity to their own centroid. MolPeg's per-cluster floor: each cluster c
-first contributes its ceil(balance·|c|·k/N) hardest members, the rest of the budget goes to the globally
+first contributes its ceil(cluster_floor·|c|·k/N) hardest members, the rest of the budget goes to the globally
 hardest leftovers; if the floors alone exceed k, a seeded random k of them is kept.
 
 ``features="embedding"`` (default): L2-normalised pooled embeddings, cosine similarity.
@@ -19,16 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.cluster import KMeans, MiniBatchKMeans
 
-from methods.base import Requirements, Selection, StaticPruner
+from methods.base import Requirements, Selection, StaticOptions, StaticPruner
 from methods.options import choice
 from methods.registry import register
 from methods.scored import top_k
 
 
 @dataclass(frozen=True)
-class KMeansOptions:
+class KMeansOptions(StaticOptions):
     n_clusters: int = 100  # K (MolPeg --K 100)
-    balance: float = 0.5  # per-cluster floor share
+    cluster_floor: float = 0.5  # per-cluster floor share (MolPeg's ``balance=0.5``)
     # "embedding" (pretrained encoder, cosine) or "fingerprint" (Morgan, Tanimoto)
     features: str = choice("embedding", "embedding", "fingerprint")
     max_iter: int = 100
@@ -60,20 +60,20 @@ def centroid_similarity(x: np.ndarray, centroids: np.ndarray, assign: np.ndarray
     return dot / np.maximum(np.einsum("id,id->i", x, x) + np.einsum("id,id->i", c, c) - dot, 1e-12)
 
 
-def prototype_selection(similarity: np.ndarray, assign: np.ndarray, k: int, balance: float,
-                        rng: np.random.Generator) -> np.ndarray:
-    """Hardest-first selection with MolPeg's per-cluster floor (see the module docstring)."""
+def prototype_selection(similarity: np.ndarray, assign: np.ndarray, k: int, floor_share: float,
+                        rng: np.random.Generator, hardest: bool = True) -> np.ndarray:
+    """Hardest-first (lowest similarity) selection with MolPeg's per-cluster floor (module docstring)."""
     n = len(similarity)
     floored = []
     for c in np.unique(assign):
         members = np.flatnonzero(assign == c)
-        floor = min(len(members), math.ceil(balance * len(members) * k / n))
-        floored.append(members[top_k(similarity[members], floor, rng, highest=False)])
+        floor = min(len(members), math.ceil(floor_share * len(members) * k / n))
+        floored.append(members[top_k(similarity[members], floor, rng, highest=not hardest)])
     floored = np.concatenate(floored) if floored else np.zeros(0, dtype=np.int64)
     if len(floored) >= k:
         return np.sort(rng.choice(floored, k, replace=False)).astype(np.int64)
     rest = np.setdiff1d(np.arange(n), floored)
-    fill = rest[top_k(similarity[rest], k - len(floored), rng, highest=False)]
+    fill = rest[top_k(similarity[rest], k - len(floored), rng, highest=not hardest)]
     return np.sort(np.concatenate([floored, fill])).astype(np.int64)
 
 
@@ -81,8 +81,9 @@ def prototype_selection(similarity: np.ndarray, assign: np.ndarray, k: int, bala
 class KMeansPrototypes(StaticPruner):
     Options = KMeansOptions
     requires = Requirements(needs_embeddings=True, pretrained_only=True)
+    keep_highest = True  # the hardest: the lowest similarity to their own centroid
 
-    def select(self, ctx) -> Selection:
+    def coreset(self, ctx) -> Selection:
         if self.options.features == "embedding":
             x = ctx.embeddings(ctx.pretrained_model()).astype(np.float64)
             x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
@@ -98,6 +99,7 @@ class KMeansPrototypes(StaticPruner):
         assign = model.fit_predict(x)
         kind = "cosine" if self.options.features == "embedding" else "tanimoto"
         sim = centroid_similarity(x, model.cluster_centers_, assign, kind)
-        indices = prototype_selection(sim, assign, self.k, self.options.balance, self.epoch_rng(0))
+        indices = prototype_selection(sim, assign, self.k, self.options.cluster_floor, self.epoch_rng(0),
+                                      hardest=self.keep_highest)
         return Selection(indices=indices, scores=sim, meta={"n_clusters": n_clusters,
                                                            "inertia": float(model.inertia_)})

@@ -193,7 +193,7 @@ class MolPeg(DynamicPruner):
 
     def _ranking(self, rng: np.random.Generator) -> np.ndarray:
         """Sample ids from highest to lowest key; ties by index (stable) or at random."""
-        key = self.scores
+        key = self.scores if self.keep_highest else -self.scores
         if self.options.tie_break == "random":
             perm = rng.permutation(self.n_samples)
             return perm[np.argsort(-key[perm], kind="stable")]

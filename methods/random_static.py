@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from methods.base import Selection, StaticPruner
+from methods.base import Selection, StaticOptions, StaticPruner
 from methods.registry import register
 
 
 @register("random")
 class RandomStatic(StaticPruner):
-    def select(self, ctx=None) -> Selection:
+    Options = StaticOptions
+
+    def coreset(self, ctx=None) -> Selection:
         rng = self.epoch_rng(0)
         return Selection(indices=rng.choice(self.n_samples, self.k, replace=False).astype("int64"))
 
@@ -19,5 +21,5 @@ class WholeDataset(StaticPruner):
 
     family = "whole"
 
-    def select(self, ctx=None) -> Selection:
+    def coreset(self, ctx=None) -> Selection:
         return Selection(indices=self.epoch_rng(0).permutation(self.n_samples).astype("int64"))

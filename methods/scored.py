@@ -4,23 +4,35 @@ tie-breaking, the label mask and the record of a regression adaptation."""
 from __future__ import annotations
 
 import dataclasses
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from methods.base import Requirements, Selection, StaticPruner
+from methods.balance import class_groups, split_selection
+from methods.base import Requirements, Selection, StaticOptions, StaticPruner
 from methods.options import choice
 
 
 @dataclass(frozen=True)
-class WarmupOptions:
+class WarmupOptions(StaticOptions):
     """Options shared by every method scored with the warm-up model (METHODS.md §1.4)."""
 
     warmup_epochs: int = 20  # E_w: epochs of full-data fine-tuning before scoring
     # the warm-up starts from the pretrained encoder (the paper's setting) or from a fresh initialisation
     # (the released EarlyTrain builds a new GNN and never loads the checkpoint)
     warmup_start: str = choice("pretrained", "pretrained", "random")
+    # "shared": one warm-up run serves every method of the run's seed (GraNd-4 reads epoch 4 of GraNd-20's);
+    # "per_method": the method trains warm-up runs of its own, as DeepCore does for every method
+    warmup: str = choice("shared", "shared", "per_method")
+
+
+def warmup_seed_offset(method: str, options: Any) -> int:
+    """First warm-up ``seed_index`` of ``method``: 0 when shared, else a stable number of its own."""
+    if getattr(options, "warmup", "shared") != "per_method":
+        return 0
+    return 1000 + zlib.crc32(method.encode()) % 1_000_000
 
 
 def top_k(scores: np.ndarray, k: int, rng: np.random.Generator, highest: bool = True) -> np.ndarray:
@@ -55,7 +67,8 @@ class WarmupPruner(StaticPruner):
     def requirements(cls, options: Any) -> Requirements:
         return dataclasses.replace(cls.requires, warmup_epochs=getattr(options, "warmup_epochs", 0),
                                    warmup_seeds=getattr(options, "repeats", 1),
-                                   warmup_start=getattr(options, "warmup_start", "pretrained"))
+                                   warmup_start=getattr(options, "warmup_start", "pretrained"),
+                                   warmup_seed_offset=warmup_seed_offset(cls.name, options))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,6 +76,16 @@ class WarmupPruner(StaticPruner):
 
     def describe(self) -> dict:
         return {**super().describe(), "adapted": self.adapted}
+
+    def warmup_model(self, ctx: Any, seed_index: int = 0) -> Any:
+        """The scoring model: warm-up run ``seed_index`` of this method after ``warmup_epochs`` (the one
+        place a method takes its warm-up model from)."""
+        return ctx.warmup_model(self.options.warmup_epochs, warmup_seed_offset(self.name, self.options) + seed_index)
+
+    def warmup_correctness(self, ctx: Any, seed_index: int = 0) -> list[np.ndarray]:
+        """Training dynamics of the same warm-up run (Forgetting)."""
+        return ctx.warmup_correctness(self.options.warmup_epochs,
+                                      warmup_seed_offset(self.name, self.options) + seed_index)
 
 
 class ScoredPruner(WarmupPruner):
@@ -76,8 +99,24 @@ class ScoredPruner(WarmupPruner):
     def score(self, ctx: Any) -> tuple[np.ndarray, dict]:
         raise NotImplementedError
 
-    def select(self, ctx: Any) -> Selection:
+    def coreset(self, ctx: Any) -> Selection:
         scores, meta = self.score(ctx)
         self.adapted = meta.get("adapted")
         indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
         return Selection(indices=indices, scores=np.asarray(scores, dtype=np.float64), meta=meta)
+
+    def select(self, ctx: Any = None) -> Selection:
+        """Balanced: the scores are computed once, then ranked within each class."""
+        if not self.options.balance:
+            return self.coreset(ctx)
+        groups = class_groups(ctx, self.name)
+        scores, meta = self.score(ctx)
+        self.adapted = meta.get("adapted")
+        scores = np.asarray(scores, dtype=np.float64)
+
+        def rank_class(_, members: np.ndarray, k: int, group: int) -> Selection:
+            rng = np.random.default_rng([self.seed, 0, group])
+            return Selection(indices=top_k(scores[members], k, rng, self.keep_highest), scores=scores[members])
+
+        selection = split_selection(groups, self.k, rank_class, Selection)
+        return dataclasses.replace(selection, meta={**meta, **selection.meta})

@@ -73,7 +73,7 @@ class _Uncertainty(ScoredPruner):
         raise NotImplementedError
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:
-        model = ctx.warmup_model(self.options.warmup_epochs)
+        model = self.warmup_model(ctx)
         if check_task_type(ctx, self.name):
             return (mc_dropout_std(ctx, model, self.options.mc_passes),
                     {"adapted": f"regression: MC-dropout predictive std over {self.options.mc_passes} passes"})

@@ -1,7 +1,9 @@
 """A small in-memory ``SelectionContext`` for method tests: a linear head over given embeddings.
 
-``models`` maps (epochs, seed_index) to an ``nn.Linear`` head; every model sees the same embeddings
-``h``/``h_valid`` unless ``embeddings_by_model`` overrides them. Factors follow the contract exactly.
+``heads_by_seed`` maps a warm-up seed_index to an ``nn.Linear`` head (default ``head``); every model sees the
+same embeddings ``h``/``h_valid``, except the pretrained model when ``pretrained_head`` (and optionally
+``pretrained_h``) are given: then the pretrained and the warm-up model differ, as in a real run. Factors
+follow the contract exactly.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ class FakeContext:
     heads_by_seed: dict[int, nn.Linear] = field(default_factory=dict)
     batches: list = field(default_factory=list)  # InputEmbeddingBatch list for DeepFool
     calls: list = field(default_factory=list)
+    pretrained_head: nn.Linear | None = None  # the pretrained model (default: ``head``)
+    pretrained_h: np.ndarray | None = None  # its training embeddings (default: ``h``)
 
     def __post_init__(self):
         self.n_samples, self.num_tasks = self.labels.shape
@@ -42,7 +46,7 @@ class FakeContext:
 
     def pretrained_model(self) -> nn.Module:
         self.calls.append(("pretrained",))
-        return self.head
+        return self.head if self.pretrained_head is None else self.pretrained_head
 
     def warmup_model(self, epochs: int, seed_index: int = 0) -> nn.Module:
         self.calls.append(("warmup", epochs, seed_index))
@@ -52,18 +56,21 @@ class FakeContext:
         self.calls.append(("correctness", epochs, seed_index))
         return self.correctness[:epochs]
 
-    def _split(self, split: str) -> tuple[np.ndarray, np.ndarray]:
-        return (self.h, self.labels) if split == "train" else (self.h_valid, self.valid_labels)
+    def _split(self, split: str, model: nn.Module | None = None) -> tuple[np.ndarray, np.ndarray]:
+        if split != "train":
+            return self.h_valid, self.valid_labels
+        pretrained = model is not None and model is self.pretrained_head and self.pretrained_h is not None
+        return (self.pretrained_h if pretrained else self.h), self.labels
 
     def embeddings(self, model: nn.Module, split: str = "train") -> np.ndarray:
-        return self._split(split)[0]
+        return self._split(split, model)[0]
 
     def logits(self, model: nn.Module, split: str = "train") -> np.ndarray:
         with torch.no_grad():
-            return model(torch.as_tensor(self._split(split)[0], dtype=torch.float64)).numpy()
+            return model(torch.as_tensor(self._split(split, model)[0], dtype=torch.float64)).numpy()
 
     def last_layer_factors(self, model: nn.Module, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-        h, y = self._split(split)
+        h, y = self._split(split, model)
         z = self.logits(model, split)
         err = z - y if self.task_type == "regression" else 1.0 / (1.0 + np.exp(-z)) - y
         e = np.where(np.isnan(y), 0.0, err)

@@ -9,7 +9,8 @@ import torch
 from scipy.optimize import minimize
 
 from methods import make_pruner
-from methods.craig import chunk_budgets, lazy_greedy, similarity
+from methods.budget import proportional_shares
+from methods.craig import lazy_greedy, similarity
 from methods.glister import ValidationLoss
 from methods.last_layer import gradient_gram, gradient_norms, hessian_weights, inverse_task_hessians, project
 from tests.method_context import FakeContext, linear_head, random_context
@@ -159,7 +160,7 @@ def test_lazy_greedy_equals_plain_greedy_and_chunks_keep_exact_budget():
         plain.append(int(np.argmax(gains)))
         best = np.maximum(best, sim[:, plain[-1]])
     assert lazy_greedy(sim, 12).tolist() == plain
-    assert chunk_budgets(np.array([34, 33, 33]), 50).sum() == 50
+    assert proportional_shares(np.array([34, 33, 33]), 50).sum() == 50
     ctx = random_context(n=100, d=3, t=2)
     sel = make_pruner("craig", n_samples=100, keep_ratio=0.37, options={"chunk_size": 30}).select(ctx)
     assert len(np.unique(sel.indices)) == 37 and sel.meta["chunks"] == 4 and sel.weights.mean() == pytest.approx(1)

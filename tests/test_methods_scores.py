@@ -39,7 +39,7 @@ def test_kmeans_keeps_points_farthest_from_their_centroid():
     h = np.concatenate([core, outliers])
     ctx = _ctx_with_embeddings(h)
     sel = make_pruner("kmeans", n_samples=63, keep_ratio=3 / 63,
-                      options={"n_clusters": 3, "balance": 0.0}).select(ctx)
+                      options={"n_clusters": 3, "cluster_floor": 0.0}).select(ctx)
     assert sel.indices.tolist() == [60, 61, 62]
     assert ctx.calls == [("pretrained",)]  # no warm-up: the pretrained encoder only
     assert type(make_pruner("kmeans", n_samples=5, keep_ratio=0.5)).requirements(None).pretrained_only
@@ -136,11 +136,14 @@ def test_forgetting_counts_transitions_and_never_learned_per_option():
 @pytest.mark.parametrize("name", [n for n in available_methods() if get_method(n).family == "static"])
 def test_every_static_method_selects_k_on_regression_and_names_its_adaptation(name):
     ctx = random_context(n=24, d=3, t=2, task_type="regression")
-    ctx.correctness = [np.random.default_rng(i).random((24, 2)) > 0.5 for i in range(20)]
     ctx.smiles = ["CCO"] * 24
     if name == "deepfool":
         pytest.skip("DeepFool needs input-embedding batches (tests/test_methods_deepfool.py)")
     pruner = make_pruner(name, n_samples=24, keep_ratio=0.5)
+    if name == "forgetting":  # no correctness is defined for regression: refused, not adapted
+        with pytest.raises(ValueError, match="forgetting is not defined for regression"):
+            pruner.select(ctx)
+        return
     sel = pruner.select(ctx)
     assert len(np.unique(sel.indices)) == pruner.k == 12
     label_free = name in ("herding", "kmeans", "random", "whole")
