@@ -17,7 +17,7 @@ PROFILE ?=
 exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),)
 GRID ?= table1
 
-.PHONY: install test test-fast lint demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining
+.PHONY: install test test-fast lint mutants demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining
 
 install:
 	python3 -m venv $(VENV)
@@ -33,6 +33,10 @@ test-fast:
 
 lint:
 	$(VENV)/bin/ruff check .
+
+# every method's known-answer tests against plausible wrong versions of it (one line per method; fails on a survivor)
+mutants:
+	$(PY) -m tests.mutation
 
 demo:
 	$(PY) -m benchmark sweep table1 --preset demo --jobs $(JOBS)

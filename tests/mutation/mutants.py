@@ -1,0 +1,151 @@
+"""Plausible wrong versions of a method, built from its seams: the one place it ranks (``keep_highest``),
+its output (budget, loss weights), its updates (``observe`` / ``score_pass``) and its warm-up model
+(``WarmupPruner.warmup_model``). Each mutant patches one registered class for the duration of a ``with``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from methods.base import DynamicPruner, EpochPlan, Pruner
+from methods.scored import WarmupPruner
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    applies: Callable[[type[Pruner]], bool]
+    patch: Callable[[type[Pruner]], dict[str, object]]  # attribute name -> replacement on the class
+
+
+@contextlib.contextmanager
+def applied(mutant: Mutant, cls: type[Pruner]) -> Iterator[None]:
+    patches = mutant.patch(cls)
+    saved = {name: cls.__dict__[name] for name in patches if name in cls.__dict__}
+    try:
+        for name, value in patches.items():
+            setattr(cls, name, value)
+        yield
+    finally:
+        for name in patches:
+            if name in saved:
+                setattr(cls, name, saved[name])
+            else:
+                delattr(cls, name)
+
+
+def _after_init(cls: type[Pruner], change: Callable[[Pruner], None]) -> dict[str, object]:
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        change(self)
+
+    return {"__init__": init}
+
+
+def _reverse(pruner: Pruner) -> None:
+    pruner.keep_highest = not pruner.keep_highest
+
+
+def _on_output(cls: type[Pruner], change: Callable[[np.ndarray, np.ndarray, int], tuple]) -> dict[str, object]:
+    """Rewrite (indices, weights) of every selection or epoch plan; ``change`` also gets N."""
+    name = "plan_epoch" if issubclass(cls, DynamicPruner) else "select"
+    original = getattr(cls, name)
+
+    @functools.wraps(original)
+    def wrapped(self, *args, **kwargs):
+        out = original(self, *args, **kwargs)
+        weights = out.weights if out.weights is not None else np.ones(len(out.indices))
+        indices, weights = change(np.asarray(out.indices), np.asarray(weights, dtype=np.float64), self.n_samples)
+        if isinstance(out, EpochPlan):
+            return dataclasses.replace(out, indices=indices, weights=weights.astype(np.float32))
+        keep_none = out.weights is None and np.all(weights == 1.0)
+        return dataclasses.replace(out, indices=indices, weights=None if keep_none else weights)
+
+    return {name: wrapped}
+
+
+def _one_less(indices, weights, n):
+    return indices[:-1], weights[:-1]
+
+
+def _one_more(indices, weights, n):
+    extra = np.setdiff1d(np.arange(n), indices)[:1]
+    return np.concatenate([indices, extra]), np.concatenate([weights, np.ones(len(extra))])
+
+
+def _weights_dropped(indices, weights, n):
+    return indices, np.ones_like(weights)
+
+
+def _weights_inverted(indices, weights, n):
+    return indices, 1.0 / weights
+
+
+def _frozen_scores(cls: type[Pruner]) -> dict[str, object]:
+    """Updates are ignored once an epoch after the first was planned."""
+    patches = {}
+    plan = cls.plan_epoch
+
+    @functools.wraps(plan)
+    def plan_epoch(self, epoch):
+        self._mutant_epoch = max(epoch, getattr(self, "_mutant_epoch", 0))
+        return plan(self, epoch)
+
+    patches["plan_epoch"] = plan_epoch
+    for name in ("observe", "score_pass"):
+        original = getattr(cls, name)
+
+        def ignored(self, *args, _original=original, **kwargs):
+            if getattr(self, "_mutant_epoch", 0) <= 1:
+                return _original(self, *args, **kwargs)
+
+        patches[name] = functools.wraps(original)(ignored)
+    return patches
+
+
+def _frozen_subset(cls: type[Pruner]) -> dict[str, object]:
+    """Every epoch trains the first epoch's subset."""
+    plan = cls.plan_epoch
+
+    @functools.wraps(plan)
+    def plan_epoch(self, epoch):
+        if not hasattr(self, "_mutant_first_plan"):
+            self._mutant_first_plan = plan(self, epoch)
+        return self._mutant_first_plan
+
+    return {"plan_epoch": plan_epoch}
+
+
+def _pretrained_for_warmup(cls: type[Pruner]) -> dict[str, object]:
+    return {"warmup_model": lambda self, ctx, seed_index=0: ctx.pretrained_model()}
+
+
+RANKED = lambda cls: cls.name not in ("random", "whole", "soft_random")  # noqa: E731
+WEIGHTED = ("craig", "infobatch", "molpeg")
+SCORED_DYNAMIC = ("epsilon_greedy", "ucb", "infobatch", "molpeg")
+
+MUTANTS = (
+    Mutant("reversed ranking", RANKED, lambda cls: _after_init(cls, _reverse)),
+    Mutant("budget - 1", lambda cls: True, lambda cls: _on_output(cls, _one_less)),
+    Mutant("budget + 1", lambda cls: cls.family != "whole", lambda cls: _on_output(cls, _one_more)),
+    Mutant("weights dropped", lambda cls: cls.name in WEIGHTED, lambda cls: _on_output(cls, _weights_dropped)),
+    Mutant("weights inverted", lambda cls: cls.name in WEIGHTED, lambda cls: _on_output(cls, _weights_inverted)),
+    Mutant("scores frozen after epoch 1", lambda cls: cls.name in SCORED_DYNAMIC, _frozen_scores),
+    Mutant("same subset every epoch", lambda cls: issubclass(cls, DynamicPruner), _frozen_subset),
+    Mutant("warm-up ignored (pretrained model)", lambda cls: issubclass(cls, WarmupPruner) and cls.name != "forgetting",
+           _pretrained_for_warmup),
+)
+
+
+def mutants_for(cls: type[Pruner]) -> list[Mutant]:
+    return [m for m in MUTANTS if m.applies(cls)]
+
