@@ -29,6 +29,8 @@ class Cell:
     std: float
     n_seeds: int
     values: tuple[tuple[int, float], ...] = ()  # (seed, value), by seed
+    realised_kept: float = float("nan")  # mean share of the training set trained per epoch
+    visits: float = float("nan")  # mean sample visits (backpropagated molecules) of a run
 
     def by_seed(self) -> dict[int, float]:
         return dict(self.values)
@@ -75,12 +77,19 @@ Table1Data = TableData
 
 
 def _cells(runs: pd.DataFrame, summary: pd.DataFrame) -> dict[tuple[str, str, int], Cell]:
+    groups = runs.groupby(["dataset", "method", "prune_ratio"], sort=False)
     values = {key: tuple(sorted((int(s), float(v)) for s, v in zip(g["seed"], g["test_at_best"], strict=True)
                                 if pd.notna(v)))
-              for key, g in runs.groupby(["dataset", "method", "prune_ratio"], sort=False)}
+              for key, g in groups}
+    means = {key: (_mean(g, "realised_kept"), _mean(g, "sample_visits")) for key, g in groups}
     return {(r.dataset, r.method, int(r.prune_ratio)):
-            Cell(float(r.mean), float(r.std), int(r.n_seeds), values[(r.dataset, r.method, r.prune_ratio)])
+            Cell(float(r.mean), float(r.std), int(r.n_seeds), values[(r.dataset, r.method, r.prune_ratio)],
+                 *means[(r.dataset, r.method, r.prune_ratio)])
             for r in summary.itertuples() if r.n_seeds > 0}
+
+
+def _mean(group: pd.DataFrame, column: str) -> float:
+    return float(pd.to_numeric(group[column], errors="coerce").mean()) if column in group else float("nan")
 
 
 def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *, table: int = 1,

@@ -20,13 +20,23 @@ REFERENCE = "molpeg"  # every other pruned cell is also tested against this meth
 COLUMNS = ["dataset", "paper_dataset", "metric", "family", "method", "paper_method", "prune_ratio",
            "ours_mean", "ours_std", "n_seeds", "few_seeds", "ci_low", "ci_high", "paper_value", "paper_in_ci",
            "ours_minus_paper", "ours_delta_vs_whole", "paper_delta_vs_whole", "n_pairs_vs_whole", "p_vs_whole",
-           "n_pairs_vs_molpeg", "p_vs_molpeg", "preset", "checkpoint", "note"]
+           "n_pairs_vs_molpeg", "p_vs_molpeg", "realised_kept_pct", "sample_visits", "preset", "checkpoint",
+           "note"]
 MARKDOWN_COLUMNS = {"dataset": "dataset", "paper_method": "method", "prune_ratio": "pruned %",
                     "ours_mean": "ours", "ours_std": "± std", "n_seeds": "seeds", "ci": f"{LEVEL:.0%} CI",
                     "paper_value": "paper", "paper_in_ci": "paper in CI", "ours_minus_paper": "ours − paper",
-                    "p_whole": "p vs whole", "p_molpeg": "p vs MolPeg", "note": "note"}
+                    "p_whole": "p vs whole", "p_molpeg": "p vs MolPeg", "kept": "kept % (realised)",
+                    "visits": "visits", "note": "note"}
 TABLE_NOTES = {1: "Test metric (%) at the best validation epoch, mean over seeds. The paper fine-tunes a GraphMAE "
                   "checkpoint with its full settings (see its Table 1)."}
+# shown under every table: what makes two cells of one column not the same budget, or two rows one method
+CELL_NOTES = ("kept % (realised): the share of the training set a dynamic method actually trained per epoch "
+              "(sample visits / (epochs · N)), beside its nominal 100 − pruned %. InfoBatch's ratio is nominal: it "
+              "prunes only among its below-mean-loss samples, so it trains on more than the nominal share.",
+              "Least Confidence and Entropy are one ranking on a single binary task (both are monotone in "
+              "|p − ½|): with the shared warm-up they keep the same molecules, so their HIV cells are equal. The "
+              "paper's rows differ, most likely because DeepCore trains a warm-up per method; "
+              "`--option warmup=per_method` runs that protocol.")
 
 
 def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, table: int) -> str:
@@ -68,7 +78,10 @@ def comparison_frame(data: TableData) -> pd.DataFrame:
             vs_whole = _test(cell, whole) if pruned else (0, math.nan)
             reference = data.cell(dataset, REFERENCE, ratio) if pruned and method != REFERENCE else None
             vs_ref = _test(cell, reference)
+            dynamic = family == "dynamic" and cell is not None
             rows.append({
+                "realised_kept_pct": 100 * cell.realised_kept if dynamic else math.nan,
+                "sample_visits": cell.visits if dynamic else math.nan,
                 "dataset": dataset, "paper_dataset": paper_dataset(dataset) or "",
                 "metric": data.metric(dataset), "family": family, "method": method,
                 "paper_method": paper_method(method), "prune_ratio": ratio,
@@ -99,6 +112,8 @@ def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: 
     frame["ci"] = [_ci(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
     frame["p_whole"] = [_p(p, n) for p, n in zip(frame["p_vs_whole"], frame["n_pairs_vs_whole"], strict=True)]
     frame["p_molpeg"] = [_p(p, n) for p, n in zip(frame["p_vs_molpeg"], frame["n_pairs_vs_molpeg"], strict=True)]
+    frame["kept"] = ["" if math.isnan(k) else f"{k:.1f}" for k in frame["realised_kept_pct"]]
+    frame["visits"] = ["" if math.isnan(v) else f"{v:,.0f}" for v in frame["sample_visits"]]
     frame["n_seeds"] = [f"{n}*" if few else str(n) for n, few in zip(frame["n_seeds"], frame["few_seeds"],
                                                                       strict=True)]
     lines = [f"# Table {table}: ours vs the paper", "", TABLE_NOTES.get(table, "Mean over seeds."), "",
@@ -106,6 +121,7 @@ def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: 
              "fewer than the preset asks for. p: two-sided paired t-test over common seeds (n pairs) against the "
              "whole dataset and against MolPeg at the same ratio (see `results/stats.py` for why a t-test).", ""]
     lines += [f"- {d}: preset `{p}`, checkpoint `{c}`" for d, p, c in settings.itertuples(index=False)]
+    lines += [""] + [f"- {note}" for note in CELL_NOTES]
     lines += [""] + pipe_table(frame, MARKDOWN_COLUMNS) + [""]
     if claims is not None:
         lines += claims_markdown(claims)

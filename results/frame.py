@@ -43,6 +43,14 @@ def _scalar(value: Any) -> Any:
     return value if value is None or isinstance(value, bool | int | float | str) else canonical(value)
 
 
+def realised_kept(record: dict) -> float | None:
+    """Share of the training set trained per epoch, from the visits actually made (a dynamic method's
+    nominal ratio can differ: InfoBatch prunes only among its below-mean-loss samples)."""
+    n_train = ((record.get("dataset") or {}).get("split_sizes") or {}).get("train")
+    epochs, visits = len(record.get("epochs") or []), record.get("sample_visits")
+    return visits / (epochs * n_train) if n_train and epochs and visits is not None else None
+
+
 def run_row(record: dict, root: str | Path | None = None) -> dict:
     """The tidy row of one run record (``root``: the store folder holding its file)."""
     config, pruner = record["config"], record.get("pruner") or {}
@@ -68,6 +76,7 @@ def run_row(record: dict, root: str | Path | None = None) -> dict:
         "best_valid": _percent(record.get("best_valid")),
         "best_epoch": record.get("best_epoch"),
         "sample_visits": record.get("sample_visits"),
+        "realised_kept": realised_kept(record),
     }
     row.update({f"time_{t}": timings.get(t) for t in TIMINGS})
     row.update({"checkpoint_name": checkpoint_name(record), "checkpoint_sha256": checkpoint_sha256(record),

@@ -69,10 +69,15 @@ def _best(data: Table1Data, dataset: str, ratio: int) -> float | None:
     return pick(values, default=None)
 
 
+# methods whose pruning ratio is nominal: they train on more than the printed share (footnoted)
+NOMINAL_BUDGET = {"infobatch": r"\textsuperscript{$\ddagger$}"}
+
+
 def _method_cell(data: Table1Data, dataset: str, method: str, ratio: int, spread: bool) -> str:
     cell = data.cell(dataset, method, ratio)
-    return cell_tex(cell, data.whole(dataset), _best(data, dataset, ratio), spread=spread,
+    text = cell_tex(cell, data.whole(dataset), _best(data, dataset, ratio), spread=spread,
                     few_seeds=data.few_seeds(dataset, cell))
+    return text + NOMINAL_BUDGET[method] if method in NOMINAL_BUDGET and cell is not None else text
 
 
 def _any_few_seeds(data: Table1Data) -> bool:
@@ -89,9 +94,12 @@ def _caption(data: Table1Data, spread: bool) -> str:
     few = (rf" {FEW_SEEDS}: fewer seeds than the preset's {'/'.join(map(str, expected))}."
            if _any_few_seeds(data) else "")
     statistic = r"mean $\pm$ std" if spread else "mean"
+    nominal = (r" $\ddagger$: nominal ratio; InfoBatch prunes only among its below-mean-loss molecules and trains on "
+               r"more than the printed share (realised share on the comparison page)."
+               if any(m in NOMINAL_BUDGET for m in data.methods()) else "")
     return (rf"Test metric (\%) at the best validation epoch when fine-tuning on pruned data ({metrics}): "
             rf"{statistic} over {seeds} seed(s); $\uparrow$/$\downarrow$: difference "
-            rf"to the whole dataset; bold: best per column; --: not run.{few} Preset: {presets}. "
+            rf"to the whole dataset; bold: best per column; --: not run.{few}{nominal} Preset: {presets}. "
             rf"Checkpoint: {checkpoints}.")
 
 

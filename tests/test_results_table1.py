@@ -144,3 +144,27 @@ def test_single_seed_and_missing_whole(tmp_path):
     tex = write_table1([make_record("hiv", "random", 40, test=0.7)], tmp_path)["table1.tex"].read_text()
     assert _row(tex, "Random")[4] == r"\textbf{70.0}" and _row(tex, "Whole Dataset")[0].endswith("{--}")
     assert "mean over 1 seed(s)" in tex
+
+
+def test_dynamic_cells_show_their_realised_share_and_infobatch_is_footnoted(tmp_path):
+    records = _grid()
+    for seed in (0, 1):  # nominal 60 % pruned, but 80 of 100 training molecules trained per epoch
+        record = make_record("hiv", "infobatch", 60, seed, 0.78)
+        record["dataset"] = {"split_sizes": {"train": 100, "valid": 10, "test": 10}}
+        record["sample_visits"] = 80 * 3
+        records.append(record)
+    paths = write_table1(records, tmp_path)
+    frame = pd.read_csv(paths["table1_comparison.csv"]).set_index(["dataset", "method", "prune_ratio"])
+    assert frame.loc[("hiv", "infobatch", 60), "realised_kept_pct"] == pytest.approx(80.0)
+    assert frame.loc[("hiv", "infobatch", 60), "sample_visits"] == 240
+    assert pd.isna(frame.loc[("hiv", "random", 90), "realised_kept_pct"])  # static cells: the nominal share
+    md = paths["table1_comparison.md"].read_text()
+    assert "| 80.0 | 240 |" in md and "kept % (realised)" in md and "Least Confidence and Entropy" in md
+    tex = paths["table1.tex"].read_text()
+    assert _row(tex, "InfoBatch")[3].endswith(r"\textsuperscript{$\ddagger$}") and "nominal ratio" in tex
+    if shutil.which("pdflatex"):
+        doc = tmp_path / "doc.tex"
+        doc.write_text("\\documentclass{article}\n\\usepackage{booktabs}\n\\begin{document}\n" + tex
+                       + "\\end{document}\n")
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
+                       check=True, capture_output=True, timeout=120)
