@@ -148,3 +148,20 @@ def test_every_static_method_selects_k_on_regression_and_names_its_adaptation(na
     assert len(np.unique(sel.indices)) == pruner.k == 12
     label_free = name in ("herding", "kmeans", "random", "whole")
     assert (pruner.describe().get("adapted") is None) == label_free
+
+
+def test_per_method_warmup_gives_each_method_warmup_runs_of_its_own():
+    from benchmark.selection_context import Provided
+    from methods.scored import warmup_seed_offset
+
+    ctx = random_context(n=24, d=3, t=1)
+    for name in ("least_confidence", "entropy"):
+        make_pruner(name, n_samples=24, keep_ratio=0.5, options={"warmup": "per_method"}).select(ctx)
+        make_pruner(name, n_samples=24, keep_ratio=0.5).select(ctx)
+    warmups = [c for c in ctx.calls if c[0] == "warmup"]
+    lc, entropy = (warmup_seed_offset(n, get_method(n).Options(warmup="per_method")) for n in ("least_confidence",
+                                                                                              "entropy"))
+    assert warmups == [("warmup", 20, lc), ("warmup", 20, 0), ("warmup", 20, entropy), ("warmup", 20, 0)]
+    assert lc != entropy and min(lc, entropy) >= 1000
+    requirements = get_method("entropy").requirements(get_method("entropy").Options(warmup="per_method"))
+    assert list(Provided.from_requirements(requirements).warmup_indices()) == [entropy]
