@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from benchmark.config import RunConfig
-from benchmark.data.identity import file_sha256
+from benchmark.data.checksums import file_sha256
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.presets import PRESETS, get_preset
 from benchmark.protocols import PROTOCOLS
