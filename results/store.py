@@ -3,7 +3,8 @@
 Reading never modifies the store (a report can run on a read-only copy). A record that cannot be read
 or does not follow the schema (truncated, not JSON, wrong id, a stub, an older schema; see
 ``results.record_schema``) is reported with its path and treated as missing, so the sweep runs it
-again; the new record then replaces it and the invalid one is kept beside it as ``<id>.json.corrupt``.
+again; the new record then replaces it and the invalid one is kept beside it as
+``<id>.json.corrupt-<time>`` (``benchmark.data.atomic.move_aside``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmark.data.atomic import move_aside
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
@@ -74,16 +76,13 @@ class RunStore:
 
     def put(self, record: dict) -> Path:
         """Write ``record`` (must carry ``run_id``) atomically: temp file in the same folder + rename. An
-        invalid record it replaces is kept as ``<id>.json.corrupt``."""
+        invalid record it replaces is kept as ``<id>.json.corrupt-<time>``."""
         run_id = record["run_id"]
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             self.read(run_id)
         except InvalidRecord:
-            try:
-                self.path(run_id).replace(self.path(run_id).with_suffix(".json.corrupt"))
-            except FileNotFoundError:  # another writer moved or replaced it first
-                pass
+            move_aside(self.path(run_id))
         fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".tmp", dir=self.root)
         try:
             with os.fdopen(fd, "w") as f:
