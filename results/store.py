@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.data.atomic import move_aside
+from benchmark.data.atomic import move_aside, write_text_atomic
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
@@ -83,17 +83,7 @@ class RunStore:
             self.read(run_id)
         except InvalidRecord:
             move_aside(self.path(run_id))
-        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".tmp", dir=self.root)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(record, f, indent=1, sort_keys=True, allow_nan=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path(run_id))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self.path(run_id)
+        return write_text_atomic(self.path(run_id), json.dumps(record, indent=1, sort_keys=True, allow_nan=True))
 
     def scan(self) -> StoreScan:
         """Read every record file once, without changing anything."""

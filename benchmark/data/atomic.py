@@ -3,6 +3,8 @@
 ``write_atomic`` writes to a temporary file of a unique name in the target's folder, fsyncs it and renames
 it onto the target: a reader, or a kill at any moment, sees the old file or the new one, never a torn one,
 and processes writing the same file at once never collide (the last rename wins, both files are whole).
+The file gets the mode any new file gets, ``0o666`` less the umask (``mkstemp`` alone gives ``0o600``), so
+a store or cache shared by a group stays readable by it.
 ``move_aside`` keeps a damaged file for diagnosis as ``<name>.corrupt-<UTC time>``, out of the way of the
 file that replaces it. Imports neither torch nor RDKit (the run store and the claims use it).
 """
@@ -24,6 +26,7 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o666 & ~umask())
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
@@ -32,6 +35,20 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def umask() -> int:
+    """The process's umask, read from ``/proc`` where it can be (setting it to read it races other threads)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
