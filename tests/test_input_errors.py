@@ -187,3 +187,13 @@ def test_run_without_flags_names_its_preset(caplog, tmp_path, monkeypatch):
     with pytest.raises(pytest.fail.Exception):
         cli(caplog, tmp_path, "run")
     assert any(r.getMessage().startswith("preset smoke (") for r in caplog.records)
+
+
+def test_a_checkpoint_with_nan_weights_names_the_file_and_the_tensor(caplog, tmp_path):
+    write_hiv(tmp_path / "data")
+    state = GINEncoder(GINConfig(2, 32)).state_dict()
+    state["gnns.1.mlp.0.weight"][3, 4] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.save(state, path)
+    assert_fails(caplog, tmp_path, run_args(tmp_path, "--checkpoint", str(path)), str(path),
+                 "gnns.1.mlp.0.weight", "NaN")
