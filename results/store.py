@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.data.atomic import move_aside, write_text_atomic
+from benchmark.data.atomic import check_writable, move_aside, write_text_atomic
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
@@ -65,14 +63,7 @@ class RunStore:
     def check_writable(self) -> None:
         """Raise ``PermissionError`` naming the store unless a record can be written there (checked before
         any run starts)."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".write-check.", dir=self.root)
-            os.close(fd)
-            os.unlink(tmp)
-        except OSError as exc:
-            raise PermissionError(f"run store {self.root} is not writable ({exc.strerror or exc}); "
-                                  "choose another folder with --store") from None
+        check_writable(self.root, "run store", "choose another folder with --store")
 
     def put(self, record: dict) -> Path:
         """Write ``record`` (must carry ``run_id``) atomically: temp file in the same folder + rename. An

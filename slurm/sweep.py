@@ -19,6 +19,7 @@ from pathlib import Path
 
 from benchmark.config import RunConfig
 from benchmark.data.atomic import write_text_atomic
+from benchmark.data.sources import check_cache_writable
 from benchmark.sweep import check_checkpoints, prepare_data
 from results.store import RunStore
 from slurm.claims import Claims
@@ -64,6 +65,7 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     store_root = Path(store_root)
     store, claims = RunStore(store_root), Claims(store_root)
     store.check_writable()  # before any training: a read-only store fails now, not after the first run
+    check_cache_writable()  # and before featurizing
     check_checkpoints(configs)  # one error for the sweep, not one per run
     runs = unique_configs(configs)
     summary = SweepSummary(sweep_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", executor=executor,

@@ -37,6 +37,19 @@ def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     return path
 
 
+def check_writable(folder: str | Path, what: str, remedy: str) -> None:
+    """Raise ``PermissionError`` naming ``folder`` unless a file can be created there (checked before the
+    work whose results it will hold)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".write-check.", dir=folder)
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise PermissionError(f"{what} {folder} is not writable ({exc.strerror or exc}); {remedy}") from None
+
+
 def umask() -> int:
     """The process's umask, read from ``/proc`` where it can be (setting it to read it races other threads)."""
     try:
