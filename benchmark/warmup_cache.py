@@ -213,7 +213,9 @@ class WarmupCache:
                 start = (found.model_state(found.epochs), found.optimizer_state()) if found else (None, None)
             except DamagedFile as damage:
                 set_aside(damage, folder, "training the warm-up again")
-                (folder / "manifest.json").unlink(missing_ok=True)  # from scratch: see the module docstring
+                stale = [folder / "manifest.json", *folder.glob("resume_*.pt"), *folder.glob("resume_*.pt.sha256")]
+                for path in stale:  # from scratch: see the module docstring
+                    path.unlink(missing_ok=True)
                 found, start = None, (None, None)
             write_text_atomic(folder / "key.json", json.dumps(dataclasses.asdict(key), indent=1, sort_keys=True))
             done = found.epochs if found else 0
@@ -223,8 +225,8 @@ class WarmupCache:
                 save_verified(folder / f"epoch_{epoch:04d}.pt", partial(torch.save, result.model_state))
                 if result.correct is not None:
                     shape = tuple(result.correct.shape)
-                    save_verified(folder / f"correct_{epoch:04d}.npy",
-                          partial(_save_npy, np.packbits(result.correct.reshape(-1))))
+                    packed = np.packbits(result.correct.reshape(-1))
+                    save_verified(folder / f"correct_{epoch:04d}.npy", partial(_save_npy, packed))
                 save_verified(folder / f"resume_{epoch:04d}.pt", partial(torch.save, result.optimizer_state))
                 seconds.append(result.seconds)
                 manifest = {"epochs": epoch, "seconds": seconds, "correct_shape": shape,
