@@ -91,7 +91,7 @@ def set_aside(damage: DamagedFile, folder: Path, then: str) -> Path | None:
     except OSError as exc:
         raise ValueError(f"{damage}; it cannot be moved aside and rebuilt ({exc.strerror or exc}): delete "
                          f"{folder} and run again") from None
-    log.warning("%s; moved aside%s, %s", damage, f" as {aside.name}" if aside else "", then)
+    log.warning("%s; %s%s", damage, f"moved aside as {aside.name}, " if aside else "", then)
     return aside
 
 
