@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from benchmark.config import RunConfig
-from benchmark.data.identity import file_sha256
+from benchmark.data.checksums import file_sha256
+from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.presets import PRESETS, get_preset
 from benchmark.protocols import PROTOCOLS
@@ -68,6 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     resolve_device(config.device)
     store = RunStore(_store_dir(args))
     store.check_writable()
+    check_cache_writable()
     record = run_finetune(config)
     path = store.put(record)
     if record["status"] != "complete":

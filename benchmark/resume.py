@@ -6,22 +6,22 @@ best-so-far, per-epoch history, sample visits and timings, and for static method
 the selection context's description (so the warm-up is not redone). On CPU it ends with the same
 metrics as an uninterrupted run.
 
-The file is written to a temporary name in the same folder, fsynced and renamed, so a kill at any
-moment leaves either the previous checkpoint or the new one, never a torn file. It is our own file,
+The file is written atomically (``benchmark.data.atomic``), so a kill at any moment leaves either the
+previous checkpoint or the new one, never a torn file. It is our own file,
 read back with ``weights_only=False`` because it holds numpy arrays and plain dicts besides tensors.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch import nn
 
+from benchmark.data.atomic import write_atomic
 from methods import DynamicPruner, Pruner
 from methods.base import Selection
 
@@ -62,17 +62,7 @@ class EpochCheckpoint:
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
         }
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save(payload, f)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, partial(torch.save, payload))
 
     def load(self) -> dict | None:
         """The saved payload, or None when there is none or it belongs to another run / format."""

@@ -9,6 +9,7 @@ asks for the same warm-up finds it (a run store is one grid's output and is clea
     correct_0004.npy          per-sample correctness [N, T] of epoch 4, np.packbits of the flat array
     resume_0020.pt            optimizer state after the last epoch (to extend the run)
     manifest.json             epochs done, seconds per epoch; written last, atomically: the truth
+    <file>.sha256             sha256 of each .pt / .npy file, written after it (``benchmark.data.checksums``)
 
 A longer request extends the cached run from its last epoch (same per-epoch seeds, restored optimizer),
 so epochs 1..4 of a 20-epoch run are the 4-epoch run. Writers hold an exclusive ``fcntl.flock`` on
@@ -16,6 +17,12 @@ so epochs 1..4 of a 20-epoch run are the 4-epoch run. Writers hold an exclusive 
 holder dies, so a stale lock of a killed process is taken over by the next caller (the lock file keeps
 the holder's pid and host for diagnosis). Readers of an already long-enough artefact take no lock:
 files are written to a temp name and renamed, and the manifest is renamed last.
+
+Every file a request needs is verified against its sha256 before it is used (older files without one are
+hashed on first read, see ``benchmark.data.checksums``). A damaged file or manifest is named in one log
+line, moved aside as ``<name>.corrupt-<time>``, and the run is trained again from scratch under the lock
+(an epoch cannot be rebuilt alone: the optimizer state of earlier epochs is not kept); when it cannot be
+moved aside, the error names the folder to delete.
 """
 
 from __future__ import annotations
@@ -27,16 +34,18 @@ import json
 import logging
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from benchmark.data.atomic import write_text_atomic
+from benchmark.data.checksums import DamagedFile, load_verified, save_verified, set_aside, verify_file
 from benchmark.data.sources import default_cache_dir
 
 log = logging.getLogger(__name__)
@@ -101,15 +110,40 @@ class WarmupArtefact:
 
     def model_state(self, epoch: int) -> dict:
         self._check(epoch)
-        return torch.load(self.folder / f"epoch_{epoch:04d}.pt", map_location="cpu", weights_only=True)
+        return load_verified(self._snapshot(epoch), _load)
 
     def correctness(self, epoch: int) -> np.ndarray:
         self._check(epoch)
         if self.correct_shape is None:
             raise ValueError(f"warm-up {self.folder.name} recorded no correctness (regression task)")
         n, t = self.correct_shape
-        packed = np.load(self.folder / f"correct_{epoch:04d}.npy")
+        packed = load_verified(self._correct(epoch), self._load_packed)
         return np.unpackbits(packed, count=n * t).astype(bool).reshape(n, t)
+
+    def optimizer_state(self) -> dict:
+        """The optimizer state after the last epoch (to extend the run)."""
+        return load_verified(self.folder / f"resume_{self.epochs:04d}.pt", _load)
+
+    def verify(self, epochs: int) -> None:
+        """Raise ``DamagedFile`` unless the files of epochs 1..``epochs`` match their sha256."""
+        for epoch in range(1, epochs + 1):
+            verify_file(self._snapshot(epoch), _load)
+            if self.correct_shape is not None:
+                verify_file(self._correct(epoch), self._load_packed)
+
+    def _snapshot(self, epoch: int) -> Path:
+        return self.folder / f"epoch_{epoch:04d}.pt"
+
+    def _correct(self, epoch: int) -> Path:
+        return self.folder / f"correct_{epoch:04d}.npy"
+
+    def _load_packed(self, path: Path) -> np.ndarray:
+        packed = np.load(path)
+        n, t = self.correct_shape
+        if packed.shape != ((n * t + 7) // 8,) or packed.dtype != np.uint8:
+            raise ValueError(f"packed correctness of shape {packed.shape} {packed.dtype}, expected "
+                             f"({(n * t + 7) // 8},) uint8")
+        return packed
 
     def cost(self, epochs: int) -> float:
         """Training seconds of the first ``epochs`` epochs."""
@@ -139,49 +173,77 @@ class WarmupCache:
         return self.root / key.digest()
 
     def load(self, key: WarmupKey) -> WarmupArtefact | None:
+        """The artefact its manifest describes, None without one; ``DamagedFile`` for a bad manifest."""
         manifest = self.folder(key) / "manifest.json"
         if not manifest.is_file():
             return None
-        data = json.loads(manifest.read_text())
-        shape = data.get("correct_shape")
-        return WarmupArtefact(self.folder(key), data["epochs"], tuple(data["seconds"]),
-                              tuple(shape) if shape else None)
+        try:
+            data = json.loads(manifest.read_text())
+            shape = data.get("correct_shape")
+            artefact = WarmupArtefact(self.folder(key), int(data["epochs"]), tuple(float(s) for s in data["seconds"]),
+                                      tuple(int(d) for d in shape) if shape else None)
+        except FileNotFoundError:  # replaced by a repair since is_file
+            return None
+        except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise DamagedFile(manifest, f"not a warm-up manifest ({type(exc).__name__}: {exc})") from None
+        if len(artefact.seconds) != artefact.epochs or artefact.epochs < 1 or (shape and len(shape) != 2):
+            raise DamagedFile(manifest, f"not a warm-up manifest ({artefact.epochs} epochs, "
+                                        f"{len(artefact.seconds)} times, correct_shape {shape})")
+        return artefact
 
     def fetch(self, key: WarmupKey, epochs: int, trainer: Trainer) -> Fetched:
-        """The artefact of ``key`` with at least ``epochs`` epochs, training (or extending) it when needed."""
+        """The artefact of ``key`` with at least ``epochs`` epochs, verified, training (or extending, or
+        repairing) it when needed."""
         if epochs < 1:
             raise ValueError(f"warm-up epochs must be >= 1, got {epochs}")
-        found = self.load(key)
+        try:
+            found = self._verified(key, epochs)
+        except DamagedFile:
+            found = None  # repaired under the lock (after another process may have done it)
         if found is not None and found.epochs >= epochs:
             return Fetched(found, 0, 0.0, 0.0)
         folder = self.folder(key)
         t0 = time.perf_counter()
         with _exclusive(folder / ".lock"):
             waited = time.perf_counter() - t0
-            found = self.load(key)  # another process may have trained it while we waited
-            if found is not None and found.epochs >= epochs:
-                return Fetched(found, 0, 0.0, waited)
-            _write_atomic(folder / "key.json", json.dumps(dataclasses.asdict(key), indent=1, sort_keys=True))
+            try:
+                found = self._verified(key, epochs)  # another process may have trained it while we waited
+                if found is not None and found.epochs >= epochs:
+                    return Fetched(found, 0, 0.0, waited)
+                start = (found.model_state(found.epochs), found.optimizer_state()) if found else (None, None)
+            except DamagedFile as damage:
+                set_aside(damage, folder, "training the warm-up again")
+                stale = [folder / "manifest.json", *folder.glob("resume_*.pt"), *folder.glob("resume_*.pt.sha256")]
+                for path in stale:  # from scratch: see the module docstring
+                    path.unlink(missing_ok=True)
+                found, start = None, (None, None)
+            write_text_atomic(folder / "key.json", json.dumps(dataclasses.asdict(key), indent=1, sort_keys=True))
             done = found.epochs if found else 0
             seconds = list(found.seconds) if found else []
-            model_state = found.model_state(done) if found else None
-            optimizer_state = _load(folder / f"resume_{done:04d}.pt") if found else None
             shape = found.correct_shape if found else None
-            for epoch, result in enumerate(trainer(done, epochs, model_state, optimizer_state), start=done + 1):
-                _save_atomic(result.model_state, folder / f"epoch_{epoch:04d}.pt")
+            for epoch, result in enumerate(trainer(done, epochs, *start), start=done + 1):
+                save_verified(folder / f"epoch_{epoch:04d}.pt", partial(torch.save, result.model_state))
                 if result.correct is not None:
                     shape = tuple(result.correct.shape)
-                    _save_npy_atomic(np.packbits(result.correct.reshape(-1)), folder / f"correct_{epoch:04d}.npy")
-                _save_atomic(result.optimizer_state, folder / f"resume_{epoch:04d}.pt")
+                    packed = np.packbits(result.correct.reshape(-1))
+                    save_verified(folder / f"correct_{epoch:04d}.npy", partial(_save_npy, packed))
+                save_verified(folder / f"resume_{epoch:04d}.pt", partial(torch.save, result.optimizer_state))
                 seconds.append(result.seconds)
                 manifest = {"epochs": epoch, "seconds": seconds, "correct_shape": shape,
                             "written_by": {"pid": os.getpid(), "host": platform.node()}}
-                _write_atomic(folder / "manifest.json", json.dumps(manifest, indent=1))
-                (folder / f"resume_{epoch - 1:04d}.pt").unlink(missing_ok=True)
+                write_text_atomic(folder / "manifest.json", json.dumps(manifest, indent=1))
+                for old in (f"resume_{epoch - 1:04d}.pt", f"resume_{epoch - 1:04d}.pt.sha256"):
+                    (folder / old).unlink(missing_ok=True)
             artefact = self.load(key)
         if artefact is None or artefact.epochs < epochs:
             raise RuntimeError(f"warm-up trainer stopped before epoch {epochs} for {folder}")
         return Fetched(artefact, epochs - done, float(sum(seconds[done:epochs])), waited)
+
+    def _verified(self, key: WarmupKey, epochs: int) -> WarmupArtefact | None:
+        found = self.load(key)
+        if found is not None:
+            found.verify(min(epochs, found.epochs))
+        return found
 
 
 @contextmanager
@@ -216,38 +278,8 @@ def _holder(path: Path) -> str:
         return "another process"
 
 
-def _temp_in(folder: Path, name: str) -> str:
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
-    return tmp
-
-
-@contextmanager
-def _replacing(path: Path) -> Iterator[str]:
-    """A temp path beside ``path``, renamed onto it when the block succeeds, removed when it fails."""
-    tmp = _temp_in(path.parent, path.name)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    with _replacing(path) as tmp:
-        Path(tmp).write_text(text)
-
-
-def _save_atomic(obj: dict, path: Path) -> None:
-    with _replacing(path) as tmp:
-        torch.save(obj, tmp)
-
-
-def _save_npy_atomic(array: np.ndarray, path: Path) -> None:
-    with _replacing(path) as tmp, open(tmp, "wb") as handle:
-        np.save(handle, array)
+def _save_npy(array: np.ndarray, handle) -> None:
+    np.save(handle, array)
 
 
 def _load(path: Path) -> dict:

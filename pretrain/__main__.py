@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from benchmark.data.atomic import check_writable
+from benchmark.data.sources import default_cache_dir
 from pretrain.augment import SUBGRAPH_MODES
 from pretrain.corpus import CORPUS_SPECS
 from pretrain.train import METHODS, PRESETS, preset_config, pretrain
@@ -76,6 +78,11 @@ def main(argv: list[str] | None = None) -> None:
                                                "weight_decay", "num_layers", "emb_dim", "dropout", "seed",
                                                "device", "num_threads", "subgraph_mode")}
     out = args.out or Path("checkpoints") / args.preset
+    try:  # before featurizing the corpus or training: a folder that cannot be written fails now
+        check_writable(args.cache_dir or default_cache_dir(), "cache directory", "give another with --cache-dir")
+        check_writable(out, "checkpoint folder", "give another with --out")
+    except PermissionError as exc:
+        raise SystemExit(f"error: {exc}") from None
     try:
         for method in METHODS if args.method == "both" else [args.method]:
             pretrain(preset_config(args.preset, method, **overrides), out, name=args.name, data_dir=args.data_dir,

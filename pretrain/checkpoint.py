@@ -9,27 +9,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch import nn
 
-
-def atomic_torch_save(obj: object, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    tmp.replace(path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    tmp.replace(path)
+from benchmark.data.atomic import write_atomic, write_text_atomic
+from benchmark.data.checksums import file_sha256
 
 
 def library_versions() -> dict[str, str]:
@@ -47,10 +36,10 @@ def save_pretrained(encoder: nn.Module, path: str | Path, metadata: dict) -> Pat
     library versions) to ``path.with_suffix('.json')``; returns ``path``."""
     path = Path(path)
     state = {k: v.detach().cpu() for k, v in encoder.state_dict().items()}
-    atomic_torch_save(state, path)
+    write_atomic(path, partial(torch.save, state))
     meta = dict(metadata, weights_file=path.name,
-                weights_sha256=hashlib.sha256(path.read_bytes()).hexdigest(), versions=library_versions())
-    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=False) + "\n")
+                weights_sha256=file_sha256(path), versions=library_versions())
+    write_text_atomic(path.with_suffix(".json"), json.dumps(meta, indent=2, sort_keys=False) + "\n")
     return path
 
 
@@ -71,8 +60,9 @@ def save_resume_state(path: Path, model: nn.Module, optimizer: torch.optim.Optim
                       settings: dict) -> None:
     """``progress``: epochs done, steps, per-epoch losses and seconds; ``settings``: what must match
     for a rerun to continue this run."""
-    atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_states(),
-                       "progress": progress, "settings": settings}, path)
+    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_states(),
+             "progress": progress, "settings": settings}
+    write_atomic(path, partial(torch.save, state))
 
 
 def load_resume_state(path: Path) -> dict:

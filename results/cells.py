@@ -16,7 +16,7 @@ from results.aggregate import CELL_KEYS, over_seeds
 from results.frame import as_runs
 from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
-from results.select import default_runs, filter_runs, require_one_setting, require_runs
+from results.select import default_runs, narrow_runs, require_one_setting, require_runs
 from results.settings import preset_seed_count
 
 PAPER_RATIOS = (90, 80, 70, 60, 40, 20)
@@ -96,9 +96,9 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
                preset: str | None = None, checkpoint: str | None = None, setting: str | None = None,
                ratios: Iterable[int] = PAPER_RATIOS) -> TableData:
     """Select the default-option runs (one setting per dataset) and summarise them over seeds."""
+    narrowed = narrow_runs(as_runs(data), f"Table {table}", preset=preset, checkpoint=checkpoint, setting=setting)
     what = f"Table {table} (runs with default method options)"
-    runs = require_runs(default_runs(filter_runs(as_runs(data), preset=preset, checkpoint=checkpoint,
-                                                 setting=setting)), what)
+    runs = require_runs(default_runs(narrowed), what)
     present = dataset_order(runs["dataset"].unique())
     datasets = present if datasets is None else list(datasets)
     missing = [d for d in datasets if d not in present]

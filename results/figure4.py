@@ -15,7 +15,7 @@ import pandas as pd
 from results.names import dataset_label, metric_label, paper_method
 from results.paper import method_rank
 from results.plotting import panels, save
-from results.select import default_runs, filter_runs, require_one_setting, require_runs
+from results.select import default_runs, narrow_runs, require_one_setting, require_runs
 
 RUNTIME_PARTS = ("time_warmup", "time_scoring", "time_training", "time_evaluation")
 MARKERS = {"static": "o", "dynamic": "s", "whole": "*"}
@@ -26,7 +26,7 @@ def efficiency_points(runs: pd.DataFrame, dataset: str = "hiv", ratio: int = 60,
     """One row per method (default options) at ``ratio`` % pruning, plus the whole dataset: mean and std of
     the test metric, mean runtime (s), efficiency = 1000 / runtime, and the number of seeds."""
     what = f"Figure 4 (default runs at {ratio} % pruning on {dataset})"
-    selected = default_runs(filter_runs(runs, dataset=dataset, preset=preset, checkpoint=checkpoint))
+    selected = default_runs(narrow_runs(runs, what, dataset=dataset, preset=preset, checkpoint=checkpoint))
     cell = selected[(selected["prune_ratio"] == ratio) | (selected["method"] == "whole")]
     require_runs(cell[cell["method"] != "whole"], what)
     require_one_setting(cell, what)

@@ -21,6 +21,7 @@ from results.plotting import mean_std_line, panels, save
 from results.select import (
     default_runs,
     filter_runs,
+    narrow_runs,
     option_sweep,
     require_one_setting,
     require_runs,
@@ -66,7 +67,8 @@ def figure5(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *, pr
     """Test metric vs pruning ratio, one line per method (default options) and a dashed whole-dataset
     level, one panel per checkpoint (default: each checkpoint with pruned runs)."""
     what = f"Figure 5 (runs with default method options on {dataset})"
-    selected = require_runs(default_runs(filter_runs(runs, dataset=dataset, preset=preset)), what)
+    narrowed = narrow_runs(runs, f"Figure 5 (runs on {dataset})", dataset=dataset, preset=preset)
+    selected = require_runs(default_runs(narrowed), what)
     if checkpoints is None:  # every checkpoint with a pruning trajectory (whole-only runs make no panel)
         names = sorted(selected.loc[selected["method"] != "whole", "checkpoint"].unique())
         require_runs(selected[selected["method"] != "whole"], f"{what}: pruned runs")

@@ -1,7 +1,8 @@
 """The run record's schema: its version and the fields a record of each status must carry.
 
-A record is checked when read, so a stub (``{"run_id": ..., "status": "complete"}``) or a record of an
-older schema is reported with its path and recomputed instead of counting as done.
+A record is checked when read, so a stub (``{"run_id": ..., "status": "complete"}``), a record of an
+older schema or one whose fields have the wrong type (``"test_at_best": "0.8"``) is reported with its path
+and recomputed instead of counting as done.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ REQUIRED = {
     "failed": ("schema", "run_id", "status", "config", DATA_IDENTITY, "failure"),
 }
 REQUIRED_CONFIG = ("dataset", "method", "prune_ratio", "seed")
+NUMBER = (int, float)
+TYPES = {"schema": int, "run_id": str, "status": str, "config": dict, DATA_IDENTITY: dict, "metric": str,
+         "pruner": dict, "epochs": list, "best_epoch": int, "best_valid": NUMBER, "test_at_best": NUMBER,
+         "failure": dict, "config.dataset": str, "config.method": str, "config.prune_ratio": NUMBER,
+         "config.seed": int}
 
 
 class InvalidRecord(ValueError):
@@ -41,4 +47,14 @@ def validate_record(record: object, run_id: str) -> dict:
         missing.append("config (not an object)")
     if missing:
         raise InvalidRecord(f"{status} record lacks {', '.join(missing)}")
+    fields = {**{k: record[k] for k in REQUIRED[status]}, **{f"config.{k}": config[k] for k in REQUIRED_CONFIG}}
+    wrong = [f"{name} {value!r} (expected {_type_name(TYPES[name])})" for name, value in fields.items()
+             if isinstance(value, bool) or not isinstance(value, TYPES[name])]
+    if wrong:
+        raise InvalidRecord(f"wrong type of {', '.join(wrong)}")
     return record
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    return "a number" if kind == NUMBER else {int: "an integer", str: "a string", dict: "an object",
+                                              list: "a list"}[kind]

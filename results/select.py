@@ -36,6 +36,18 @@ def filter_runs(runs: pd.DataFrame, *, dataset: str | None = None, preset: str |
     return runs[keep]
 
 
+def narrow_runs(runs: pd.DataFrame, what: str, **narrow: str | None) -> pd.DataFrame:
+    """``filter_runs(runs, **narrow)``; when that leaves none, a ValueError naming the given value that no
+    run matches and the values the runs have instead (e.g. a smoke report on a store of ci runs)."""
+    kept = filter_runs(runs, **narrow)
+    if kept.empty and not runs.empty:
+        for name, value in narrow.items():
+            if value is not None and filter_runs(runs, **{name: value}).empty:
+                held = ", ".join(sorted(runs[name].dropna().astype(str).unique()))
+                raise ValueError(f"no runs for {what}: no run has {name} {value!r} (the runs have {name} {held})")
+    return kept
+
+
 def default_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Runs whose config states no method option (the methods' defaults)."""
     return runs[runs["default_options"].astype(bool)]

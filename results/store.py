@@ -3,19 +3,19 @@
 Reading never modifies the store (a report can run on a read-only copy). A record that cannot be read
 or does not follow the schema (truncated, not JSON, wrong id, a stub, an older schema; see
 ``results.record_schema``) is reported with its path and treated as missing, so the sweep runs it
-again; the new record then replaces it and the invalid one is kept beside it as ``<id>.json.corrupt``.
+again; the new record then replaces it and the invalid one is kept beside it as
+``<id>.json.corrupt-<time>`` (``benchmark.data.atomic.move_aside``).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmark.data.atomic import check_writable, move_aside, write_text_atomic
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
@@ -63,38 +63,18 @@ class RunStore:
     def check_writable(self) -> None:
         """Raise ``PermissionError`` naming the store unless a record can be written there (checked before
         any run starts)."""
-        try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".write-check.", dir=self.root)
-            os.close(fd)
-            os.unlink(tmp)
-        except OSError as exc:
-            raise PermissionError(f"run store {self.root} is not writable ({exc.strerror or exc}); "
-                                  "choose another folder with --store") from None
+        check_writable(self.root, "run store", "choose another folder with --store")
 
     def put(self, record: dict) -> Path:
         """Write ``record`` (must carry ``run_id``) atomically: temp file in the same folder + rename. An
-        invalid record it replaces is kept as ``<id>.json.corrupt``."""
+        invalid record it replaces is kept as ``<id>.json.corrupt-<time>``."""
         run_id = record["run_id"]
         self.root.mkdir(parents=True, exist_ok=True)
         try:
             self.read(run_id)
         except InvalidRecord:
-            try:
-                self.path(run_id).replace(self.path(run_id).with_suffix(".json.corrupt"))
-            except FileNotFoundError:  # another writer moved or replaced it first
-                pass
-        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".tmp", dir=self.root)
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(record, f, indent=1, sort_keys=True, allow_nan=True)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, self.path(run_id))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return self.path(run_id)
+            move_aside(self.path(run_id))
+        return write_text_atomic(self.path(run_id), json.dumps(record, indent=1, sort_keys=True, allow_nan=True))
 
     def scan(self) -> StoreScan:
         """Read every record file once, without changing anything."""

@@ -17,6 +17,7 @@ from results.cells import Cell
 from results.markdown import pipe_table
 from results.names import paper_method
 from results.paper import paper_cell
+from results.select import narrow_runs
 
 TABLE2_DATASETS = {"qm9_u0": "QM9-U0", "qm9_zpve": "QM9-ZPVE"}
 TABLE3_DATASETS = {"hiv3d": "HIV-3D (SchNet)"}
@@ -71,8 +72,7 @@ def table_data(records: Iterable[dict], table: int, ratios: Iterable[int], metho
     """Cells of Table ``table`` (2 or 3) from ``records``; one (preset, checkpoint) setting per dataset."""
     names = TABLE2_DATASETS if table == 2 else TABLE3_DATASETS
     runs = _rows(records, names)
-    if preset is not None:
-        runs = runs[runs["preset"] == preset]
+    runs = narrow_runs(runs, f"Table {table}", preset=preset)
     if checkpoint is not None:
         runs = runs[runs["checkpoint"] == checkpoint]
     datasets = [d for d in names if d in set(runs["dataset"])]

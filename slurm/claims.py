@@ -66,7 +66,7 @@ class Claims:
         self.root.mkdir(parents=True, exist_ok=True)
         path = self.path(run_id)
         while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # less the umask, as any new file
             try:
                 fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import secrets
 import shutil
 import subprocess
@@ -19,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.config import RunConfig
+from benchmark.data.atomic import write_text_atomic
+from benchmark.data.sources import check_cache_writable
 from benchmark.sweep import check_checkpoints, prepare_data
 from results.store import RunStore
 from slurm.claims import Claims
@@ -64,6 +65,7 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     store_root = Path(store_root)
     store, claims = RunStore(store_root), Claims(store_root)
     store.check_writable()  # before any training: a read-only store fails now, not after the first run
+    check_cache_writable()  # and before featurizing
     check_checkpoints(configs)  # one error for the sweep, not one per run
     runs = unique_configs(configs)
     summary = SweepSummary(sweep_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", executor=executor,
@@ -116,10 +118,7 @@ class _Manifest:
         body = {"executor": self.executor, "created": time.time(), "job_ids": job_ids or [],
                 "groups": [[c.run_id() for c in g] for g in self.groups],
                 "configs": [c.to_dict() for g in self.groups for c in g]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(body, indent=1))
-        os.replace(tmp, self.path)
+        write_text_atomic(self.path, json.dumps(body, indent=1))
 
 
 def queued_run_ids(store_root: str | Path) -> set[str]:

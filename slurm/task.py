@@ -22,6 +22,7 @@ from pathlib import Path
 from submitit.helpers import Checkpointable
 
 from benchmark.config import RunConfig
+from benchmark.data.atomic import write_text_atomic
 from benchmark.run import run_finetune
 from results.store import RunStore
 from slurm.claims import Claims
@@ -56,9 +57,7 @@ class RunFolder:
         text = json.dumps({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
                            "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(),
                            "slurm_job": os.environ.get("SLURM_JOB_ID")}, indent=1)
-        tmp = self.failure.with_suffix(".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.failure)
+        write_text_atomic(self.failure, text)
 
 
 def execute_run(config: RunConfig, store_root: str | Path) -> str:

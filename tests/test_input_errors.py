@@ -187,3 +187,25 @@ def test_run_without_flags_names_its_preset(caplog, tmp_path, monkeypatch):
     with pytest.raises(pytest.fail.Exception):
         cli(caplog, tmp_path, "run")
     assert any(r.getMessage().startswith("preset smoke (") for r in caplog.records)
+
+
+def test_a_checkpoint_with_nan_weights_names_the_file_and_the_tensor(caplog, tmp_path):
+    write_hiv(tmp_path / "data")
+    state = GINEncoder(GINConfig(2, 32)).state_dict()
+    state["gnns.1.mlp.0.weight"][3, 4] = float("nan")
+    path = tmp_path / "nan.pt"
+    torch.save(state, path)
+    assert_fails(caplog, tmp_path, run_args(tmp_path, "--checkpoint", str(path)), str(path),
+                 "gnns.1.mlp.0.weight", "NaN")
+
+
+def test_unwritable_cache_directory_fails_before_featurizing(caplog, tmp_path, monkeypatch):
+    write_hiv(tmp_path / "data")
+    (tmp_path / "blocker").write_text("")
+    cache = str(tmp_path / "blocker" / "cache")
+    monkeypatch.setenv("MOLPEG_CACHE_DIR", cache)
+    monkeypatch.setattr("benchmark.data.dataset.featurize_smiles", lambda *a, **k: pytest.fail("featurizing started"))
+    assert_fails(caplog, tmp_path, run_args(tmp_path), cache, "not writable", "MOLPEG_CACHE_DIR")
+    code, errors = cli(caplog, tmp_path, "sweep", "table1", "--preset", "ci", "--data-dir", str(tmp_path / "data"),
+                       "--store", str(tmp_path / "store"))
+    assert code == 2 and len(errors) == 1 and cache in errors[0] and "MOLPEG_CACHE_DIR" in errors[0], errors

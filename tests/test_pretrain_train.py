@@ -108,3 +108,15 @@ def test_cli_writes_both_checkpoints(tmp_path, capsys):
 def test_measure_throughput(store):
     for method in ("graphmae", "graphcl"):
         assert measure_throughput(method, steps=1, store=store, batch_size=16, num_layers=2, emb_dim=8) > 0
+
+
+def test_cli_checks_the_cache_and_checkpoint_folders_before_featurizing(tmp_path, monkeypatch):
+    (tmp_path / "blocker").write_text("")  # a folder below a regular file cannot be created (even as root)
+    monkeypatch.setattr("pretrain.train.load_corpus", lambda *a, **k: pytest.fail("featurizing started"))
+    for flag in ("--cache-dir", "--out"):
+        folders = {"--cache-dir": str(tmp_path / "cache"), "--out": str(tmp_path / "ckpt"),
+                   flag: str(tmp_path / "blocker" / "x")}
+        with pytest.raises(SystemExit) as exit_info:
+            main(["--max-molecules", "24", "--epochs", "1", *[a for item in folders.items() for a in item]])
+        assert str(tmp_path / "blocker" / "x") in str(exit_info.value.code) and "not writable" in str(
+            exit_info.value.code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import subprocess
@@ -168,3 +169,18 @@ def test_dynamic_cells_show_their_realised_share_and_infobatch_is_footnoted(tmp_
                        + "\\end{document}\n")
         subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name], cwd=tmp_path,
                        check=True, capture_output=True, timeout=120)
+
+
+def test_report_of_a_preset_the_store_does_not_hold_says_so(tmp_path, caplog):
+    from benchmark.cli import main
+    from results.store import RunStore
+
+    store = RunStore(tmp_path / "store")
+    for record in _grid():
+        store.put({**record, "config": {**record["config"], "preset": "ci"}})
+    with caplog.at_level(logging.ERROR):
+        code = main(["report", "table1", "--preset", "smoke", "--store", str(store.root), "--out", str(tmp_path)])
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert code == 2 and len(errors) == 1, errors
+    assert "no run has preset 'smoke' (the runs have preset ci)" in errors[0] and str(store.root) in errors[0]
+    assert "method options" not in errors[0]

@@ -77,7 +77,7 @@ def test_sixteen_concurrent_writers_lose_and_tear_nothing(tmp_path):
     for run_id in ids:
         record = store.get(run_id)  # parses completely: no torn write
         assert record is not None and len(record["payload"]) == 20000
-    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*")) and not list(tmp_path.glob("*.corrupt"))
+    assert not list(tmp_path.glob("*.tmp")) and not list(tmp_path.glob(".*")) and not list(tmp_path.glob("*.corrupt*"))
 
 
 SWEEP = """

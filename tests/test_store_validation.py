@@ -46,7 +46,7 @@ def test_stub_record_is_reported_with_its_path_and_recomputed(tmp_path, caplog):
     assert stub.is_file()  # reading changes nothing
     replacement = dict(make_record(seed=7), run_id="a" * 20)
     store.put(replacement)
-    assert store.get("a" * 20)["config"]["seed"] == 7 and stub.with_suffix(".json.corrupt").is_file()
+    assert store.get("a" * 20)["config"]["seed"] == 7 and len(list(tmp_path.glob(stub.name + ".corrupt-*"))) == 1
 
 
 def test_report_never_writes_to_the_store(tmp_path, monkeypatch, caplog):
@@ -101,3 +101,26 @@ def test_featurization_cache_uses_unique_temporary_names(tmp_path, small_store):
         t.join()
     assert not errors and len(GraphStore.load(target)) == len(small_store)
     assert sorted(p.name for p in target.parent.iterdir()) == ["toy.pt", "toy.pt.tmp"]
+
+
+@pytest.mark.parametrize("field,value,named", [
+    ("test_at_best", "0.8", "test_at_best '0.8' (expected a number)"),
+    ("best_epoch", 2.5, "best_epoch 2.5 (expected an integer)"),
+    ("config.prune_ratio", "0.9", "config.prune_ratio '0.9' (expected a number)"),
+    ("config.seed", True, "config.seed True (expected an integer)"),
+    ("epochs", {}, "epochs {} (expected a list)"),
+])
+def test_a_wrong_typed_field_is_reported_with_the_record_file(tmp_path, caplog, field, value, named):
+    store = RunStore(tmp_path / "store")
+    for record in _grid():
+        store.put(record)
+    victim = store.path(_grid()[1]["run_id"])
+    record = json.loads(victim.read_text())
+    section, _, key = field.rpartition(".")
+    (record[section] if section else record)[key] = value
+    victim.write_text(json.dumps(record))
+    with caplog.at_level(logging.WARNING):
+        build_report(store.root, tmp_path / "out", "table1")
+    lines = [r.getMessage() for r in caplog.records if str(victim) in r.getMessage()]
+    assert len(lines) == 1 and named in lines[0], lines
+    assert not store.has(victim.stem)  # the next sweep recomputes it

@@ -284,3 +284,85 @@ def test_runner_calls_the_score_pass_after_each_epoch(monkeypatch):
     assert len(passes) == 3 and all(np.array_equal(i, np.arange(160)) for i, _ in passes)
     assert all(loss.shape == (160,) and torch.isfinite(loss).all() for _, loss in passes)
     assert not torch.equal(passes[0][1], passes[2][1]) and record["timings"]["scoring"] > 0
+
+
+FORGETTING = RunConfig(method="forgetting", prune_ratio=0.5, dataset="nci-tpsa", subsample=200, num_layers=2,
+                       emb_dim=16, epochs=1, batch_size=32, method_options={"warmup_epochs": 4})
+
+
+def _warmup_folder(cache_root: Path) -> Path:
+    (folder,) = (cache_root / "warmups").iterdir()
+    return folder
+
+
+def test_same_size_damage_to_a_correctness_array_is_detected_and_the_selection_recomputed(tmp_path, monkeypatch,
+                                                                                          caplog):
+    from benchmark import run
+
+    monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path))
+    first = run.run_finetune(FORGETTING)
+    target = _warmup_folder(tmp_path) / "correct_0002.npy"
+    size, header = target.stat().st_size, len(target.read_bytes()) - np.load(target).nbytes
+    target.write_bytes(target.read_bytes()[:header] + bytes(size - header))  # same size, every sample wrong
+    second = run.run_finetune(FORGETTING)
+    assert second["selection"]["indices_sha256"] == first["selection"]["indices_sha256"]
+    assert second["test_at_best"] == first["test_at_best"]
+    assert second["context"]["warmups"][0]["epochs_trained_here"] == 4  # trained again, not trusted
+    damaged = [r.getMessage() for r in caplog.records if "correct_0002.npy" in r.getMessage()]
+    assert len(damaged) == 1 and "moved aside" in damaged[0]
+    assert len(list(target.parent.glob("correct_0002.npy.corrupt-*"))) == 1
+
+
+def test_a_truncated_snapshot_is_trained_again_and_named_in_one_line(tmp_path, caplog):
+    first = _context(tmp_path, Requirements(3))
+    expected = first.warmup_model(3).state_dict()
+    snapshot = WarmupCache(tmp_path).folder(first.warmups.key_for(0)) / "epoch_0003.pt"
+    snapshot.write_bytes(snapshot.read_bytes()[:100])
+    second = _context(tmp_path, Requirements(3))
+    again = second.warmup_model(3).state_dict()
+    assert all(torch.equal(expected[k], again[k]) for k in expected)
+    assert second.describe()["warmups"][0]["epochs_trained_here"] == 3
+    lines = [r.getMessage() for r in caplog.records if "epoch_0003.pt" in r.getMessage()]
+    assert len(lines) == 1 and str(snapshot) in lines[0], lines
+
+
+@pytest.mark.parametrize("damage", [lambda text: text[:len(text) // 2], lambda text: '{"epochs": "many"}'])
+def test_a_damaged_manifest_names_the_folder_and_the_warmup_is_trained_again(tmp_path, caplog, damage):
+    ctx = _context(tmp_path, Requirements(2))
+    ctx.warmup_model(2)
+    manifest = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0)) / "manifest.json"
+    manifest.write_text(damage(manifest.read_text()))
+    again = _context(tmp_path, Requirements(2))
+    again.warmup_model(2)
+    assert again.describe()["warmups"][0]["epochs_trained_here"] == 2
+    lines = [r.getMessage() for r in caplog.records if "manifest.json" in r.getMessage()]
+    assert len(lines) == 1 and str(manifest.parent) in lines[0] and "warm-up manifest" in lines[0]
+
+
+def test_a_damaged_warmup_that_cannot_be_moved_aside_names_the_folder_to_delete(tmp_path, monkeypatch):
+    from benchmark.data import checksums
+
+    ctx = _context(tmp_path, Requirements(2))
+    ctx.warmup_model(2)
+    folder = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0))
+    (folder / "epoch_0001.pt").write_bytes(b"x")
+
+    def read_only(path):  # a cache on a read-only filesystem (the tests may run as root)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(checksums, "move_aside", read_only)
+    with pytest.raises(ValueError, match=f"epoch_0001.pt.*Permission denied.*delete {folder} and run again"):
+        _context(tmp_path, Requirements(2)).warmup_model(2)
+
+
+def test_older_warmups_without_hashes_are_hashed_on_first_read(tmp_path):
+    ctx = _context(tmp_path, Requirements(2, needs_train_dynamics=True))
+    ctx.warmup_correctness(2)
+    folder = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0))
+    for sidecar in folder.glob("*.sha256"):
+        sidecar.unlink()
+    again = _context(tmp_path, Requirements(2, needs_train_dynamics=True))
+    again.warmup_correctness(2)
+    assert again.describe()["warmups"][0]["epochs_trained_here"] == 0
+    assert sorted(p.name for p in folder.glob("*.sha256")) == [
+        "correct_0001.npy.sha256", "correct_0002.npy.sha256", "epoch_0001.pt.sha256", "epoch_0002.pt.sha256"]

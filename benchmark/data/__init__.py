@@ -1,7 +1,25 @@
-"""Molecular data: featurization, the flat graph store, dataset sources and splits."""
+"""Molecular data: featurization, the flat graph store, dataset sources and splits.
 
-from benchmark.data.dataset import featurize_smiles, load_dataset
-from benchmark.data.graph_store import GraphBatch, GraphStore
-from benchmark.data.splits import make_split
+The public names are imported on first use, so the small file helpers (``benchmark.data.atomic``) stay
+light for the run store and the claims, which import them without torch or RDKit.
+"""
 
-__all__ = ["GraphBatch", "GraphStore", "featurize_smiles", "load_dataset", "make_split"]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_PUBLIC = {
+    "featurize_smiles": "benchmark.data.dataset",
+    "load_dataset": "benchmark.data.dataset",
+    "GraphBatch": "benchmark.data.graph_store",
+    "GraphStore": "benchmark.data.graph_store",
+    "make_split": "benchmark.data.splits",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _PUBLIC:
+        raise AttributeError(f"module 'benchmark.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(_PUBLIC[name]), name)

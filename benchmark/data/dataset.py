@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from benchmark.data.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 from benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
-from benchmark.data.identity import file_sha256
 from benchmark.data.sources import default_cache_dir, get_source, resolve_file
 
 log = logging.getLogger(__name__)
@@ -52,17 +52,18 @@ def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: st
 def cached_store(label: str, digest: str, options: dict, cache_dir: str | Path | None,
                  build: Callable[[], GraphStore]) -> GraphStore:
     """The store cached under a key of (label, source sha256, featurizer version, options), built by
-    ``build`` and saved when absent or unreadable."""
+    ``build`` and saved (with its sha256, ``benchmark.data.checksums``) when absent; a damaged one is
+    moved aside and built again."""
     text = f"{label}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
     cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"{label}-{key}.pt"
     if cache_file.is_file():
         try:
-            return GraphStore.load(cache_file)
-        except Exception as exc:  # a truncated or foreign file: rebuild it
-            log.warning("cache %s unreadable (%s); featurizing again", cache_file, exc)
+            return load_verified(cache_file, GraphStore.load)
+        except DamagedFile as damage:
+            set_aside(damage, cache_file, "featurizing again")
     store = build()
-    store.save(cache_file)
+    save_verified(cache_file, store.write)
     log.info("featurized %s: %d molecules -> %s", label, len(store), cache_file)
     return store
 

@@ -8,15 +8,15 @@ vectorised tensor ops instead (no per-graph Python work).
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
+from benchmark.data.atomic import write_atomic
 from benchmark.data.featurize import MASK_ATOM_ID, MolGraph
 
 
@@ -160,19 +160,14 @@ class GraphStore:
         return dataclasses.replace(self, pos=pos, meta=dict(self.meta, **(meta or {})))
 
     def save(self, path: str | Path) -> None:
-        """Write atomically: a temp file of a unique name in the same folder, then a rename, so processes
-        featurizing the same dataset at once never collide (the last rename wins, both files are whole)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                torch.save({k: getattr(self, k) for k in
-                            ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta", "pos")}, f)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        """Write atomically (``benchmark.data.atomic``): processes featurizing the same dataset at once
+        never collide."""
+        write_atomic(path, self.write)
+
+    def write(self, handle: BinaryIO) -> None:
+        """Serialise to an open binary file (``load`` reads it back)."""
+        torch.save({k: getattr(self, k) for k in
+                    ("x", "edge_index", "edge_attr", "node_ptr", "edge_ptr", "y", "smiles", "meta", "pos")}, handle)
 
     @classmethod
     def load(cls, path: str | Path) -> GraphStore:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from benchmark.data.checksums import file_sha256
 from benchmark.data.featurize import FEATURIZER_VERSION
 from benchmark.data.sources import get_source, resolve_file
 
@@ -29,21 +29,6 @@ def subsample_indices(n: int, subsample: int | None, seed: int) -> np.ndarray | 
     if subsample is None or subsample >= n:
         return None
     return np.sort(np.random.default_rng(seed).choice(n, subsample, replace=False))
-
-
-@lru_cache(maxsize=64)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def file_sha256(path: str | Path) -> str:
-    """sha256 of a file's content, memoised on (path, mtime, size)."""
-    stat = Path(path).stat()
-    return _sha256(str(Path(path).resolve()), stat.st_mtime_ns, stat.st_size)
 
 
 def checkpoint_sha256(checkpoint: str | None) -> str | None:

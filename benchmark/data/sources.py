@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark.data.atomic import check_writable
+
 log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "MOLPEG_DATA_DIR"
@@ -29,6 +31,11 @@ CACHE_DIR_ENV = "MOLPEG_CACHE_DIR"
 
 def default_cache_dir() -> Path:
     return Path(os.environ.get(CACHE_DIR_ENV, Path.home() / ".cache" / "molpeg"))
+
+
+def check_cache_writable() -> None:
+    """``PermissionError`` naming the cache directory unless it is writable (checked before featurizing)."""
+    check_writable(default_cache_dir(), "cache directory", f"set ${CACHE_DIR_ENV} to a writable folder")
 
 
 @dataclass(frozen=True)

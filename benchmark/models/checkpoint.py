@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.data.identity import file_sha256
+from benchmark.data.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +94,7 @@ def load_encoder_checkpoint(encoder: nn.Module, path: str | Path) -> dict:
             + (f"\n  unexpected keys: {_listed(unexpected)}" if unexpected else "")
             + (f"\n  shape mismatches: {_listed(shape)}" if shape else ""))
     _check_atom_index(encoder, path)
+    _check_finite(state, path)
     encoder.load_state_dict(state, strict=True)
     if head:
         log.warning("checkpoint %s: loaded the encoder of a fine-tuning model; its prediction head (%s) "
@@ -114,6 +115,14 @@ def _check_atom_index(encoder: nn.Module, path: Path) -> None:
     if wanted is not None and recorded is not None and wanted != recorded:
         raise ValueError(f"checkpoint {path} was pretrained with atom_index={recorded!r}, the run's encoder uses "
                          f"{wanted!r}; set model_options atom_index={recorded!r} or use another checkpoint")
+
+
+def _check_finite(state: dict[str, torch.Tensor], path: Path) -> None:
+    """NaN or infinite weights would only surface later, as an unattributed "Input contains NaN": refuse."""
+    bad = sorted(k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all()))
+    if bad:
+        raise ValueError(f"checkpoint {path} holds NaN or infinite values in {_listed(bad)}; expected finite "
+                         "weights (pretrain it again, or use an earlier checkpoint)")
 
 
 def describe_checkpoint(path: str | Path | None) -> dict:
