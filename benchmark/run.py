@@ -151,8 +151,11 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         selection = saved["loop"].selection  # chosen before the interruption: no warm-up again
     elif isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
-        ctx.prepare()
-        selection = pruner.select(ctx)
+        # the selection draws from its own RNG stream (models it builds, dropout passes), so training starts
+        # from the same state whether the warm-up and the scores were computed here or reused from the cache
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            ctx.prepare()
+            selection = pruner.select(ctx)
         # warm-up: its recorded training cost (trained here or reused); scoring: the rest of the selection
         timings["warmup"] = ctx.warmups.seconds_charged
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall

@@ -23,6 +23,7 @@ from torch import nn
 
 from benchmark.config import RunConfig
 from benchmark.data.graph_store import GraphStore
+from benchmark.score_cache import ScoreCache
 from benchmark.training import predict
 from benchmark.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
 from benchmark.warmup_training import WarmupSetup, train_warmup
@@ -178,8 +179,10 @@ class FineTuneContext:
     """``SelectionContext`` of one fine-tuning run (see ``methods.context``)."""
 
     def __init__(self, features: SplitFeatures, warmups: WarmupService, make_model: Callable[[], nn.Module], *,
-                 smiles: list[str], lr: float, seed: int, provided: Provided = Provided()):
+                 smiles: list[str], lr: float, seed: int, provided: Provided = Provided(),
+                 scores: ScoreCache | None = None, identity: Callable[[], str] | None = None):
         self.features, self.warmups, self.make_model, self.provided = features, warmups, make_model, provided
+        self.scores, self.identity = scores, identity
         self.labels = features.labels("train")
         self.valid_labels = features.labels("valid") if provided.validation else None
         self.n_samples, self.num_tasks = self.labels.shape
@@ -220,8 +223,17 @@ class FineTuneContext:
             raise PermissionError("input_embedding_batches needs Requirements(needs_input_grads=True)")
         return self.features.input_embedding_batches(model, batch_size)
 
+    def memo(self, name: str, compute: Callable[[], tuple[dict[str, np.ndarray], dict]]
+             ) -> tuple[dict[str, np.ndarray], dict]:
+        """Budget-independent results of method ``name`` (with its options) on this context, computed once
+        and shared by every pruning ratio and process (``benchmark.score_cache``)."""
+        if self.scores is None or self.identity is None:
+            return compute()
+        return self.scores.memo(self.identity(), name, compute)
+
     def describe(self) -> dict[str, Any]:
-        return {"provided": vars(self.provided).copy(), **self.warmups.describe()}
+        scores = {"scores": self.scores.describe()} if self.scores is not None and self.scores.uses else {}
+        return {"provided": vars(self.provided).copy(), **self.warmups.describe(), **scores}
 
     def _check_warmup(self, epochs: int, seed_index: int) -> None:
         p = self.provided
@@ -273,4 +285,6 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
     features = SplitFeatures(store, {"train": train_idx, "valid": valid_idx}, task_type, device,
                              config.eval_batch_size, (task.mean, task.std) if regression else None)
     return FineTuneContext(features, warmups, partial(make_model, True), smiles=[store.smiles[i] for i in train_idx],
-                           lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements))
+                           lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements),
+                           scores=ScoreCache(None if cache is None else cache.root.parent / "scores"),
+                           identity=lambda: key_for(0).digest())

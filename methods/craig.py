@@ -22,7 +22,7 @@ from methods.budget import proportional_shares
 from methods.last_layer import check_factors, gradient_gram
 from methods.options import choice
 from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask
+from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask, memo_name
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,14 @@ def similarity(e: np.ndarray, ht: np.ndarray, nearest: bool = True) -> np.ndarra
         return np.add(dist, 1e-3, out=dist)
     np.subtract(dist.max() + 1e-3, dist, out=dist)
     return dist
+
+
+def nearest_medoid(e: np.ndarray, ht: np.ndarray, medoids: np.ndarray, nearest: bool = True) -> np.ndarray:
+    """[M] position in ``medoids`` of each sample's most similar medoid: the nearest gradient (``nearest=False``:
+    the farthest, under the reversed similarity), from k×M distances only."""
+    sq = np.einsum("it,it->i", e, e, dtype=np.float64) * np.einsum("id,id->i", ht, ht, dtype=np.float64)
+    dist2 = sq[medoids][:, None] + sq[None, :] - 2.0 * gradient_gram(e[medoids], ht[medoids], e, ht)
+    return np.argmin(dist2, axis=0) if nearest else np.argmax(dist2, axis=0)
 
 
 def lazy_greedy(sim: np.ndarray, k: int) -> np.ndarray:
@@ -92,6 +100,18 @@ class Craig(WarmupPruner):
             chunks += np.array_split(rng.permutation(group), n_chunks) if n_chunks > 1 else [group]
         return chunks
 
+    def greedy_orders(self, ctx, e: np.ndarray, ht: np.ndarray, chunks: list[np.ndarray]) -> list[np.ndarray]:
+        """Each block's whole lazy-greedy order: the medoids of any budget are its prefix, so the order is
+        computed once per context and options (the context's ``memo``) and shared by every pruning ratio."""
+        def compute() -> tuple[dict[str, np.ndarray], dict]:
+            orders = [lazy_greedy(similarity(e[c].astype(np.float32), ht[c].astype(np.float32), self.keep_highest),
+                                  len(c)) for c in chunks]
+            return {"order": np.concatenate(orders)}, {}
+
+        memo = getattr(ctx, "memo", None)
+        arrays, _ = compute() if memo is None else memo(memo_name(self.name, self.options), compute)
+        return np.split(arrays["order"], np.cumsum([len(c) for c in chunks])[:-1])
+
     def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
         self.adapted = "regression: MSE gradients" if regression else None
@@ -102,12 +122,12 @@ class Craig(WarmupPruner):
         n_chunks = len(chunks)
         budgets = proportional_shares(np.array([len(c) for c in chunks]), self.k)
         indices, weights = [], []
-        for chunk, k_chunk in zip(chunks, budgets, strict=True):
+        for chunk, order, k_chunk in zip(chunks, self.greedy_orders(ctx, e, ht, chunks), budgets, strict=True):
             if k_chunk == 0:
                 continue
-            sim = similarity(e[chunk].astype(np.float32), ht[chunk].astype(np.float32), self.keep_highest)
-            medoids = lazy_greedy(sim, int(k_chunk))
-            sizes = np.bincount(np.argmax(sim[medoids], axis=0), minlength=len(medoids)).astype(np.float64)
+            medoids = order[:k_chunk]
+            owner = nearest_medoid(e[chunk], ht[chunk], medoids, self.keep_highest)
+            sizes = np.bincount(owner, minlength=len(medoids)).astype(np.float64)
             indices.append(chunk[medoids])
             weights.append(sizes + (self.options.weight_convention == "deepcore"))
         indices, gamma = np.concatenate(indices), np.concatenate(weights)

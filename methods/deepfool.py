@@ -18,11 +18,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import Requirements, Selection
+from methods.base import Requirements
 from methods.context import InputEmbeddingBatch
 from methods.options import choice
 from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask, top_k
+from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
 
 
 @dataclass(frozen=True)
@@ -104,14 +104,14 @@ def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.nda
 
 
 @register("deepfool")
-class DeepFool(WarmupPruner):
+class DeepFool(ScoredPruner):
     Options = DeepFoolOptions
     requires = Requirements(needs_input_grads=True)
     keep_highest = False  # the smallest perturbations: closest to the decision boundary
 
-    def coreset(self, ctx) -> Selection:
+    def score(self, ctx) -> tuple[np.ndarray, dict]:
         regression = check_task_type(ctx, self.name)
-        self.adapted = "regression: inverse input-gradient sensitivity 1/max_t ‖∇_u ŷ_t‖" if regression else None
+        adapted = "regression: inverse input-gradient sensitivity 1/max_t ‖∇_u ŷ_t‖" if regression else None
         valid = torch.as_tensor(label_mask(ctx.labels))
         model = self.warmup_model(ctx)
         scores = np.full(self.n_samples, np.nan)
@@ -130,5 +130,4 @@ class DeepFool(WarmupPruner):
         if np.isnan(scores).any():
             raise ValueError(f"deepfool: the context's input_embedding_batches missed "
                              f"{int(np.isnan(scores).sum())} training samples")
-        indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
-        return Selection(indices=indices, scores=scores, meta={"adapted": self.adapted})
+        return scores, {"adapted": adapted}

@@ -4,6 +4,7 @@ tie-breaking, the label mask and the record of a regression adaptation."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -12,7 +13,7 @@ import numpy as np
 
 from methods.balance import class_groups, split_selection
 from methods.base import Requirements, Selection, StaticOptions, StaticPruner
-from methods.options import choice
+from methods.options import choice, non_default
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,13 @@ class WarmupOptions(StaticOptions):
     # "shared": one warm-up run serves every method of the run's seed (GraNd-4 reads epoch 4 of GraNd-20's);
     # "per_method": the method trains warm-up runs of its own, as DeepCore does for every method
     warmup: str = choice("shared", "shared", "per_method")
+
+
+def memo_name(method: str, options: Any) -> str:
+    """What a method's budget-independent results depend on besides the context: its name and options
+    (``balance`` only splits the budget)."""
+    chosen = {k: v for k, v in sorted(non_default(options).items()) if k != "balance"}
+    return f"{method} {json.dumps(chosen, sort_keys=True, default=str)}"
 
 
 def warmup_seed_offset(method: str, options: Any) -> int:
@@ -99,8 +107,22 @@ class ScoredPruner(WarmupPruner):
     def score(self, ctx: Any) -> tuple[np.ndarray, dict]:
         raise NotImplementedError
 
+    def scores_once(self, ctx: Any) -> tuple[np.ndarray, dict]:
+        """``score(ctx)``, through the context's ``memo`` when it offers one: scores do not depend on the
+        budget, so every pruning ratio of a run's setting shares them."""
+        memo = getattr(ctx, "memo", None)
+        if memo is None:
+            return self.score(ctx)
+
+        def compute() -> tuple[dict[str, np.ndarray], dict]:
+            scores, meta = self.score(ctx)
+            return {"scores": np.asarray(scores, dtype=np.float64)}, meta
+
+        arrays, meta = memo(memo_name(self.name, self.options), compute)
+        return arrays["scores"], meta
+
     def coreset(self, ctx: Any) -> Selection:
-        scores, meta = self.score(ctx)
+        scores, meta = self.scores_once(ctx)
         self.adapted = meta.get("adapted")
         indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
         return Selection(indices=indices, scores=np.asarray(scores, dtype=np.float64), meta=meta)
@@ -110,7 +132,7 @@ class ScoredPruner(WarmupPruner):
         if not self.options.balance:
             return self.coreset(ctx)
         groups = class_groups(ctx, self.name)
-        scores, meta = self.score(ctx)
+        scores, meta = self.scores_once(ctx)
         self.adapted = meta.get("adapted")
         scores = np.asarray(scores, dtype=np.float64)
 
