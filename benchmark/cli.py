@@ -61,7 +61,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
                  "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
                  "epochs": args.epochs, "device": args.device, "data_dir": args.data_dir,
-                 "split": args.split, "loss_convention": args.loss_convention}
+                 "split": args.split, "loss_convention": args.loss_convention,
+                 "data_options": dict(args.data_option or []) or None}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if args.method == "whole":
         fields["prune_ratio"] = 0.0
@@ -93,9 +94,11 @@ def _check_pretraining(args: argparse.Namespace) -> None:
 
 
 def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
-    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds, args.protocol)
+    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds, args.protocol, args.dataset)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    if args.data_option:
+        configs = [c.replace(data_options={**c.data_options, **dict(args.data_option)}) for c in configs]
     return configs
 
 
@@ -194,11 +197,21 @@ def cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+DATA_OPTION_HELP = ("data option, repeatable; for csv:PATH: smiles_column, label_columns (comma-separated), "
+                    "task_type (classification / regression), metric (roc_auc / average_precision / mae)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__, formatter_class=_HelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     presets = ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
+
+    def grid_data(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--dataset", action="append", help="replace the grid's datasets, repeatable (e.g. "
+                                                           "--dataset csv:my_assay.csv)")
+        p.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
+                       help=DATA_OPTION_HELP)
 
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {presets}")
@@ -207,7 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", formatter_class=_HelpFormatter,
                          help="one fine-tuning run; writes its record to the store")
     common(run)
-    run.add_argument("--dataset", default="hiv", help="hiv, ogbg-molhiv, pcba, muv or nci-tpsa")
+    run.add_argument("--dataset", default="hiv", help="hiv, ogbg-molhiv, pcba, muv, nci-tpsa, or csv:PATH (any "
+                                                     "molecule CSV: a smiles column and numeric label columns)")
+    run.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
+                     help=DATA_OPTION_HELP)
     run.add_argument("--method", default="whole", help="a registered method (see `methods`)")
     run.add_argument("--prune-ratio", type=float, default=None,
                      help="fraction pruned, e.g. 0.6 (required by every method but whole)")
@@ -239,6 +255,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
+    grid_data(sweep)
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
     sweep.add_argument("--executor", choices=["debug", "local", "slurm"],
                        default=os.environ.get("MOLPEG_EXECUTOR", "local"),
@@ -261,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")
+        grid_data(p)
         p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
         p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")
         p.set_defaults(func=func)

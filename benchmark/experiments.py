@@ -92,10 +92,12 @@ GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
 
 
 def build_grid(name: str, preset: str, checkpoints: list[str] | None = None,
-               seeds: Iterable[int] | None = None, protocol: str = "geossl") -> list[RunConfig]:
+               seeds: Iterable[int] | None = None, protocol: str = "geossl",
+               datasets: Iterable[str] | None = None) -> list[RunConfig]:
     """The run configs of grid ``name``; ``checkpoints``: pretrained encoders (fig5 / pretraining take
     several, the others at most one; none = no pretraining); ``seeds`` replaces the preset's seeds;
-    ``protocol``: table2's QM9 fine-tuning protocol (``benchmark.protocols``)."""
+    ``protocol``: table2's QM9 fine-tuning protocol (``benchmark.protocols``); ``datasets`` replaces the
+    preset's datasets of the 2D grids (e.g. ``csv:PATH``)."""
     if protocol != "geossl":
         if name != "table2":
             raise ValueError(f"--protocol {protocol} applies to grid 'table2' only, not to {name!r}")
@@ -104,6 +106,8 @@ def build_grid(name: str, preset: str, checkpoints: list[str] | None = None,
     chosen = get_preset(preset)
     if seeds is not None:
         chosen = dataclasses.replace(chosen, seeds=tuple(seeds))
+    if datasets:
+        chosen = dataclasses.replace(chosen, datasets=tuple(datasets))
     if name in MULTI_CHECKPOINT_GRIDS:
         return MULTI_CHECKPOINT_GRIDS[name](chosen, checkpoints)
     if name not in SINGLE_CHECKPOINT_GRIDS:

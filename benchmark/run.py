@@ -23,6 +23,7 @@ from tqdm.auto import tqdm
 
 from benchmark.config import PER_STEP_SCHEDULES, RunConfig
 from benchmark.data import GraphStore, load_dataset
+from benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
 from benchmark.data.splits import Split
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
@@ -80,6 +81,8 @@ def load_run_data(config: RunConfig) -> GraphStore:
     if config.dataset in DATASETS_3D:
         return load_3d_store(config)
     options = {"pcba_tasks": config.pcba_tasks} if config.dataset == "pcba" else {}
+    if config.dataset.startswith(CSV_PREFIX):
+        options = {k: v for k, v in config.data_options.items() if k in CSV_OPTIONS}
     store = load_dataset(config.dataset, data_dir=config.data_dir, **options)
     kept = subsample_indices(len(store), config.subsample, config.split_seed)
     if kept is not None:

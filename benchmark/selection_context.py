@@ -283,7 +283,8 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
 
     warmups = WarmupService(cache or WarmupCache(), key_for, trainer_for, warm_model)
     features = SplitFeatures(store, {"train": train_idx, "valid": valid_idx}, task_type, device,
-                             config.eval_batch_size, (task.mean, task.std) if regression else None)
+                             config.eval_batch_size,
+                             (np.asarray(task.mean), np.asarray(task.std)) if regression else None)
     return FineTuneContext(features, warmups, partial(make_model, True), smiles=[store.smiles[i] for i in train_idx],
                            lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements),
                            scores=ScoreCache(None if cache is None else cache.root.parent / "scores"),

@@ -63,10 +63,12 @@ class BinaryTask:
 
 @dataclass(frozen=True)
 class RegressionTask:
-    """Outputs are standardised predictions; ``y`` stays in eV in the store."""
+    """Outputs are standardised predictions; ``y`` stays in its own units in the store (QM9: eV, reported in
+    meV). ``mean`` / ``std`` are one value or one per target; missing targets (NaN) are left out of the
+    loss and the metric (MAE per target over its present values, averaged over targets)."""
 
-    mean: float
-    std: float
+    mean: float | tuple[float, ...]
+    std: float | tuple[float, ...]
     loss: str = "l1"
     metric: str = "mae_mev"
     higher_is_better: bool = False
@@ -75,26 +77,38 @@ class RegressionTask:
     def __post_init__(self) -> None:
         if self.loss not in ("l1", "mse"):
             raise ValueError(f"regression loss must be 'l1' or 'mse', got {self.loss!r}")
-        if not self.std > 0:
+        if not np.all(np.asarray(self.std) > 0):
             raise ValueError(f"target standard deviation must be > 0, got {self.std}")
+
+    @property
+    def unit_scale(self) -> float:
+        return EV_TO_MEV if self.metric == "mae_mev" else 1.0
 
     def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if outputs.shape != y.shape:
             raise ValueError(f"outputs {tuple(outputs.shape)} and targets {tuple(y.shape)} must have the same shape")
-        diff = outputs - (y - self.mean) / self.std
-        return (diff.abs() if self.loss == "l1" else diff**2).mean(dim=1)
+        mean, std = (torch.as_tensor(np.asarray(v), dtype=y.dtype, device=y.device) for v in (self.mean, self.std))
+        present = ~torch.isnan(y)
+        diff = torch.where(present, outputs - (y - mean) / std, torch.zeros_like(outputs))
+        per_entry = diff.abs() if self.loss == "l1" else diff**2
+        return per_entry.sum(dim=1) / present.sum(dim=1).clamp_min(1)
 
     def batch_loss(self, losses: torch.Tensor, weights: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return (losses * weights).sum() / max(1, len(losses))
 
     def score(self, y_true: np.ndarray, outputs: np.ndarray) -> float:
-        """MAE in meV of the de-standardised predictions."""
-        pred = np.asarray(outputs, dtype=np.float64) * self.std + self.mean
-        return float(np.mean(np.abs(pred - np.asarray(y_true, dtype=np.float64))) * EV_TO_MEV)
+        """MAE of the de-standardised predictions (QM9: in meV), per target over present values, averaged."""
+        y = np.asarray(y_true, dtype=np.float64)
+        pred = np.asarray(outputs, dtype=np.float64) * np.asarray(self.std) + np.asarray(self.mean)
+        errors = np.where(np.isnan(y), np.nan, np.abs(pred - y))
+        return float(np.nanmean(np.nanmean(errors, axis=0)) * self.unit_scale)
 
     def describe(self) -> dict:
-        return {"type": self.kind, "metric": self.metric, "loss": self.loss, "target_mean_ev": self.mean,
-                "target_std_ev": self.std, "normalisation": "full training split, unbiased std"}
+        if self.metric == "mae_mev":
+            return {"type": self.kind, "metric": self.metric, "loss": self.loss, "target_mean_ev": self.mean,
+                    "target_std_ev": self.std, "normalisation": "full training split, unbiased std"}
+        return {"type": self.kind, "metric": self.metric, "loss": self.loss, "target_mean": self.mean,
+                "target_std": self.std, "normalisation": "training split, unbiased std, per target"}
 
 
 Task = BinaryTask | RegressionTask
@@ -139,6 +153,13 @@ def make_task(config: RunConfig, store: GraphStore) -> Task:
         train = qm9_split(len(store), config.split_seed).train
         mean, std = standardisation(store.y[torch.as_tensor(train)].numpy())
         return RegressionTask(mean, std, config.regression_loss)
+    if store.meta.get("task_type") == "regression":  # a molecule CSV of numbers (benchmark.data.csv_source)
+        y = store.y[torch.as_tensor(task_split(config, store).train)].numpy().astype(np.float64)
+        mean, std = np.nanmean(y, axis=0), np.nanstd(y, axis=0, ddof=1)
+        if not np.all(np.isfinite(std) & (std > 0)):
+            raise ValueError(f"{config.dataset}: every regression target needs two different training values; "
+                             f"standard deviations {std.tolist()}")
+        return RegressionTask(tuple(mean.tolist()), tuple(std.tolist()), config.regression_loss, metric="mae")
     return BinaryTask(store.meta.get("metric", "roc_auc"), config.loss_convention)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -56,7 +57,8 @@ def cached_store(label: str, digest: str, options: dict, cache_dir: str | Path |
     moved aside and built again."""
     text = f"{label}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
-    cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"{label}-{key}.pt"
+    name = re.sub(r"[^\w.-]+", "_", label).strip("_")[-80:]  # csv:/path/x.csv -> csv_path_x.csv
+    cache_file = Path(cache_dir or default_cache_dir()) / "graphs" / f"{name}-{key}.pt"
     if cache_file.is_file():
         try:
             return load_verified(cache_file, GraphStore.load)
@@ -78,7 +80,7 @@ def load_dataset(name: str, data_dir: str | Path | None = None, cache_dir: str |
     def build() -> GraphStore:
         table = source.parse(path, **options)
         meta = dict(table.notes, dataset=name, source_file=str(path), source_sha256=digest, options=options,
-                    task_names=table.task_names, metric=source.metric)
+                    task_names=table.task_names, metric=table.notes.get("metric", source.metric))
         return featurize_smiles(table.smiles, table.labels, meta, desc=f"featurize {name}")
 
     return cached_store(name, digest, options, cache_dir, build)

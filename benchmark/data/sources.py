@@ -7,13 +7,11 @@ download in the cache, then the standard download. Offline, the error names the 
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import shutil
 import urllib.request
 import zipfile
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +20,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark.data.atomic import check_writable
+from benchmark.data.csv_source import CSV_PREFIX, csv_path, parse_csv
+from benchmark.data.tables import Table, _lines, read_table
 
 log = logging.getLogger(__name__)
 
@@ -38,44 +38,10 @@ def check_cache_writable() -> None:
     check_writable(default_cache_dir(), "cache directory", f"set ${CACHE_DIR_ENV} to a writable folder")
 
 
-@dataclass(frozen=True)
-class Table:
-    """A labelled SMILES table: ``labels`` [N, T] float32 with NaN = missing."""
-
-    smiles: list[str]
-    labels: np.ndarray
-    task_names: list[str]
-    notes: dict
-
-
 def _rdkit_nci_dir() -> Path:
     import rdkit
 
     return Path(rdkit.__file__).parent / "Data" / "NCI"
-
-
-def read_table(path: Path, **options: object) -> pd.DataFrame:
-    """``pd.read_csv`` whose failures (empty, truncated, not UTF-8, not CSV) name the file; a table
-    without rows is an error too."""
-    try:
-        df = pd.read_csv(path, **options)
-    except pd.errors.EmptyDataError:
-        raise ValueError(f"{path}: the file is empty; expected a CSV table with a header row") from None
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); expected a UTF-8 CSV") from None
-    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-        raise ValueError(f"{path}: truncated or corrupt compressed file ({exc}); download it again") from None
-    except pd.errors.ParserError as exc:
-        raise ValueError(f"{path}: not a readable CSV table ({str(exc).strip()})") from None
-    if df.empty:
-        raise ValueError(f"{path}: the table has no rows; expected one molecule per row")
-    return df
-
-
-def _lines(mask: pd.Series) -> str:
-    """File line numbers (header = line 1) of the rows where ``mask`` holds, the first five."""
-    lines = [int(i) + 2 for i in np.flatnonzero(mask.to_numpy())]
-    return ", ".join(map(str, lines[:5])) + (f" ... ({len(lines)} rows)" if len(lines) > 5 else "")
 
 
 def _binary_table(df: pd.DataFrame, smiles_col: str, task_cols: list[str], source: str) -> Table:
@@ -178,6 +144,12 @@ SOURCES: dict[str, DatasetSource] = {
 
 
 def get_source(name: str) -> DatasetSource:
+    """A registered dataset, or ``csv:PATH``: any molecule CSV (``benchmark.data.csv_source``)."""
+    if name.startswith(CSV_PREFIX):
+        path = csv_path(name)
+        if not path.is_file():
+            raise FileNotFoundError(f"dataset {name!r}: {path} is not a file; expected a CSV with a smiles column")
+        return DatasetSource(name, f"molecule CSV {path}", (str(path),), None, parse_csv, "auto")
     if name not in SOURCES:
         raise ValueError(f"unknown dataset {name!r}; expected one of {sorted(SOURCES)}")
     return SOURCES[name]
