@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -291,3 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, PermissionError) as exc:
         log.error("%s", exc)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM in a sweep (slurm.lifetime.Stopped)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        log.error("stopped by %s: unfinished runs keep their epoch checkpoints; run the same command again to "
+                  "resume them", signal.Signals(signum).name)
+        return 128 + signum

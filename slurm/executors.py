@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
 from benchmark.config import RunConfig
+from slurm.lifetime import bind_to_parent, run_stoppable
 from slurm.profile import ClusterProfile
 from slurm.task import FAILED, RunTask
 
@@ -69,19 +71,42 @@ def _done(task: RunTask, group: list[RunConfig]) -> Future:
     return future
 
 
-def _worker_init() -> None:
+def _worker_init(parent_pid: int) -> None:
     logging.basicConfig(level=logging.WARNING)
+    bind_to_parent(parent_pid)
 
 
 def _submit_local(task: RunTask, groups: list[list[RunConfig]], jobs: int) -> Submission:
     jobs = max(1, min(jobs, len(groups)))
     threads = task.threads or max(1, (os.cpu_count() or 1) // jobs)
     task = RunTask(task.store_root, threads)
-    with ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init) as pool:
-        futures = [pool.submit(task, g) for g in groups]
+    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
+        futures = [pool.submit(run_stoppable, task, g) for g in groups]
         submission = Submission(groups, futures)
         submission.wait()  # inside the pool's lifetime: a crashed worker fails its group, not the sweep
+    except BaseException:  # Ctrl-C, SIGTERM (``Stopped``) or a bug here: no worker may outlive the sweep
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
     return submission
+
+
+def _stop_workers(pool: ProcessPoolExecutor, grace_s: float = 30.0) -> None:
+    """SIGTERM every worker (each stops its run: claim released, checkpoint kept), then wait for them."""
+    workers = list((pool._processes or {}).values())  # the pool has no public handle on its processes
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in workers:
+        if p.is_alive():
+            p.terminate()
+    deadline = time.monotonic() + grace_s
+    for p in workers:
+        p.join(max(0.0, deadline - time.monotonic()))
+        if p.is_alive():
+            p.kill()
+            p.join()
+    log.warning("stopped %d worker(s); their runs resume from their last epoch at the next sweep", len(workers))
 
 
 def _submit_slurm(task: RunTask, groups: list[list[RunConfig]], profile: ClusterProfile, folder: Path,

@@ -23,6 +23,7 @@ from benchmark.sweep import check_checkpoints, prepare_data
 from results.store import RunStore
 from slurm.claims import Claims
 from slurm.executors import submit
+from slurm.lifetime import sigterm_raises
 from slurm.profile import ClusterProfile
 from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, RunTask
 
@@ -85,13 +86,15 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     groups = group_runs(todo, runs_per_task)
     manifest = _Manifest(store_root / ".sweeps" / f"{summary.sweep_id}.json", executor, groups)
     manifest.write()
-    submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
-                        folder=store_root / ".submitit", name=name)
-    summary.job_ids = submission.job_ids
-    manifest.write(job_ids=submission.job_ids)
-    if executor == "slurm" and not wait:
-        return summary
-    for run_id, outcome in submission.wait().items():
+    with sigterm_raises():  # SIGTERM stops the workers like Ctrl-C; runs resume from their checkpoints
+        submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
+                            folder=store_root / ".submitit", name=name)
+        summary.job_ids = submission.job_ids
+        manifest.write(job_ids=submission.job_ids)
+        if executor == "slurm" and not wait:
+            return summary
+        outcomes = submission.wait()
+    for run_id, outcome in outcomes.items():
         if outcome == COMPUTED:
             summary.completed.append(run_id)
         elif outcome == SKIPPED:
