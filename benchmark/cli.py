@@ -99,14 +99,18 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from slurm import load_profile, start_sweep
+    from slurm.preflight import check_cluster
+    from slurm.profile import load_profile
 
     _check_pretraining(args)
+    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
+    if profile is not None and not args.dry_run:
+        check_cluster(profile)  # in a second, before the grid's data files are hashed
+    from slurm import start_sweep
     configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)
         return 0
-    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
     summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
                           runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
     print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "

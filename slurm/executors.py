@@ -20,6 +20,7 @@ from pathlib import Path
 
 from benchmark.config import RunConfig
 from slurm.lifetime import bind_to_parent, run_stoppable
+from slurm.preflight import ClusterUnfit
 from slurm.profile import ClusterProfile
 from slurm.task import FAILED, RunTask
 
@@ -132,6 +133,10 @@ def _submit_slurm(task: RunTask, groups: list[list[RunConfig]], profile: Cluster
         params["slurm_additional_parameters"] = dict(profile.extra)
     executor.update_parameters(**params)
     task = RunTask(task.store_root, task.threads or profile.cpus_per_task)
-    jobs = executor.map_array(task, groups)
+    try:
+        jobs = executor.map_array(task, groups)
+    except submitit.core.utils.FailedJobError as exc:  # sbatch refused: its own last line says why
+        lines = [line for line in str(exc).splitlines() if "error" in line.lower()] or str(exc).splitlines()
+        raise ClusterUnfit(f"sbatch refused the job array: {lines[-1].strip()}") from exc
     log.info("submitted %d array task(s) to SLURM: %s", len(jobs), jobs[0].job_id.split("_")[0] if jobs else "-")
     return Submission(groups, jobs, [j.job_id for j in jobs])

@@ -24,6 +24,7 @@ from results.store import RunStore
 from slurm.claims import Claims
 from slurm.executors import submit
 from slurm.lifetime import sigterm_raises
+from slurm.preflight import check_cluster
 from slurm.profile import ClusterProfile
 from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, RunTask
 
@@ -62,6 +63,8 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
 
     ``runs_per_task``: runs one task executes in turn (default: the profile's on SLURM, else 1).
     """
+    if executor == "slurm":  # before any work: one line when there is no cluster or the profile does not fit
+        check_cluster(profile or ClusterProfile())
     store_root = Path(store_root)
     store, claims = RunStore(store_root), Claims(store_root)
     store.check_writable()  # before any training: a read-only store fails now, not after the first run
@@ -85,7 +88,8 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
         runs_per_task = (profile or ClusterProfile()).runs_per_task if executor == "slurm" else 1
     groups = group_runs(todo, runs_per_task)
     manifest = _Manifest(store_root / ".sweeps" / f"{summary.sweep_id}.json", executor, groups)
-    manifest.write()
+    if executor != "slurm":  # a SLURM sweep is written once its jobs exist (a refused one leaves nothing)
+        manifest.write()
     with sigterm_raises():  # SIGTERM stops the workers like Ctrl-C; runs resume from their checkpoints
         submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
                             folder=store_root / ".submitit", name=name)
