@@ -116,8 +116,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
           f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
-             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) {summary.job_ids[:1]}...")
-          + f" -> {_store_dir(args)}")
+             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
+             f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
+    if not summary.finished:
+        grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
+        print(f"the arrays run on: watch with `python -m benchmark status {grid} --sweep {summary.sweep_id}`, "
+              f"collect with `python -m benchmark collect {grid}` once they end, or sweep again with --wait "
+              "(make ... WAIT=1) to wait for them")
     return 1 if summary.failed else 0
 
 
@@ -161,13 +166,23 @@ def cmd_collect(args: argparse.Namespace) -> int:
     counts = Counter(s.state for s in _states(args))
     print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
                                                                                    "pending")))
+    unfinished = counts["running"] + counts["pending"]
     if not counts["done"]:
-        print("nothing to report yet")
+        print("nothing to report yet" + (": collect again when runs are done" if unfinished else ""))
         return 0
     # every grid has a report of its name; only the runs of the grid's checkpoint (--checkpoint)
     args.what, args.setting, args.spread = args.grid, None, False
     args.checkpoint = args.checkpoint[0] if args.checkpoint and len(args.checkpoint) == 1 else None
-    return cmd_report(args)
+    try:
+        code = cmd_report(args)
+    except ValueError as exc:
+        if not unfinished:
+            raise
+        print(f"nothing to report yet ({exc}): collect again when runs are done")
+        return 0
+    if unfinished:
+        print(f"partial report: {unfinished} run(s) not done yet; collect again when they are")
+    return code
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -37,8 +38,12 @@ class Submission:
     futures: list = field(default_factory=list)  # submitit jobs or concurrent futures, one per group
     job_ids: list[str] = field(default_factory=list)
 
-    def wait(self) -> dict[str, str]:
-        """Block until every group ended; {run id: outcome}. A task that died marks its runs failed."""
+    def wait(self, on_tick: Callable[[], None] | None = None, interval_s: float = 2.0) -> dict[str, str]:
+        """Block until every group ended, calling ``on_tick`` every ``interval_s`` meanwhile; {run id: outcome}.
+        A task that died marks its runs failed."""
+        while on_tick is not None and not all(f.done() for f in self.futures):
+            on_tick()
+            time.sleep(interval_s)
         outcomes: dict[str, str] = {}
         for group, future in zip(self.groups, self.futures, strict=True):
             try:
@@ -50,12 +55,14 @@ class Submission:
 
 
 def submit(executor: str, task: RunTask, groups: list[list[RunConfig]], *, jobs: int = 1,
-           profile: ClusterProfile | None = None, folder: str | Path | None = None, name: str = "molpeg") -> Submission:
-    """Run ``task(group)`` for each group on ``executor``."""
+           profile: ClusterProfile | None = None, folder: str | Path | None = None, name: str = "molpeg",
+           on_tick: Callable[[], None] | None = None) -> Submission:
+    """Run ``task(group)`` for each group on ``executor``; ``on_tick`` is called while local workers run
+    and after each group of the debug executor (progress)."""
     if executor == "debug":
-        return Submission(groups, [_done(task, g) for g in groups])
+        return Submission(groups, [_done(task, g, on_tick) for g in groups])
     if executor == "local":
-        return _submit_local(task, groups, jobs)
+        return _submit_local(task, groups, jobs, on_tick)
     if executor == "slurm":
         if folder is None:
             raise ValueError("the slurm executor needs a folder for submitit's job files and logs")
@@ -63,12 +70,14 @@ def submit(executor: str, task: RunTask, groups: list[list[RunConfig]], *, jobs:
     raise ValueError(f"unknown executor {executor!r}; expected one of {EXECUTORS}")
 
 
-def _done(task: RunTask, group: list[RunConfig]) -> Future:
+def _done(task: RunTask, group: list[RunConfig], on_tick: Callable[[], None] | None = None) -> Future:
     future: Future = Future()
     try:
         future.set_result(task(group))
     except Exception as exc:
         future.set_exception(exc)
+    if on_tick is not None:
+        on_tick()
     return future
 
 
@@ -77,7 +86,8 @@ def _worker_init(parent_pid: int) -> None:
     bind_to_parent(parent_pid)
 
 
-def _submit_local(task: RunTask, groups: list[list[RunConfig]], jobs: int) -> Submission:
+def _submit_local(task: RunTask, groups: list[list[RunConfig]], jobs: int,
+                  on_tick: Callable[[], None] | None = None) -> Submission:
     jobs = max(1, min(jobs, len(groups)))
     threads = task.threads or max(1, (os.cpu_count() or 1) // jobs)
     task = RunTask(task.store_root, threads)
@@ -86,7 +96,7 @@ def _submit_local(task: RunTask, groups: list[list[RunConfig]], jobs: int) -> Su
     try:
         futures = [pool.submit(run_stoppable, task, g) for g in groups]
         submission = Submission(groups, futures)
-        submission.wait()  # inside the pool's lifetime: a crashed worker fails its group, not the sweep
+        submission.wait(on_tick)  # inside the pool's lifetime: a crashed worker fails its group, not the sweep
     except BaseException:  # Ctrl-C, SIGTERM (``Stopped``) or a bug here: no worker may outlive the sweep
         _stop_workers(pool)
         raise
