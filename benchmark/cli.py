@@ -49,7 +49,6 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.models.device import resolve_device
-    from benchmark.run import run_finetune
     from results.store import RunStore
 
     preset = get_preset(args.preset)
@@ -67,10 +66,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         fields["prune_ratio"] = 0.0
     config = RunConfig(**fields)
     resolve_device(config.device)
-    store = RunStore(_store_dir(args))
-    store.check_writable()
-    record = run_finetune(config)
-    path = store.put(record)
+    RunStore(_store_dir(args)).check_writable()
+    record, path = _run_resumable(config, _store_dir(args))
     if record["status"] != "complete":
         log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
         return 2
@@ -78,6 +75,29 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
           f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
     return 0
+
+
+def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
+    """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
+    (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
+    from benchmark.run import run_finetune
+    from results.store import RunStore
+    from slurm.claims import Claims
+    from slurm.task import RunFolder
+
+    folder = RunFolder(store_root, config.run_id())
+    claim = Claims(store_root).claim(config.run_id())
+    if claim is None:
+        holder = Claims(store_root).holder(config.run_id()) or {}
+        raise ValueError(f"run {config.run_id()} is being computed by pid {holder.get('pid')} on "
+                         f"{holder.get('host')}; wait for it (its record lands in {store_root}) or stop it")
+    with claim:
+        if folder.checkpoint.is_file():
+            log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
+        record = run_finetune(config, checkpoint_path=folder.checkpoint)
+        path = RunStore(store_root).put(record)
+        folder.checkpoint.unlink(missing_ok=True)
+        return record, path
 
 
 def _check_pretraining(args: argparse.Namespace) -> None:
