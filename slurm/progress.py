@@ -58,10 +58,11 @@ class SweepProgress:
         self._last = (c["done"], c["failed"])
 
     def close(self) -> None:
+        self.tick()  # the bar's final state; without a terminal, the final line (unless the last tick said it)
+        on_terminal = not self._bar.disable
         self._bar.close()
-        c = self.counts()
-        if not self._bar.disable or (c["done"], c["failed"]) != self._last:  # else the last tick said it
-            log.info("%s", self.line(c))
+        if on_terminal:
+            log.info("%s", self.line(self.counts()))
 
 
 def _duration(seconds: float) -> str:
