@@ -11,10 +11,12 @@ CHECKPOINT ?=
 ckpt_flag := $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT),)
 # where the runs execute: local (worker processes), debug (in process) or slurm (job arrays; PROFILE =
 # a cluster profile TOML, default slurm/profiles/default.toml). With slurm, `sweep` submits and returns;
-# `make status` watches; `collect` (the last step of each target) reports whatever is done.
+# `make status` watches; `collect` (the last step of each target) reports whatever is done. WAIT=1: the
+# sweep waits for the arrays (a progress line as runs finish), so the tables and figures are complete.
 EXECUTOR ?= local
 PROFILE ?=
-exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),)
+WAIT ?=
+exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if $(WAIT),--wait,)
 GRID ?= table1
 
 .PHONY: install test test-fast lint mutants demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining

@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -49,7 +50,6 @@ def _parse_option(text: str) -> tuple[str, object]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.models.device import resolve_device
-    from benchmark.run import run_finetune
     from results.store import RunStore
 
     preset = get_preset(args.preset)
@@ -68,11 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         fields["prune_ratio"] = 0.0
     config = RunConfig(**fields)
     resolve_device(config.device)
-    store = RunStore(_store_dir(args))
-    store.check_writable()
+    RunStore(_store_dir(args)).check_writable()
     check_cache_writable()
-    record = run_finetune(config)
-    path = store.put(record)
+    record, path = _run_resumable(config, _store_dir(args))
     if record["status"] != "complete":
         log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
         return 2
@@ -80,6 +78,29 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
           f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
     return 0
+
+
+def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
+    """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
+    (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
+    from benchmark.run import run_finetune
+    from results.store import RunStore
+    from slurm.claims import Claims
+    from slurm.task import RunFolder
+
+    folder = RunFolder(store_root, config.run_id())
+    claim = Claims(store_root).claim(config.run_id())
+    if claim is None:
+        holder = Claims(store_root).holder(config.run_id()) or {}
+        raise ValueError(f"run {config.run_id()} is being computed by pid {holder.get('pid')} on "
+                         f"{holder.get('host')}; wait for it (its record lands in {store_root}) or stop it")
+    with claim:
+        if folder.checkpoint.is_file():
+            log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
+        record = run_finetune(config, checkpoint_path=folder.checkpoint)
+        path = RunStore(store_root).put(record)
+        folder.checkpoint.unlink(missing_ok=True)
+        return record, path
 
 
 def _check_pretraining(args: argparse.Namespace) -> None:
@@ -103,21 +124,30 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from slurm import load_profile, start_sweep
+    from slurm.preflight import check_cluster
+    from slurm.profile import load_profile
 
     _check_pretraining(args)
+    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
+    if profile is not None and not args.dry_run:
+        check_cluster(profile)  # in a second, before the grid's data files are hashed
+    from slurm import start_sweep
     configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)
         return 0
-    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
     summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
                           runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
     print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
           f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
-             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) {summary.job_ids[:1]}...")
-          + f" -> {_store_dir(args)}")
+             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
+             f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
+    if not summary.finished:
+        grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
+        print(f"the arrays run on: watch with `python -m benchmark status {grid} --sweep {summary.sweep_id}`, "
+              f"collect with `python -m benchmark collect {grid}` once they end, or sweep again with --wait "
+              "(make ... WAIT=1) to wait for them")
     return 1 if summary.failed else 0
 
 
@@ -161,13 +191,23 @@ def cmd_collect(args: argparse.Namespace) -> int:
     counts = Counter(s.state for s in _states(args))
     print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
                                                                                    "pending")))
+    unfinished = counts["running"] + counts["pending"]
     if not counts["done"]:
-        print("nothing to report yet")
+        print("nothing to report yet" + (": collect again when runs are done" if unfinished else ""))
         return 0
     # every grid has a report of its name; only the runs of the grid's checkpoint (--checkpoint)
     args.what, args.setting, args.spread = args.grid, None, False
     args.checkpoint = args.checkpoint[0] if args.checkpoint and len(args.checkpoint) == 1 else None
-    return cmd_report(args)
+    try:
+        code = cmd_report(args)
+    except ValueError as exc:
+        if not unfinished:
+            raise
+        print(f"nothing to report yet ({exc}): collect again when runs are done")
+        return 0
+    if unfinished:
+        print(f"partial report: {unfinished} run(s) not done yet; collect again when they are")
+    return code
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -311,3 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, PermissionError) as exc:
         log.error("%s", exc)
         return 2
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM in a sweep (slurm.lifetime.Stopped)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        log.error("stopped by %s: unfinished runs keep their epoch checkpoints; run the same command again to "
+                  "resume them", signal.Signals(signum).name)
+        return 128 + signum

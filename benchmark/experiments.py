@@ -57,7 +57,9 @@ def figure3(preset: Preset, checkpoint: str | None = None, ratios: Iterable[floa
 
 
 def figure4(preset: Preset, checkpoint: str | None = None, ratio: float = 0.6) -> list[RunConfig]:
-    """Every Table 1 method at pruning ``ratio`` on the first dataset, and the whole dataset (Table 1's runs)."""
+    """Every Table 1 method at pruning ``ratio`` (or the preset's ratio nearest to it, ties: the larger) on the
+    first dataset, and the whole dataset (Table 1's runs)."""
+    ratio = min(sorted(preset.ratios, reverse=True), key=lambda r: round(abs(r - ratio), 6))
     return [c for c in table1(preset, checkpoint, datasets=preset.datasets[:1]) if c.prune_ratio in (0.0, ratio)]
 
 

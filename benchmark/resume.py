@@ -94,6 +94,13 @@ class EpochCheckpoint:
         log.info("run %s resumed after epoch %d from %s", self.run_id, state.epoch, self.path)
         return state
 
+    def completed_epoch(self) -> int | None:
+        """The last epoch saved, read without loading the tensors (memory-mapped); None without a checkpoint."""
+        try:
+            return torch.load(self.path, map_location="cpu", weights_only=False, mmap=True)["loop"].epoch
+        except Exception:  # absent, or replaced while we read it: no progress to show
+            return None
+
     def delete(self) -> None:
         self.path.unlink(missing_ok=True)
 

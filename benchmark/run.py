@@ -154,6 +154,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         selection = saved["loop"].selection  # chosen before the interruption: no warm-up again
     elif isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
+        log.info("%s/%s/%g: selecting %d of %d training molecules (warm-up and scoring)", config.dataset,
+                 config.method, config.prune_ratio, pruner.k, len(split.train))
         # the selection draws from its own RNG stream (models it builds, dropout passes), so training starts
         # from the same state whether the warm-up and the scores were computed here or reused from the cache
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
@@ -179,11 +181,10 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         done = sum(math.ceil(e["n_trained"] / config.batch_size) for e in epochs) if per_step else state.epoch
         for _ in range(done if scheduler is not None else 0):  # the schedule where it stopped
             scheduler.step()
-    bar = tqdm(range(state.epoch + 1, config.epochs + 1),
-               desc=f"{config.dataset}/{config.method}/{config.prune_ratio:g}",
-               disable=not sys.stderr.isatty(), leave=False)
+    label = f"{config.dataset}/{config.method}/{config.prune_ratio:g}"
+    bar = tqdm(range(state.epoch + 1, config.epochs + 1), desc=label, disable=not sys.stderr.isatty(), leave=False)
     for epoch in bar:
-        t0 = time.perf_counter()
+        t0 = t0_epoch = time.perf_counter()
         if selection is not None:
             weights = 1.0 if selection.weights is None else selection.weights
             plan = shuffled_plan(pruner.epoch_rng(epoch), selection.indices, weights)
@@ -209,6 +210,9 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         if improves(task, scores["valid"], best["valid"]):
             best = {"epoch": epoch, "valid": scores["valid"], "test": scores["test"]}
         bar.set_postfix(valid=f"{scores['valid']:.3f}", test=f"{scores['test']:.3f}")
+        log.info("%s epoch %d/%d: train loss %.4f, valid %s %.4f, test %.4f, kept %.3f, %.1f s", label, epoch,
+                 config.epochs, stats.mean_loss, metric, scores["valid"], scores["test"],
+                 stats.visits / max(1, len(split.train)), time.perf_counter() - t0_epoch)
         if scheduler is not None:  # the rate in effect at the epoch's end (per epoch: the one it trained with)
             epochs[-1]["lr"] = optimizer.param_groups[0]["lr"]
             if not per_step:

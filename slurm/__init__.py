@@ -1,12 +1,21 @@
 """Fan-out of many fine-tuning runs: ``debug`` (in process), ``local`` (worker processes) and ``slurm``
 (submitit job arrays) executors over one code path, with claims so concurrent sweeps never compute the same
 run, per-run resumable checkpoints, and ``status`` of a sweep. Knows how to execute a run config and where
-records live; knows no method or model."""
+records live; knows no method or model.
 
-from slurm.executors import EXECUTORS
-from slurm.profile import ClusterProfile, load_profile
-from slurm.status import run_states, status_report
-from slurm.sweep import SweepSummary, start_sweep
+The names below are imported on first use, so ``slurm.preflight`` and ``slurm.profile`` answer without
+loading torch (a sweep that cannot reach its cluster says so in a second).
+"""
 
-__all__ = ["EXECUTORS", "ClusterProfile", "SweepSummary", "load_profile", "run_states", "start_sweep",
-           "status_report"]
+from importlib import import_module
+
+_EXPORTS = {"EXECUTORS": "slurm.executors", "ClusterProfile": "slurm.profile", "load_profile": "slurm.profile",
+            "run_states": "slurm.status", "status_report": "slurm.status", "SweepSummary": "slurm.sweep",
+            "start_sweep": "slurm.sweep"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'slurm' has no attribute {name!r}")
+    return getattr(import_module(_EXPORTS[name]), name)

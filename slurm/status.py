@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmark.config import RunConfig
+from benchmark.resume import EpochCheckpoint
 from results.store import RunStore
 from slurm.claims import Claims
 from slurm.sweep import unique_configs
@@ -22,6 +23,7 @@ class RunState:
     config: RunConfig
     state: str
     holder: dict | None = None  # who computes it (running)
+    epoch: int | None = None  # last epoch in its checkpoint (running)
     failure: dict | None = None  # error of the last attempt (failed)
     log_tail: tuple[str, ...] = ()
 
@@ -34,7 +36,8 @@ def run_states(configs: list[RunConfig], store_root: str | Path, log_lines: int 
         if store.has(run_id):
             states.append(RunState(config, "done"))
         elif (holder := claims.holder(run_id)) is not None:
-            states.append(RunState(config, "running", holder=holder))
+            epoch = EpochCheckpoint(RunFolder(store_root, run_id).checkpoint, run_id).completed_epoch()
+            states.append(RunState(config, "running", holder=holder, epoch=epoch))
         elif (failure := (folder := RunFolder(store_root, run_id)).read_failure()) is not None:
             states.append(RunState(config, "failed", failure=failure, log_tail=tuple(folder.log_tail(log_lines))))
         else:
@@ -57,7 +60,7 @@ def status_report(states: list[RunState]) -> str:
         if s.state == "running" and s.holder:
             job = f" job {s.holder['slurm_job']}" if s.holder.get("slurm_job") else ""
             lines.append(f"running {s.config.run_id()} ({_name(s.config)}) on {s.holder.get('host')} "
-                         f"pid {s.holder.get('pid')}{job}")
+                         f"pid {s.holder.get('pid')}{job}: epoch {s.epoch or 0}/{s.config.epochs} done")
     for s in states:
         if s.state == "failed":
             lines.append(f"\nFAILED {s.config.run_id()} ({_name(s.config)}): {s.failure.get('error')}")

@@ -24,7 +24,10 @@ from benchmark.sweep import check_checkpoints, prepare_data
 from results.store import RunStore
 from slurm.claims import Claims
 from slurm.executors import submit
+from slurm.lifetime import sigterm_raises
+from slurm.preflight import check_cluster
 from slurm.profile import ClusterProfile
+from slurm.progress import SweepProgress
 from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, RunTask
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,8 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
 
     ``runs_per_task``: runs one task executes in turn (default: the profile's on SLURM, else 1).
     """
+    if executor == "slurm":  # before any work: one line when there is no cluster or the profile does not fit
+        check_cluster(profile or ClusterProfile())
     store_root = Path(store_root)
     store, claims = RunStore(store_root), Claims(store_root)
     store.check_writable()  # before any training: a read-only store fails now, not after the first run
@@ -79,6 +84,8 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     log.info("sweep %s: %d runs, %d already in %s, %d computed elsewhere, %d to run on %s", summary.sweep_id,
              len(runs), len(done), store_root, len(busy), len(todo), executor)
     if not todo:
+        if wait and executor == "slurm" and busy:
+            _wait_for_others([c for c in runs if c.run_id() in busy], store_root)
         summary.finished = True
         return summary
     prepare_data(todo)
@@ -86,14 +93,22 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
         runs_per_task = (profile or ClusterProfile()).runs_per_task if executor == "slurm" else 1
     groups = group_runs(todo, runs_per_task)
     manifest = _Manifest(store_root / ".sweeps" / f"{summary.sweep_id}.json", executor, groups)
-    manifest.write()
-    submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
-                        folder=store_root / ".submitit", name=name)
-    summary.job_ids = submission.job_ids
-    manifest.write(job_ids=submission.job_ids)
-    if executor == "slurm" and not wait:
-        return summary
-    for run_id, outcome in submission.wait().items():
+    if executor != "slurm":  # a SLURM sweep is written once its jobs exist (a refused one leaves nothing)
+        manifest.write()
+    waiting = executor != "slurm" or wait
+    progress = SweepProgress(todo, store_root, label=f"sweep {name}") if waiting else None
+    with sigterm_raises():  # SIGTERM stops the workers like Ctrl-C; runs resume from their checkpoints
+        submission = submit(executor, RunTask(str(store_root), threads), groups, jobs=jobs, profile=profile,
+                            folder=store_root / ".submitit", name=name, on_tick=progress and progress.tick)
+        summary.job_ids = submission.job_ids
+        manifest.write(job_ids=submission.job_ids)
+        if progress is None:  # SLURM without waiting: the arrays run on; `status` and `collect` follow them
+            return summary
+        outcomes = submission.wait(progress.tick, interval_s=10.0 if executor == "slurm" else 2.0)
+    progress.close()
+    if wait and executor == "slurm" and busy:
+        _wait_for_others([c for c in runs if c.run_id() in busy], store_root)
+    for run_id, outcome in outcomes.items():
         if outcome == COMPUTED:
             summary.completed.append(run_id)
         elif outcome == SKIPPED:
@@ -106,6 +121,20 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
     for run_id, error in summary.failed.items():
         log.error("run %s %s", run_id, error)
     return summary
+
+
+def _wait_for_others(configs: list[RunConfig], store_root: Path, interval_s: float = 10.0) -> None:
+    """Wait (with progress) until the runs left to earlier sweeps are stored or no longer queued or claimed."""
+    progress, claims = SweepProgress(configs, store_root, label="runs of earlier sweeps"), Claims(store_root)
+    log.info("waiting for %d run(s) of earlier sweeps still queued or running", len(configs))
+    while True:
+        progress.tick()
+        left = [c.run_id() for c in configs if not progress.store.has(c.run_id())]
+        queued = queued_run_ids(store_root) if left else set()
+        if not [r for r in left if r in queued or claims.holder(r) is not None]:
+            break
+        time.sleep(interval_s)
+    progress.close()
 
 
 @dataclass

@@ -95,6 +95,10 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
                 raise RunFailed(record["failure"]["reason"])
             log.info("run %s stored", run_id)
             return COMPUTED
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the claim goes, the checkpoint stays
+            log.warning("run %s stopped (%s); it resumes from its last epoch checkpoint at the next sweep",
+                        run_id, exc)
+            raise
         except Exception as exc:  # one failed run must not stop the others of its task
             log.exception("run %s failed", run_id)
             folder.write_failure(exc)

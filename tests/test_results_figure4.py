@@ -41,3 +41,15 @@ def test_figure4_files_report_hook_and_errors(tmp_path):
     assert {p.name for p in written} == {"figure4_hiv.csv", "figure4_hiv.pdf", "figure4_hiv.png"}
     with pytest.raises(ValueError, match="no runs for Figure 4"):
         efficiency_points(runs_frame(_records()), ratio=40)
+
+
+def test_a_preset_without_60_percent_draws_its_nearest_ratio():
+    """The ci preset prunes 80 % and 40 %: Figure 4 uses 80 % (grid and report), instead of failing."""
+    from benchmark.experiments import build_grid
+
+    assert {c.prune_ratio for c in build_grid("fig4", "ci")} == {0.0, 0.8}
+    assert {c.prune_ratio for c in build_grid("fig4", "smoke")} == {0.0, 0.6}
+    records = [_timed("whole", 0, 0, 0.8, 0.0, 9.0), _timed("molpeg", 80, 0, 0.7, 0.0, 2.0),
+               _timed("molpeg", 40, 0, 0.75, 0.0, 5.0)]
+    points = efficiency_points(runs_frame(records)).set_index("method")
+    assert points.attrs["ratio"] == 80 and points.loc["molpeg", "runtime"] == pytest.approx(3.0)

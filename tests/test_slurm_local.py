@@ -1,4 +1,5 @@
-"""Executors, grouping, status and resubmission; a local sweep SIGKILLed three times ends as an uninterrupted one."""
+"""Executors, grouping, status and resubmission; a local sweep SIGKILLed three times ends as an uninterrupted one,
+and a sweep killed alone (SIGTERM or SIGKILL to its process, not its group) leaves no worker behind."""
 
 import json
 import os
@@ -135,3 +136,47 @@ def test_cli_status_and_collect_of_an_empty_store(tmp_path, capsys):
     assert "total 0 0 0 82" in [" ".join(line.split()) for line in lines]
     assert main(["collect", "table1", "--preset", "ci", "--store", str(tmp_path)]) == 0
     assert "0 done, 0 running, 0 failed, 82 pending" in capsys.readouterr().out
+
+
+def _session(sid: int) -> list[int]:
+    """Live processes of session ``sid`` (the sweep, its workers, the multiprocessing resource tracker)."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.getsid(int(proc.name)) == sid and "Z" not in (proc / "stat").read_text().rsplit(")", 1)[1][:3]:
+                pids.append(int(proc.name))
+        except (OSError, IndexError):
+            pass
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
+def test_workers_end_with_their_sweep_and_the_next_sweep_resumes(tmp_path):
+    configs = [c.replace(epochs=12, subsample=600) for c in (GRID[1], GRID[4], GRID[6], GRID[8])]
+    load_dataset("nci-tpsa")
+    store = tmp_path / "store"
+    code = SWEEP.format(configs=[c.to_dict() for c in configs], store=str(store))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        started = time.time()
+        sweep = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT, start_new_session=True,
+                                 stderr=subprocess.DEVNULL)
+        while sweep.poll() is None and time.time() < started + 300 and not any(
+                p.stat().st_mtime > started for p in store.glob(".work/*/checkpoint.pt")):
+            time.sleep(0.05)  # until this sweep's workers train
+        assert len(_session(sweep.pid)) >= 3, "expected the sweep, its workers and the resource tracker"
+        os.kill(sweep.pid, sig)  # the sweep alone, as `kill` or the OOM killer would
+        sweep.wait(60)
+        deadline = time.time() + 10
+        while _session(sweep.pid) and time.time() < deadline:
+            time.sleep(0.1)
+        assert not _session(sweep.pid), f"processes left after {sig.name}: {_session(sweep.pid)}"
+        if sig == signal.SIGTERM:  # stopped cleanly: claims released, checkpoints kept
+            assert not list(store.glob(".claims/*.lock"))
+            assert list(store.glob(".work/*/checkpoint.pt"))
+    assert start_sweep(configs, store, executor="local", jobs=2).failed == {}
+    records = [json.loads(p.read_text()) for p in store.glob("*.json")]
+    assert sorted(r["run_id"] for r in records) == sorted(c.run_id() for c in configs)
+    assert any(r["environment"]["resumed_after_epochs"] for r in records)
+    start_sweep(configs, tmp_path / "reference", executor="debug", threads=1)
+    assert table(store).equals(table(tmp_path / "reference"))
