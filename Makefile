@@ -81,12 +81,12 @@ pretrain:
 # peak memory of every last-layer-factor method's selection at PCBA scale (tens of minutes on 2 cores)
 bench-memory:
 	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/test_methods_scale.py -m integration -v
-	$(PY) -m benchmark.bench_factor_memory
+	$(PY) -m bench.factor_memory
 
 bench:
-	$(PY) -m benchmark.bench
-	$(PY) -m pretrain.bench
-	$(PY) -m benchmark.bench_3d
+	$(PY) -m bench.finetune
+	$(PY) -m bench.pretraining
+	$(PY) -m bench.models_3d
 
 # done / running / failed / pending runs of GRID at PRESET, failed runs with their error and log tail
 status:

@@ -19,8 +19,8 @@ from benchmark.config import RunConfig
 from benchmark.data.checksums import file_sha256
 from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import GRIDS, build_grid
-from benchmark.presets import PRESETS, get_preset
-from benchmark.protocols import PROTOCOLS
+from benchmark.experiments.presets import PRESETS, get_preset
+from benchmark.experiments.protocols import PROTOCOLS
 
 log = logging.getLogger("benchmark")
 

@@ -30,7 +30,7 @@ from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
 from benchmark.resume import EpochCheckpoint, LoopState
-from benchmark.selection_context import build_context
+from benchmark.selection.context import build_context
 from benchmark.tasks import (
     DATASETS_3D,
     Task,

@@ -27,12 +27,12 @@ from benchmark.data.conformers import ConformerOptions
 from benchmark.data.hiv3d import load_hiv3d
 from benchmark.data.qm9 import QM9_VARIANT, load_qm9, parse_source_option, qm9_split, select_target, standardisation
 from benchmark.data.splits import Split
+from benchmark.experiments.protocols import protocol_of
 from benchmark.losses import per_sample_bce, reduce_batch_loss
 from benchmark.metrics import multitask_score
 from benchmark.models import GINConfig, GraphPredictor
 from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
 from benchmark.models.schnet import SchNetConfig, SchNetPredictor
-from benchmark.protocols import protocol_of
 
 QM9_DATASETS = {"qm9_u0": "U0", "qm9_zpve": "zpve"}
 DATASETS_3D = (*QM9_DATASETS, "hiv3d")

@@ -1,6 +1,6 @@
 """What a static method may ask of the code that runs it (``SelectionContext``).
 
-The fine-tuning suite implements this protocol (``benchmark.selection_context``); a user can
+The fine-tuning suite implements this protocol (``benchmark.selection.context``); a user can
 implement it for their own data. Arrays are in training-set order (position i = sample i).
 """
 

@@ -107,6 +107,6 @@ def differing_fields(settings: list[dict]) -> list[str]:
 
 def preset_seed_count(preset: str) -> int | None:
     """How many seeds the named preset asks for (None for a custom or unknown preset)."""
-    from benchmark.presets import PRESETS
+    from benchmark.experiments.presets import PRESETS
 
     return len(PRESETS[preset].seeds) if preset in PRESETS else None

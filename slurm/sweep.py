@@ -20,7 +20,7 @@ from pathlib import Path
 from benchmark.config import RunConfig
 from benchmark.data.atomic import write_text_atomic
 from benchmark.data.sources import check_cache_writable
-from benchmark.sweep import check_checkpoints, prepare_data
+from benchmark.preflight import check_checkpoints, prepare_data
 from results.store import RunStore
 from slurm.claims import Claims
 from slurm.executors import submit
@@ -175,3 +175,9 @@ def load_manifest(store_root: str | Path, sweep_id: str) -> dict:
         known = sorted(p.stem for p in path.parent.glob("*.json"))
         raise FileNotFoundError(f"no sweep {sweep_id!r} in {path.parent} (known: {known[-5:] or 'none'})")
     return json.loads(path.read_text())
+
+
+def run_sweep(configs: list[RunConfig], store_root: str | Path, jobs: int = 1) -> SweepSummary:
+    """Run the configs without a record, in this process (``jobs`` <= 1) or in ``jobs`` worker processes:
+    ``start_sweep`` for scripts and tests."""
+    return start_sweep(configs, store_root, executor="debug" if jobs <= 1 else "local", jobs=jobs)

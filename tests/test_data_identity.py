@@ -10,9 +10,9 @@ import pytest
 from benchmark.cli import main
 from benchmark.config import RunConfig
 from benchmark.data.featurize import FEATURIZER_VERSION
-from benchmark.sweep import run_sweep
 from results.data_check import report_records
 from results.store import RunStore
+from slurm.sweep import run_sweep
 from tests.test_input_errors import write_hiv
 
 TINY = dict(dataset="hiv", num_layers=2, emb_dim=16, dropout=0.2, epochs=1, batch_size=32)

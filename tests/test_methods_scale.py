@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from benchmark.bench_factor_memory import FACTOR_METHODS, measure, synthetic_context
+from bench.factor_memory import FACTOR_METHODS, measure, synthetic_context
 
 
 def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():

@@ -151,7 +151,7 @@ def test_every_static_method_selects_k_on_regression_and_names_its_adaptation(na
 
 
 def test_per_method_warmup_gives_each_method_warmup_runs_of_its_own():
-    from benchmark.selection_context import Provided
+    from benchmark.selection.context import Provided
     from methods.scored import warmup_seed_offset
 
     ctx = random_context(n=24, d=3, t=1)

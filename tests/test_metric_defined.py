@@ -13,12 +13,12 @@ from benchmark.config import RunConfig
 from benchmark.data.identity import subsample_indices
 from benchmark.data.sources import SOURCES
 from benchmark.data.splits import make_split
+from benchmark.experiments.presets import get_preset
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
-from benchmark.presets import get_preset
 from benchmark.run import run_finetune
-from benchmark.sweep import run_sweep
 from results.data_check import write_failed_runs
 from results.store import RunStore
+from slurm.sweep import run_sweep
 from tests.conftest import SHARED_DATA, SMILES, needs_shared_data
 from tests.test_input_errors import N_ROWS, write_hiv
 

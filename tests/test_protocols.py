@@ -8,7 +8,7 @@ import pytest
 
 from benchmark.config import RunConfig
 from benchmark.experiments import build_grid
-from benchmark.protocols import protocol_of, with_protocol
+from benchmark.experiments.protocols import protocol_of, with_protocol
 from benchmark.run import run_finetune
 from benchmark.tasks import warmup_cosine_factor
 

@@ -8,9 +8,9 @@ from benchmark.config import RunConfig
 from benchmark.experiments import build_grid
 from benchmark.models import GINConfig, GINEncoder
 from benchmark.run import run_finetune
-from benchmark.sweep import run_sweep
 from results.names import PAPER_METHODS
 from results.store import RunStore
+from slurm.sweep import run_sweep
 from tests.conftest import needs_shared_data
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)

@@ -17,9 +17,9 @@ from benchmark.config import RunConfig
 from benchmark.data.splits import random_split
 from benchmark.losses import per_sample_bce, reduce_batch_loss
 from benchmark.models import GINConfig, GraphPredictor
-from benchmark.selection_context import build_context
-from benchmark.warmup_cache import WarmupCache, WarmupKey
-from benchmark.warmup_training import binary_correct, warmup_seed
+from benchmark.selection.context import build_context
+from benchmark.selection.warmup_cache import WarmupCache, WarmupKey
+from benchmark.selection.warmup_training import binary_correct, warmup_seed
 from methods.base import DynamicPruner, Requirements, Selection, StaticPruner, shuffled_plan
 from tests.conftest import make_small_store
 
@@ -102,7 +102,7 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path):
     ctx = _context(tmp_path)
     lock = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0)) / ".lock"
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from benchmark.warmup_cache import _exclusive\n"
+        "import sys, time; from pathlib import Path; from benchmark.selection.warmup_cache import _exclusive\n"
         "with _exclusive(Path(sys.argv[1])):\n    time.sleep(600)\n"), str(lock)], cwd=Path(__file__).parents[1])
     deadline = time.time() + 60
     while not (lock.is_file() and str(holder.pid) in lock.read_text()) and time.time() < deadline:

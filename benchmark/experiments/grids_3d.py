@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from benchmark.config import RunConfig
-from benchmark.presets import Preset
-from benchmark.protocols import GEOSSL_FIELDS
+from benchmark.experiments.presets import Preset
+from benchmark.experiments.protocols import GEOSSL_FIELDS
 from methods import available_methods
 
 TABLE2_DATASETS = ("qm9_u0", "qm9_zpve")

@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from benchmark.data.graph_store import GraphStore
+from benchmark.selection.warmup_cache import EpochResult
 from benchmark.training import train_epoch
-from benchmark.warmup_cache import EpochResult
 from methods.base import shuffled_plan
 
 

@@ -21,8 +21,8 @@ import argparse
 import logging
 from dataclasses import dataclass
 
-from benchmark.experiments import _config
-from benchmark.presets import TABLE1_RATIOS, get_preset
+from benchmark.experiments import preset_run
+from benchmark.experiments.presets import TABLE1_RATIOS, get_preset
 from benchmark.run import run_finetune
 from methods.registry import available_methods, get_method
 
@@ -60,7 +60,7 @@ def grid_share(costs: dict[str, MethodCost], epochs: int, ratios: tuple[float, .
 def measure(preset: str, dataset: str, ratio: float = 0.6) -> tuple[dict[str, MethodCost], float, float, float]:
     """(costs per registered method, seconds of one full-data epoch, evaluation per epoch and seconds per
     warm-up epoch, both in epoch units)."""
-    base = _config(get_preset(preset), dataset, "whole", 0.0, 0, None).replace(epochs=1)
+    base = preset_run(get_preset(preset), dataset, "whole", 0.0, 0, None).replace(epochs=1)
     # the faster of two runs: the first one in a process also pays one-off start-up costs
     whole = min((run_finetune(base)["timings"] for _ in range(2)), key=lambda t: t["training"])
     unit = whole["training"]
@@ -102,7 +102,7 @@ def report(preset: str, dataset: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmark.bench_selection", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.selection", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="smoke")
     parser.add_argument("--dataset", default="hiv")

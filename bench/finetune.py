@@ -22,7 +22,7 @@ import time
 import numpy as np
 import torch
 
-from benchmark.bench_selection import report as report_selection
+from bench.selection import report as report_selection
 from benchmark.data import load_dataset, make_split
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.sources import get_source, resolve_file
@@ -139,7 +139,7 @@ def bench_molpeg_ratio(dataset: str, subsample: int, repeats: int, config: GINCo
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmark.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.finetune", description=__doc__)
     parser.add_argument("--dataset", default="hiv", help="dataset for all measurements (default hiv)")
     parser.add_argument("--subsample", type=int, default=10000, help="molecules for the epoch-time ratio")
     parser.add_argument("--repeats", type=int, default=3, help="measured epochs per variant (median)")

@@ -1,18 +1,16 @@
-"""Run a list of run configs, skipping those whose record already exists.
-
-The executors (in process, worker processes, SLURM job arrays) live in ``slurm``; ``run_sweep`` is the
-in-process entry point kept for scripts and tests and goes through the same code path
-(``slurm.sweep.start_sweep``). ``prepare_data`` featurizes each dataset once before the runs start, so
-that workers and array tasks only read the cache.
+"""Pre-flight work of a sweep, below the executors (``slurm``): ``prepare_data`` featurizes each dataset
+once before the runs start, so that workers and array tasks only read the cache; ``check_checkpoints``
+loads every pretrained encoder once, so a bad checkpoint is one error for the sweep, not one per run.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from benchmark.config import RunConfig
+from benchmark.models import load_encoder_checkpoint
 from benchmark.run import load_run_data
+from benchmark.tasks import build_model
 
 
 def prepare_data(configs: list[RunConfig]) -> None:
@@ -24,9 +22,6 @@ def prepare_data(configs: list[RunConfig]) -> None:
 def check_checkpoints(configs: list[RunConfig]) -> None:
     """Load every distinct (checkpoint, encoder) once before any run, so a missing, unreadable or
     mismatched checkpoint is one error for the sweep, not one per run."""
-    from benchmark.models import load_encoder_checkpoint
-    from benchmark.tasks import build_model
-
     seen = set()
     for config in configs:
         key = (config.checkpoint, config.model, config.num_layers, config.emb_dim,
@@ -34,11 +29,3 @@ def check_checkpoints(configs: list[RunConfig]) -> None:
         if config.checkpoint and key not in seen:
             seen.add(key)
             load_encoder_checkpoint(build_model(config, 1).encoder, config.checkpoint)
-
-
-def run_sweep(configs: list[RunConfig], store_root: str | Path, jobs: int = 1):
-    """Run the configs without a record: in this process (``jobs`` <= 1) or in ``jobs`` worker processes.
-    Returns a ``slurm.sweep.SweepSummary``."""
-    from slurm.sweep import start_sweep  # the executors sit above the fine-tuning package
-
-    return start_sweep(configs, store_root, executor="debug" if jobs <= 1 else "local", jobs=jobs)

@@ -2,7 +2,7 @@
 
 - ``SplitFeatures``: eval-mode passes over the train / valid split (embeddings, logits, last-layer
   gradient factors, the node input embeddings DeepFool perturbs);
-- ``WarmupService``: the warm-up runs, fetched from the disk cache (``benchmark.warmup_cache``) or
+- ``WarmupService``: the warm-up runs, fetched from the disk cache (``benchmark.selection.warmup_cache``) or
   trained there, with the time each costs and whether this run trained or reused it;
 - ``FineTuneContext``: the protocol itself, lending exactly what the method's ``Requirements`` declare.
 """
@@ -23,10 +23,10 @@ from torch import nn
 
 from benchmark.config import RunConfig
 from benchmark.data.graph_store import GraphStore
-from benchmark.score_cache import ScoreCache
+from benchmark.selection.score_cache import ScoreCache
+from benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
+from benchmark.selection.warmup_training import WarmupSetup, train_warmup
 from benchmark.training import predict
-from benchmark.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
-from benchmark.warmup_training import WarmupSetup, train_warmup
 from methods.context import InputEmbeddingBatch
 
 SPLITS = ("train", "valid")
@@ -108,7 +108,7 @@ class WarmupUse:
 @dataclass
 class WarmupService:
     """Warm-up runs of one fine-tuning run: ``key_for(seed_index)`` names them in ``cache``,
-    ``trainer_for(seed_index)`` trains them (see ``benchmark.warmup_cache.Trainer``)."""
+    ``trainer_for(seed_index)`` trains them (see ``benchmark.selection.warmup_cache.Trainer``)."""
 
     cache: WarmupCache
     key_for: Callable[[int], WarmupKey]
@@ -226,7 +226,7 @@ class FineTuneContext:
     def memo(self, name: str, compute: Callable[[], tuple[dict[str, np.ndarray], dict]]
              ) -> tuple[dict[str, np.ndarray], dict]:
         """Budget-independent results of method ``name`` (with its options) on this context, computed once
-        and shared by every pruning ratio and process (``benchmark.score_cache``)."""
+        and shared by every pruning ratio and process (``benchmark.selection.score_cache``)."""
         if self.scores is None or self.identity is None:
             return compute()
         return self.scores.memo(self.identity(), name, compute)

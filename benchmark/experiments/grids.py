@@ -6,9 +6,9 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from benchmark.config import RunConfig
-from benchmark.experiments_3d import qm9_pretraining, table2, table3
-from benchmark.presets import Preset, get_preset
-from benchmark.protocols import with_protocol
+from benchmark.experiments.grids_3d import qm9_pretraining, table2, table3
+from benchmark.experiments.presets import Preset, get_preset
+from benchmark.experiments.protocols import with_protocol
 
 # Table 1's rows: static, then dynamic (the row keys of results/names.py)
 TABLE1_STATIC = ("random", "cd", "herding", "kmeans", "least_confidence", "entropy", "forgetting", "grand_4",
@@ -23,7 +23,7 @@ FIG6_CONVENTIONS = ("paper", "code")  # they mean opposite things at β != 0.5 (
 FIG6_RATIOS = (0.9, 0.6, 0.2)  # keep ratios 0.1 / 0.4 / 0.8 of the paper's figure
 
 
-def _config(preset: Preset, dataset: str, method: str, ratio: float, seed: int, checkpoint: str | None,
+def preset_run(preset: Preset, dataset: str, method: str, ratio: float, seed: int, checkpoint: str | None,
             **extra) -> RunConfig:
     return RunConfig(dataset=dataset, method=method, prune_ratio=ratio, seed=seed, checkpoint=checkpoint,
                      subsample=preset.subsample.get(dataset), preset=preset.name, **preset.run, **extra)
@@ -42,8 +42,8 @@ def table1(preset: Preset, checkpoint: str | None = None, methods: Iterable[str]
     """Every method x ratio x seed on each dataset, plus the whole-dataset run per seed. Datasets alternate
     innermost, so parallel workers start the warm-ups of different datasets instead of waiting on one."""
     datasets = list(datasets or preset.datasets)
-    configs = [_config(preset, d, "whole", 0.0, seed, checkpoint) for seed in preset.seeds for d in datasets]
-    configs += [_config(preset, d, m, r, seed, checkpoint)
+    configs = [preset_run(preset, d, "whole", 0.0, seed, checkpoint) for seed in preset.seeds for d in datasets]
+    configs += [preset_run(preset, d, m, r, seed, checkpoint)
                 for seed in preset.seeds for m in methods for r in preset.ratios for d in datasets]
     return configs
 
@@ -52,7 +52,7 @@ def figure3(preset: Preset, checkpoint: str | None = None, ratios: Iterable[floa
     """MolPeg on HIV keeping the k most negative signed gaps Δ (easy), the k most positive (hard) or the
     k largest |Δ| (MolPeg)."""
     dataset = preset.datasets[0]
-    return [_config(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default(criterion=c))
+    return [preset_run(preset, dataset, "molpeg", r, seed, checkpoint, method_options=_non_default(criterion=c))
             for c in FIG3_CRITERIA for r in ratios for seed in preset.seeds]
 
 
@@ -67,7 +67,7 @@ def figure6(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
     """MolPeg's EMA coefficient β at three pruning ratios, under both EMA conventions (one run at β = 0.5,
     where they coincide)."""
     dataset = preset.datasets[0]
-    return [_config(preset, dataset, "molpeg", r, seed, checkpoint,
+    return [preset_run(preset, dataset, "molpeg", r, seed, checkpoint,
                     method_options=_non_default(beta=b, ema_convention=conv))
             for conv in FIG6_CONVENTIONS for b in FIG6_BETAS if not (b == 0.5 and conv != "paper")
             for r in FIG6_RATIOS for seed in preset.seeds]
@@ -82,7 +82,7 @@ def figure5(preset: Preset, checkpoints: list[str]) -> list[RunConfig]:
 
 def pretraining(preset: Preset, checkpoints: list[str], seeds: Iterable[int] = (0, 1, 2)) -> list[RunConfig]:
     """Whole-dataset fine-tuning from each checkpoint and from random initialisation, >= 3 seeds."""
-    return [_config(preset, preset.datasets[0], "whole", 0.0, seed, ckpt)
+    return [preset_run(preset, preset.datasets[0], "whole", 0.0, seed, ckpt)
             for ckpt in [None, *checkpoints] for seed in sorted(set(seeds) | set(preset.seeds))]
 
 
@@ -98,7 +98,7 @@ def build_grid(name: str, preset: str, checkpoints: list[str] | None = None,
                datasets: Iterable[str] | None = None) -> list[RunConfig]:
     """The run configs of grid ``name``; ``checkpoints``: pretrained encoders (fig5 / pretraining take
     several, the others at most one; none = no pretraining); ``seeds`` replaces the preset's seeds;
-    ``protocol``: table2's QM9 fine-tuning protocol (``benchmark.protocols``); ``datasets`` replaces the
+    ``protocol``: table2's QM9 fine-tuning protocol (``benchmark.experiments.protocols``); ``datasets`` replaces the
     preset's datasets of the 2D grids (e.g. ``csv:PATH``)."""
     if protocol != "geossl":
         if name != "table2":

@@ -2,7 +2,7 @@
 
 * ``geossl`` (default, GeoSSL ``finetune_qm9``; the paper's "5e-4, cosine"): per-sample L1 on the
   standardised target, Adam 5e-4, ``CosineAnnealingLR(T_max=epochs)`` per epoch, batch 128, from the
-  pretrained encoder. The grids in ``benchmark.experiments_3d`` are built with these fields.
+  pretrained encoder. The grids in ``benchmark.experiments.grids_3d`` are built with these fields.
 * ``molscaling`` (MolScaling ``main_3d.py``): MSE, batch 256, a per-step schedule (linear warm-up over
   10,000 steps, then cosine to 0 at step 400,000), learning rate 1e-5 forced for U0, no pretrained encoder.
 

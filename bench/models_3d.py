@@ -78,7 +78,7 @@ def bench_ddm(store: GraphStore, config: PaiNNConfig, idx: np.ndarray, batch_siz
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m benchmark.bench_3d", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench.models_3d", description=__doc__)
     parser.add_argument("--conformer-molecules", type=int, default=200, help="HIV molecules for the conformer rate")
     parser.add_argument("--steps", type=int, default=4, help="timed training batches per model")
     args = parser.parse_args(argv)
