@@ -17,8 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
+
 NO_PRETRAINING = "no pretraining"
-DATA_IDENTITY = "data_identity"
 # config fields outside the setting: the cell, the seed, the checkpoint path (its content counts), execution
 NOT_SETTING = ("dataset", "method", "prune_ratio", "seed", "method_options", "checkpoint",
                "device", "num_threads", "preset", "data_dir")
@@ -42,8 +43,6 @@ def _data_identity(record: dict) -> dict | None:
 
 def _data_options(config: dict) -> dict:
     """``{"data_options": ...}`` without the location options; nothing when none are left."""
-    from benchmark.config import LOCATION_DATA_OPTIONS
-
     if "data_options" not in config:
         return {}
     options = config["data_options"]
