@@ -218,7 +218,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
         checkpoint = file_sha256(checkpoint)
     paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
-                         setting=args.setting, spread=args.spread)
+                         setting=args.setting, spread=args.spread,
+                         seeds_per_preset={name: len(p.seeds) for name, p in PRESETS.items()})
     for p in paths:
         print(p)
     return 0

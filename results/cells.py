@@ -7,7 +7,7 @@ ratios are compared, and ``better`` follows the metric's direction (lower is bet
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +17,6 @@ from results.frame import as_runs
 from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
 from results.select import default_runs, narrow_runs, require_one_setting, require_runs
-from results.settings import preset_seed_count
 
 PAPER_RATIOS = (90, 80, 70, 60, 40, 20)
 WHOLE = ("whole", 0)
@@ -94,8 +93,11 @@ def _mean(group: pd.DataFrame, column: str) -> float:
 
 def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *, table: int = 1,
                preset: str | None = None, checkpoint: str | None = None, setting: str | None = None,
-               ratios: Iterable[int] = PAPER_RATIOS) -> TableData:
-    """Select the default-option runs (one setting per dataset) and summarise them over seeds."""
+               ratios: Iterable[int] = PAPER_RATIOS, seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
+    """Select the default-option runs (one setting per dataset) and summarise them over seeds.
+
+    ``seeds_per_preset``: how many seeds each preset asks for (the caller knows its presets); a cell with
+    fewer is marked. None, or a preset it does not name: no cell is marked."""
     narrowed = narrow_runs(as_runs(data), f"Table {table}", preset=preset, checkpoint=checkpoint, setting=setting)
     what = f"Table {table} (runs with default method options)"
     runs = require_runs(default_runs(narrowed), what)
@@ -111,12 +113,13 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
     ratios = sorted(set(ratios) | {int(r) for r in pruned["prune_ratio"]}, reverse=True)
     families = pruned.groupby("family")["method"].unique()
     rows = [(f, sorted(families[f], key=lambda m: method_rank(m, table))) for f in family_order(families.index)]
-    expected = {d: preset_seed_count(p) for d, (p, _) in settings.items()}
+    expected = {d: (seeds_per_preset or {}).get(p) for d, (p, _) in settings.items()}
     return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected)
 
 
 def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,
                 preset: str | None = None, checkpoint: str | None = None,
-                setting: str | None = None) -> TableData:
+                setting: str | None = None, seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
     """Table 1's cells (see ``table_data``)."""
-    return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting)
+    return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting,
+                      seeds_per_preset=seeds_per_preset)

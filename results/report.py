@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -26,13 +26,16 @@ WHAT = ("table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "tabl
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
                  datasets: Iterable[str] | None = None, preset: str | None = None,
-                 checkpoint: str | None = None, setting: str | None = None, spread: bool = False) -> list[Path]:
+                 checkpoint: str | None = None, setting: str | None = None, spread: bool = False,
+                 seeds_per_preset: Mapping[str, int] | None = None) -> list[Path]:
     """Write the requested outputs under ``out_dir``; returns the written paths.
 
     ``checkpoint`` (a label, name, sha256 prefix or path as in ``results.select.matches_checkpoint``) and
     ``setting`` (a setting id) narrow the runs when a store holds several; ``spread``: Table 1 prints
-    mean ± std. Figures 3 and 5 are drawn per dataset (``datasets``, default: all present); an output without
-    data is skipped with a warning, and a ValueError is raised only when nothing at all could be written.
+    mean ± std; ``seeds_per_preset``: how many seeds each preset asks for (Table 1 marks cells with fewer;
+    the caller knows its presets, results does not). Figures 3 and 5 are drawn per dataset (``datasets``,
+    default: all present); an output without data is skipped with a warning, and a ValueError is raised only
+    when nothing at all could be written.
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
@@ -54,7 +57,8 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     if what == "qm9_pretraining":
         jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
     if what in ("table1", "all"):
-        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))
+        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread,
+                                                     seeds_per_preset=seeds_per_preset, **narrow).values()))
     if what in ("table1", "table2", "table3", "all"):
         jobs.append(("Failed runs", partial(write_failed_runs, store_root, out_dir)))
     for name in names:

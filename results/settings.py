@@ -103,9 +103,3 @@ def differing_fields(settings: list[dict]) -> list[str]:
     keys = sorted({k for f in flats for k in f})
     return [k for k in keys if len({f.get(k) for f in flats}) > 1]
 
-
-def preset_seed_count(preset: str) -> int | None:
-    """How many seeds the named preset asks for (None for a custom or unknown preset)."""
-    from benchmark.presets import PRESETS
-
-    return len(PRESETS[preset].seeds) if preset in PRESETS else None
