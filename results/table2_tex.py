@@ -8,8 +8,8 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
+from results.latex import escape, method_tex
 from results.names import family_label
-from results.table1_tex import escape, method_tex
 from results.tables_3d import Table3DData, table_data, write_table
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from results.table1_tex import delta_tex, escape
+from results.latex import delta_tex, escape
 from results.tables_3d import Table3DData, table_data, write_table
 
 TABLE3_RATIOS = (60, 40, 20)
