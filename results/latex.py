@@ -67,6 +67,11 @@ def value_tex(value: float, digits: int = 1, *, best: float | None = None, marks
     return text if whole is None else f"{text} {delta_tex(round(value, digits), round(whole, digits))}"
 
 
+def absent_tex(data: TableData, dataset: str, method: str, ratio: int) -> str:
+    """An empty cell: n/a when it was run without a value, -- when not run."""
+    return NO_VALUE if data.ran_without_value(dataset, method, ratio) else NOT_RUN
+
+
 def setting_tex(preset: str, checkpoint: str) -> str:
     return f"preset {escape(preset)}, checkpoint {escape(checkpoint)}"
 

@@ -12,12 +12,11 @@ from results.figure4 import figure4
 from results.figures import figure3, figure5, figure6
 from results.frame import epochs_frame, runs_frame
 from results.names import dataset_order
-from results.pretraining import pretraining_table
+from results.pretraining import pretraining_3d, pretraining_table
 from results.select import filter_runs, matches_checkpoint
 from results.table1 import write_table1
 from results.table2_tex import write_table2
 from results.table3_tex import write_table3
-from results.tables_3d import pretraining_3d
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +50,11 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     jobs: list[tuple[str, Callable[[], Iterable[Path]]]] = []
     # Tables 2 and 3 come from their own stores (the 3D grids); "all" covers the 2D tables and figures
     if what == "table2":
-        jobs.append(("Table 2", lambda: write_table2(records, out_dir, **narrow).values()))
+        jobs.append(("Table 2", lambda: write_table2(runs, out_dir, **narrow).values()))
     if what == "table3":
-        jobs.append(("Table 3", lambda: write_table3(records, out_dir, **narrow).values()))
+        jobs.append(("Table 3", lambda: write_table3(runs, out_dir, **narrow).values()))
     if what == "qm9_pretraining":
-        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
+        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, runs, out_dir)))
     if what in ("table1", "all"):
         jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread,
                                                      seeds_per_preset=seeds_per_preset, **narrow).values()))
