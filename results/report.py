@@ -1,4 +1,8 @@
-"""Build Table 1 and Figures 3, 5, 6 from a run store (the glue behind ``python -m benchmark report``)."""
+"""Build the tables, figures and comparisons from a run store (the glue behind ``python -m benchmark report``).
+
+``WHAT`` is the one list of outputs: the command line offers its names. The writers (pandas, matplotlib) are
+imported when a report is built, so reading ``WHAT`` costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,6 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-
-from results.data_check import report_records, write_failed_runs
-from results.figure4 import figure4
-from results.figures import figure3, figure5, figure6
-from results.frame import epochs_frame, runs_frame
-from results.names import dataset_order
-from results.pretraining import pretraining_3d, pretraining_table
-from results.select import filter_runs, matches_checkpoint
-from results.table1 import write_table1
-from results.table2_tex import write_table2
-from results.table3_tex import write_table3
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +31,17 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
+    from results.data_check import report_records, write_failed_runs
+    from results.figure4 import figure4
+    from results.figures import figure3, figure5, figure6
+    from results.frame import epochs_frame, runs_frame
+    from results.names import dataset_order
+    from results.pretraining import pretraining_3d, pretraining_table
+    from results.select import filter_runs, matches_checkpoint
+    from results.table1 import write_table1
+    from results.table2_tex import write_table2
+    from results.table3_tex import write_table3
+
     records = report_records(store_root)
     if not records:
         raise ValueError(f"no complete run records under {store_root}")
