@@ -21,6 +21,7 @@ from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.experiments.presets import PRESETS, get_preset
 from benchmark.experiments.protocols import PROTOCOLS
+from results.report import WHAT as REPORTS
 
 log = logging.getLogger("benchmark")
 
@@ -218,7 +219,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
         checkpoint = file_sha256(checkpoint)
     paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
-                         setting=args.setting, spread=args.spread)
+                         setting=args.setting, spread=args.spread,
+                         seeds_per_preset={name: len(p.seeds) for name, p in PRESETS.items()})
     for p in paths:
         print(p)
     return 0
@@ -325,8 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["collect"].add_argument("--out", help="output folder (default out/<preset>)")
 
     report = sub.add_parser("report", formatter_class=_HelpFormatter, help="tables and figures from the run records")
-    report.add_argument("what", choices=["table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "table3",
-                                         "qm9_pretraining", "all"])
+    report.add_argument("what", choices=REPORTS)
     common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
     report.add_argument("--checkpoint", "--checkpoint-name", dest="checkpoint",

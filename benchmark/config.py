@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from benchmark.losses import LOSS_CONVENTIONS
 from methods.budget import ROUNDING_RULES
+from results.record_schema import LOCATION_DATA_OPTIONS
 
 # fields that describe where/how a run executes, not what it computes: excluded from the hash
 EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")
@@ -20,9 +21,6 @@ LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
 PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
                    "lr_schedule": "none"}
-# data options that say where the data is read from: the run id hashes the content read (the data identity)
-# instead, so a CSV run names the same run with or without ``qm9_source="csv"``, and a PyG root at any path
-LOCATION_DATA_OPTIONS = ("qm9_source",)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Results: run records -> tidy frames, Table 1 (LaTeX + comparison with the paper) and Figures 3, 5, 6.
+"""Results: run records -> tidy frames -> Tables 1-3 (LaTeX + comparison with the paper) and the figures.
 
 The public functions are imported on first use, so ``results.store`` stays light for the sweep workers.
 """

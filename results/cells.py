@@ -1,13 +1,14 @@
 """The cells of a paper table: mean and std over seeds of the default-option runs per dataset x method x
 ratio, with each cell's per-seed values (for intervals and paired tests).
 
-Written for Table 1 and shaped for the later tables too: ``table`` names the paper table whose numbers and
-ratios are compared, and ``better`` follows the metric's direction (lower is better for an MAE).
+One path for the three tables: ``table`` names the paper table whose numbers and ratios are compared, the
+metric's direction says which value is best (lower for an MAE), and Tables 2 and 3 draw a fixed layout
+(their datasets, at exactly their ratios) from a store that may hold other runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,7 +18,6 @@ from results.frame import as_runs
 from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
 from results.select import default_runs, narrow_runs, require_one_setting, require_runs
-from results.settings import preset_seed_count
 
 PAPER_RATIOS = (90, 80, 70, 60, 40, 20)
 WHOLE = ("whole", 0)
@@ -48,9 +48,14 @@ class TableData:
     cells: dict[tuple[str, str, int], Cell]  # (dataset, method, ratio) -> cell with at least one value
     table: int = 1  # the paper table reproduced
     expected_seeds: dict[str, int | None] | None = None  # dataset -> seeds its preset asks for
+    no_value: frozenset[tuple[str, str, int]] = frozenset()  # (dataset, method, ratio) run, but without a value
 
     def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
+
+    def ran_without_value(self, dataset: str, method: str, ratio: int) -> bool:
+        """Whether the cell was run but none of its runs has a value (e.g. a test set without positives)."""
+        return (dataset, method, int(ratio)) in self.no_value
 
     def whole(self, dataset: str) -> Cell | None:
         return self.cell(dataset, *WHOLE)
@@ -94,10 +99,20 @@ def _mean(group: pd.DataFrame, column: str) -> float:
 
 def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *, table: int = 1,
                preset: str | None = None, checkpoint: str | None = None, setting: str | None = None,
-               ratios: Iterable[int] = PAPER_RATIOS) -> TableData:
-    """Select the default-option runs (one setting per dataset) and summarise them over seeds."""
-    narrowed = narrow_runs(as_runs(data), f"Table {table}", preset=preset, checkpoint=checkpoint, setting=setting)
-    what = f"Table {table} (runs with default method options)"
+               ratios: Iterable[int] = PAPER_RATIOS, more_ratios: bool = True, among: Collection[str] | None = None,
+               seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
+    """Select the default-option runs (one setting per dataset) and summarise them over seeds.
+
+    ``datasets``: those to show (default: every one present); ``among``: the only datasets the table is
+    drawn from (Tables 2 and 3; None: any). ``ratios``: the pruning ratios (%) shown, with any other stored
+    one when ``more_ratios`` (Table 1), else exactly these in this order. ``seeds_per_preset``: how many seeds
+    each preset asks for (the caller knows its presets); a cell with fewer is marked. None, or a preset it
+    does not name: no cell is marked."""
+    runs = as_runs(data)
+    if among is not None:
+        runs = runs[runs["dataset"].isin(list(among))]
+    narrowed = narrow_runs(runs, f"Table {table}", preset=preset, checkpoint=checkpoint, setting=setting)
+    what = f"Table {table} (runs with default method options" + (f" on {', '.join(among)})" if among else ")")
     runs = require_runs(default_runs(narrowed), what)
     present = dataset_order(runs["dataset"].unique())
     datasets = present if datasets is None else list(datasets)
@@ -108,15 +123,19 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
     settings = {d: require_one_setting(runs[runs["dataset"] == d], f"Table {table} on {d}") for d in datasets}
     summary = over_seeds(runs, by=CELL_KEYS)
     pruned = summary[summary["method"] != "whole"]
-    ratios = sorted(set(ratios) | {int(r) for r in pruned["prune_ratio"]}, reverse=True)
+    ratios = list(ratios)
+    if more_ratios:
+        ratios = sorted(set(ratios) | {int(r) for r in pruned["prune_ratio"]}, reverse=True)
     families = pruned.groupby("family")["method"].unique()
     rows = [(f, sorted(families[f], key=lambda m: method_rank(m, table))) for f in family_order(families.index)]
-    expected = {d: preset_seed_count(p) for d, (p, _) in settings.items()}
-    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected)
+    expected = {d: (seeds_per_preset or {}).get(p) for d, (p, _) in settings.items()}
+    no_value = frozenset((r.dataset, r.method, int(r.prune_ratio)) for r in summary.itertuples() if r.n_seeds == 0)
+    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected, no_value)
 
 
 def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,
                 preset: str | None = None, checkpoint: str | None = None,
-                setting: str | None = None) -> TableData:
+                setting: str | None = None, seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
     """Table 1's cells (see ``table_data``)."""
-    return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting)
+    return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting,
+                      seeds_per_preset=seeds_per_preset)

@@ -1,11 +1,11 @@
 """Run records -> tidy pandas frames: one row per run, and one row per (run, epoch).
 
-Metrics are in % (x100). ``opt_<name>`` columns hold the resolved method options (defaults filled in),
-``options`` the options the config states (canonical JSON, "{}" for the defaults), ``setting`` a short
-hash of everything else that determines a run except its seed (``results.settings``; the checkpoint's
-content included) and ``setting_fields`` those fields as JSON, so that only runs of the same experiment
-are averaged together. ``checkpoint`` is the checkpoint's label (name and sha256 prefix) and ``file`` the
-record's file (under the store root when one is given).
+Metrics are in % (x100), energies in meV (``results.names.metric_scale``). ``opt_<name>`` columns hold the
+resolved method options (defaults filled in), ``options`` the options the config states (canonical JSON, "{}"
+for the defaults), ``setting`` a short hash of everything else that determines a run except its seed
+(``results.settings``; the checkpoint's content included) and ``setting_fields`` those fields as JSON, so that
+only runs of the same experiment are averaged together. ``checkpoint`` is the checkpoint's label (name and
+sha256 prefix) and ``file`` the record's file (under the store root when one is given).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from results.names import metric_scale
 from results.settings import (
     canonical,
     checkpoint_label,
@@ -31,11 +32,11 @@ RUN_COLUMNS = ("run_id", "dataset", "method", "family", "prune_ratio", "seed", "
                "best_epoch", "sample_visits", *(f"time_{t}" for t in TIMINGS), "checkpoint_name",
                "checkpoint_sha256", "checkpoint_path", "setting_fields", "file")
 EPOCH_COLUMNS = ("run_id", "epoch", "train_loss", "n_trained", "valid", "test", "kept_fraction")
-PERCENT_KEYS = ("valid", "test")
+SCALED_KEYS = ("valid", "test")
 
 
-def _percent(value: Any) -> float:
-    return float("nan") if value is None else 100.0 * float(value)
+def _scaled(value: Any, metric: str | None) -> float:
+    return float("nan") if value is None else metric_scale(metric) * float(value)
 
 
 def _scalar(value: Any) -> Any:
@@ -72,8 +73,8 @@ def run_row(record: dict, root: str | Path | None = None) -> dict:
         "default_options": not explicit,
         "metric": record.get("metric"),
         "epochs": config.get("epochs"),
-        "test_at_best": _percent(record.get("test_at_best")),
-        "best_valid": _percent(record.get("best_valid")),
+        "test_at_best": _scaled(record.get("test_at_best"), record.get("metric")),
+        "best_valid": _scaled(record.get("best_valid"), record.get("metric")),
         "best_epoch": record.get("best_epoch"),
         "sample_visits": record.get("sample_visits"),
         "realised_kept": realised_kept(record),
@@ -95,12 +96,13 @@ def runs_frame(records: Iterable[dict], root: str | Path | None = None) -> pd.Da
 
 
 def epochs_frame(records: Iterable[dict]) -> pd.DataFrame:
-    """One row per (run, epoch): ``EPOCH_COLUMNS`` plus any other per-epoch entry; valid/test in %."""
+    """One row per (run, epoch): ``EPOCH_COLUMNS`` plus any other per-epoch entry; valid/test in the tables'
+    unit (% or meV)."""
     rows = []
     for record in records:
         for entry in record.get("epochs") or []:
             row = {"run_id": record["run_id"], **entry}
-            row.update({k: _percent(entry.get(k)) for k in PERCENT_KEYS})
+            row.update({k: _scaled(entry.get(k), record.get("metric")) for k in SCALED_KEYS})
             rows.append(row)
     return pd.DataFrame(rows, columns=list(dict.fromkeys([*EPOCH_COLUMNS, *(k for r in rows for k in r)])))
 

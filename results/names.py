@@ -38,6 +38,7 @@ DATASET_LABELS = {"hiv": "HIV", "ogbg-molhiv": "HIV (OGB)", "pcba": "PCBA", "muv
                   "nci-tpsa": "NCI-TPSA"}
 METRIC_LABELS = {"roc_auc": "ROC-AUC", "average_precision": "AP"}
 LOWER_IS_BETTER = ("mae", "rmse", "mse")  # error metrics (e.g. QM9 MAE): the smallest value is the best
+UNSCALED_METRICS = ("mae_mev", "mae")  # in their own unit (meV; a CSV target's units) in frames and tables; others %
 FAMILY_ORDER = ("static", "dynamic")
 FAMILY_LABELS = {"static": "Static pruning", "dynamic": "Dynamic pruning"}
 
@@ -69,6 +70,11 @@ def metric_label(metric: str) -> str:
 def higher_is_better(metric: str) -> bool:
     """False for error metrics (``LOWER_IS_BETTER``, also as a prefix: ``mae_mev``), True otherwise."""
     return not str(metric).lower().startswith(LOWER_IS_BETTER)
+
+
+def metric_scale(metric: str | None) -> float:
+    """Factor from a record's metric value to the tables' unit: 1 for ``UNSCALED_METRICS``, else 100 (%)."""
+    return 1.0 if metric in UNSCALED_METRICS else 100.0
 
 
 def family_label(family: str) -> str:

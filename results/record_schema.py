@@ -11,6 +11,10 @@ RECORD_SCHEMA = 2  # 2: run ids cover the data; records carry ``data_identity``;
 
 # the record section naming the data a run saw (see benchmark.data.identity)
 DATA_IDENTITY = "data_identity"
+# data options that say where the data is read from: the run id hashes the content read (the data identity)
+# instead, so a CSV run names the same run with or without ``qm9_source="csv"``, and a PyG root at any path;
+# a record's setting leaves them out for the same reason
+LOCATION_DATA_OPTIONS = ("qm9_source",)
 REQUIRED = {
     "complete": ("schema", "run_id", "status", "config", DATA_IDENTITY, "metric", "pruner", "epochs",
                  "best_epoch", "best_valid", "test_at_best"),

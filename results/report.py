@@ -1,23 +1,15 @@
-"""Build Table 1 and Figures 3, 5, 6 from a run store (the glue behind ``python -m benchmark report``)."""
+"""Build the tables, figures and comparisons from a run store (the glue behind ``python -m benchmark report``).
+
+``WHAT`` is the one list of outputs: the command line offers its names. The writers (pandas, matplotlib) are
+imported when a report is built, so reading ``WHAT`` costs nothing.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
-
-from results.data_check import report_records, write_failed_runs
-from results.figure4 import figure4
-from results.figures import figure3, figure5, figure6
-from results.frame import epochs_frame, runs_frame
-from results.names import dataset_order
-from results.pretraining import pretraining_table
-from results.select import filter_runs, matches_checkpoint
-from results.table1 import write_table1
-from results.table2_tex import write_table2
-from results.table3_tex import write_table3
-from results.tables_3d import pretraining_3d
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +18,30 @@ WHAT = ("table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "tabl
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,
                  datasets: Iterable[str] | None = None, preset: str | None = None,
-                 checkpoint: str | None = None, setting: str | None = None, spread: bool = False) -> list[Path]:
+                 checkpoint: str | None = None, setting: str | None = None, spread: bool = False,
+                 seeds_per_preset: Mapping[str, int] | None = None) -> list[Path]:
     """Write the requested outputs under ``out_dir``; returns the written paths.
 
     ``checkpoint`` (a label, name, sha256 prefix or path as in ``results.select.matches_checkpoint``) and
     ``setting`` (a setting id) narrow the runs when a store holds several; ``spread``: Table 1 prints
-    mean ± std. Figures 3 and 5 are drawn per dataset (``datasets``, default: all present); an output without
-    data is skipped with a warning, and a ValueError is raised only when nothing at all could be written.
+    mean ± std; ``seeds_per_preset``: how many seeds each preset asks for (Table 1 marks cells with fewer;
+    the caller knows its presets, results does not). Figures 3 and 5 are drawn per dataset (``datasets``,
+    default: all present); an output without data is skipped with a warning, and a ValueError is raised only
+    when nothing at all could be written.
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
+    from results.data_check import report_records, write_failed_runs
+    from results.figure4 import figure4
+    from results.figures import figure3, figure5, figure6
+    from results.frame import epochs_frame, runs_frame
+    from results.names import dataset_order
+    from results.pretraining import pretraining_3d, pretraining_table
+    from results.select import filter_runs, matches_checkpoint
+    from results.table1 import write_table1
+    from results.table2_tex import write_table2
+    from results.table3_tex import write_table3
+
     records = report_records(store_root)
     if not records:
         raise ValueError(f"no complete run records under {store_root}")
@@ -48,13 +54,14 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     jobs: list[tuple[str, Callable[[], Iterable[Path]]]] = []
     # Tables 2 and 3 come from their own stores (the 3D grids); "all" covers the 2D tables and figures
     if what == "table2":
-        jobs.append(("Table 2", lambda: write_table2(records, out_dir, **narrow).values()))
+        jobs.append(("Table 2", lambda: write_table2(runs, out_dir, **narrow).values()))
     if what == "table3":
-        jobs.append(("Table 3", lambda: write_table3(records, out_dir, **narrow).values()))
+        jobs.append(("Table 3", lambda: write_table3(runs, out_dir, **narrow).values()))
     if what == "qm9_pretraining":
-        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, records, out_dir)))
+        jobs.append(("QM9 pretraining comparison", partial(pretraining_3d, runs, out_dir)))
     if what in ("table1", "all"):
-        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread, **narrow).values()))
+        jobs.append(("Table 1", lambda: write_table1(runs, out_dir, datasets, spread=spread,
+                                                     seeds_per_preset=seeds_per_preset, **narrow).values()))
     if what in ("table1", "table2", "table3", "all"):
         jobs.append(("Failed runs", partial(write_failed_runs, store_root, out_dir)))
     for name in names:

@@ -17,8 +17,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
+
 NO_PRETRAINING = "no pretraining"
-DATA_IDENTITY = "data_identity"
 # config fields outside the setting: the cell, the seed, the checkpoint path (its content counts), execution
 NOT_SETTING = ("dataset", "method", "prune_ratio", "seed", "method_options", "checkpoint",
                "device", "num_threads", "preset", "data_dir")
@@ -42,8 +43,6 @@ def _data_identity(record: dict) -> dict | None:
 
 def _data_options(config: dict) -> dict:
     """``{"data_options": ...}`` without the location options; nothing when none are left."""
-    from benchmark.config import LOCATION_DATA_OPTIONS
-
     if "data_options" not in config:
         return {}
     options = config["data_options"]
@@ -104,9 +103,3 @@ def differing_fields(settings: list[dict]) -> list[str]:
     keys = sorted({k for f in flats for k in f})
     return [k for k in keys if len({f.get(k) for f in flats}) > 1]
 
-
-def preset_seed_count(preset: str) -> int | None:
-    """How many seeds the named preset asks for (None for a custom or unknown preset)."""
-    from benchmark.experiments.presets import PRESETS
-
-    return len(PRESETS[preset].seeds) if preset in PRESETS else None

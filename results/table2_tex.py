@@ -4,63 +4,74 @@ of a column is bold (U0 with one decimal, ZPVE with two, as the paper prints the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from results.names import family_label
-from results.table1_tex import escape, method_tex
-from results.tables_3d import Table3DData, table_data, write_table
+import pandas as pd
+
+from results.cells import TableData, table_data
+from results.comparison_3d import TABLE_DATASETS, write_comparison
+from results.latex import (
+    AT_BEST,
+    BOLD_BEST,
+    NO_VALUE,
+    absent_tex,
+    begin,
+    best_of,
+    dataset_header,
+    end,
+    escape,
+    family_header,
+    method_tex,
+    row,
+    setting_tex,
+    source,
+    value_tex,
+    write_tex,
+)
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)
 TABLE2_ROWS = (("static", ("random", "dp")), ("dynamic", ("infobatch", "molpeg")))
+METHODS = tuple(m for _, methods in TABLE2_ROWS for m in methods)
 DIGITS = {"qm9_u0": 1, "qm9_zpve": 2}
 LABELS = {"qm9_u0": "U0", "qm9_zpve": "ZPVE"}
 
 
-def _cell(data: Table3DData, dataset: str, method: str, ratio: int) -> str:
+def _cell(data: TableData, dataset: str, method: str, ratio: int) -> str:
     cell = data.cell(dataset, method, ratio)
     if cell is None:
-        return "--"
-    if math.isnan(cell.mean):
-        return "n/a"
+        return absent_tex(data, dataset, method, ratio)
     digits = DIGITS[dataset]
-    text = f"{cell.mean:.{digits}f}"
-    return rf"\textbf{{{text}}}" if round(cell.mean, digits) == data.best(dataset, ratio, digits) else text
+    return value_tex(cell.mean, digits, best=best_of(data, dataset, ratio, METHODS, digits))
 
 
-def _whole(data: Table3DData, dataset: str) -> str:
-    cell = data.cell(dataset, "whole", 0)
-    return "not run" if cell is None else f"{cell.mean:.{DIGITS[dataset]}f} meV"
+def _whole(data: TableData, dataset: str) -> str:
+    cell = data.whole(dataset)
+    if cell is None:
+        return NO_VALUE if data.ran_without_value(dataset, "whole", 0) else "not run"
+    return f"{cell.mean:.{DIGITS[dataset]}f} meV"
 
 
-def render_table2(data: Table3DData) -> str:
-    n = len(data.ratios)
-    ncols = 1 + n * len(data.datasets)
-    settings = "; ".join(f"{escape(LABELS[d])}: preset {escape(p)}, checkpoint {escape(c)}"
-                         for d, (p, c) in data.settings.items())
+def render_table2(data: TableData) -> str:
+    ncols = 1 + len(data.ratios) * len(data.datasets)
+    settings = "; ".join(f"{escape(LABELS[d])}: {setting_tex(p, c)}" for d, (p, c) in data.settings.items())
     wholes = ", ".join(f"{LABELS[d]} {_whole(data, d)}" for d in data.datasets)
-    caption = (r"Test MAE (meV, lower is better) at the best validation epoch of PaiNN fine-tuned on pruned QM9; "
-               r"mean over seeds; bold: best per column; --: not run; n/a: no value. "
+    caption = (rf"Test MAE (meV, lower is better) {AT_BEST} of PaiNN fine-tuned on pruned QM9; "
+               rf"mean over seeds; {BOLD_BEST}; n/a: no value. "
                rf"Whole training set: {escape(wholes)}. {settings}.")
-    lines = [r"\begin{table}[t]", r"\centering", r"\small", r"\setlength{\tabcolsep}{3pt}",
-             rf"\caption{{{caption}}}", r"\label{tab:table2}", rf"\begin{{tabular}}{{l{'c' * (ncols - 1)}}}",
-             r"\toprule",
-             " & ".join(["", *(rf"\multicolumn{{{n}}}{{c}}{{{LABELS[d]}}}" for d in data.datasets)]) + r" \\",
-             " ".join(rf"\cmidrule(lr){{{2 + i * n}-{1 + (i + 1) * n}}}" for i in range(len(data.datasets))),
-             " & ".join([r"Pruning ratio (\%)", *(str(r) for _ in data.datasets for r in data.ratios)]) + r" \\"]
+    lines = begin(caption, "table2", ncols - 1) + dataset_header([LABELS[d] for d in data.datasets], data.ratios)
     for family, methods in TABLE2_ROWS:
-        lines += [r"\midrule", rf"\multicolumn{{{ncols}}}{{l}}{{\textit{{{escape(family_label(family))}}}}} \\"]
+        lines += family_header(family, ncols)
         for method in methods:
-            cells = [_cell(data, d, method, r) for d in data.datasets for r in data.ratios]
-            lines.append(" & ".join([method_tex(method), *cells]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+            lines.append(row(method_tex(method), *(_cell(data, d, method, r)
+                                                   for d in data.datasets for r in data.ratios)))
+    return source(lines + end())
 
 
-def write_table2(records: Iterable[dict], out_dir: str | Path, *, preset: str | None = None,
-                 checkpoint: str | None = None) -> dict[str, Path]:
-    """``table2.tex``, ``table2_comparison.csv`` and ``table2_comparison.md`` under ``out_dir``."""
-    methods = [m for _, ms in TABLE2_ROWS for m in ms]
-    data = table_data(records, 2, TABLE2_RATIOS, methods, preset=preset, checkpoint=checkpoint)
-    return write_table(data, out_dir, render_table2)
+def write_table2(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, preset: str | None = None,
+                 checkpoint: str | None = None, setting: str | None = None) -> dict[str, Path]:
+    """``table2.tex``, ``table2_comparison.csv`` and ``table2_comparison.md`` under ``out_dir`` from run records
+    or a runs frame (the default-option runs of U0 and ZPVE; one setting per dataset)."""
+    data = table_data(runs, table=2, among=TABLE_DATASETS[2], ratios=TABLE2_RATIOS, more_ratios=False,
+                      preset=preset, checkpoint=checkpoint, setting=setting)
+    return {**write_tex(2, render_table2(data), out_dir), **write_comparison(data, METHODS, out_dir)}

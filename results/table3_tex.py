@@ -4,12 +4,27 @@ test ROC-AUC (%) of the whole dataset and of Random (the dynamic soft random) an
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from results.table1_tex import delta_tex, escape
-from results.tables_3d import Table3DData, table_data, write_table
+import pandas as pd
+
+from results.cells import TableData, table_data
+from results.comparison_3d import TABLE_DATASETS, write_comparison
+from results.latex import (
+    AT_BEST,
+    BOLD_BEST,
+    DELTAS,
+    absent_tex,
+    begin,
+    best_of,
+    end,
+    row,
+    setting_tex,
+    source,
+    value_tex,
+    write_tex,
+)
 
 TABLE3_RATIOS = (60, 40, 20)
 TABLE3_METHODS = ("soft_random", "molpeg")
@@ -17,41 +32,34 @@ ROW_NAMES = {"soft_random": "Random", "molpeg": "MolPeg"}
 DATASET = "hiv3d"
 
 
-def _cell(data: Table3DData, method: str, ratio: int) -> str:
-    cell, whole = data.cell(DATASET, method, ratio), data.cell(DATASET, "whole", 0)
+def _cell(data: TableData, method: str, ratio: int) -> str:
+    cell, whole = data.cell(DATASET, method, ratio), data.whole(DATASET)
     if cell is None:
-        return "--"
-    if math.isnan(cell.mean):
-        return "n/a"
-    text = f"{cell.mean:.1f}"
-    if round(cell.mean, 1) == data.best(DATASET, ratio, 1):
-        text = rf"\textbf{{{text}}}"
-    if whole is None or math.isnan(whole.mean):
-        return text
-    return f"{text} {delta_tex(round(cell.mean, 1), round(whole.mean, 1))}"
+        return absent_tex(data, DATASET, method, ratio)
+    return value_tex(cell.mean, best=best_of(data, DATASET, ratio, TABLE3_METHODS),
+                     whole=None if whole is None else whole.mean)
 
 
-def render_table3(data: Table3DData) -> str:
-    whole = data.cell(DATASET, "whole", 0)
+def render_table3(data: TableData) -> str:
+    whole = data.whole(DATASET)
     preset, checkpoint = data.settings[DATASET]
-    caption = (r"Test ROC-AUC (\%) at the best validation epoch of SchNet fine-tuned on pruned HIV with 3D "
-               r"conformers; mean over seeds; $\uparrow$/$\downarrow$: difference to the whole dataset; bold: best "
-               r"per column; --: not run; n/a: no value (a test set without positives). "
-               rf"Preset {escape(preset)}, checkpoint {escape(checkpoint)}.")
+    setting = setting_tex(preset, checkpoint)
+    caption = (rf"Test ROC-AUC (\%) {AT_BEST} of SchNet fine-tuned on pruned HIV with 3D "
+               rf"conformers; mean over seeds; {DELTAS}; {BOLD_BEST}; n/a: no value (a test set without positives). "
+               rf"{setting[0].upper()}{setting[1:]}.")
     n = len(data.ratios)
-    whole_text = "--" if whole is None else "n/a" if math.isnan(whole.mean) else f"{whole.mean:.1f}"
-    lines = [r"\begin{table}[t]", r"\centering", r"\small", rf"\caption{{{caption}}}", r"\label{tab:table3}",
-             rf"\begin{{tabular}}{{l{'c' * (n + 1)}}}", r"\toprule",
-             " & ".join([r"Pruning ratio (\%)", "0", *(str(r) for r in data.ratios)]) + r" \\", r"\midrule",
-             " & ".join(["Whole Dataset", whole_text, *([""] * n)]) + r" \\"]
-    for method in data.methods:
-        lines.append(" & ".join([ROW_NAMES[method], "", *(_cell(data, method, r) for r in data.ratios)]) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
-    return "\n".join(lines) + "\n"
+    whole_text = absent_tex(data, DATASET, "whole", 0) if whole is None else f"{whole.mean:.1f}"
+    lines = begin(caption, "table3", n + 1, narrow=False)
+    lines += [row(r"Pruning ratio (\%)", "0", *(str(r) for r in data.ratios)), r"\midrule",
+              row("Whole Dataset", whole_text, *([""] * n))]
+    lines += [row(ROW_NAMES[m], "", *(_cell(data, m, r) for r in data.ratios)) for m in TABLE3_METHODS]
+    return source(lines + end())
 
 
-def write_table3(records: Iterable[dict], out_dir: str | Path, *, preset: str | None = None,
-                 checkpoint: str | None = None) -> dict[str, Path]:
-    """``table3.tex``, ``table3_comparison.csv`` and ``table3_comparison.md`` under ``out_dir``."""
-    data = table_data(records, 3, TABLE3_RATIOS, TABLE3_METHODS, preset=preset, checkpoint=checkpoint)
-    return write_table(data, out_dir, render_table3)
+def write_table3(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, preset: str | None = None,
+                 checkpoint: str | None = None, setting: str | None = None) -> dict[str, Path]:
+    """``table3.tex``, ``table3_comparison.csv`` and ``table3_comparison.md`` under ``out_dir`` from run records
+    or a runs frame (the default-option runs of HIV-3D; one setting)."""
+    data = table_data(runs, table=3, among=TABLE_DATASETS[3], ratios=TABLE3_RATIOS, more_ratios=False,
+                      preset=preset, checkpoint=checkpoint, setting=setting)
+    return {**write_tex(3, render_table3(data), out_dir), **write_comparison(data, TABLE3_METHODS, out_dir)}

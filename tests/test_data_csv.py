@@ -96,3 +96,12 @@ def test_regression_csv_with_a_scaffold_split_reports_mae_in_its_units(tmp_path,
     assert record["task"]["target_mean"][0] == pytest.approx(np.nanmean(y), abs=1.0)
     assert 0.0 < record["test_at_best"] < 10.0  # in the column's units, not meV
     assert config.run_id() != _config(path, "soft_random", 0.5).run_id()  # the split is part of the run
+
+
+def test_a_regression_csv_table_prints_mae_in_the_columns_units(tmp_path):
+    from results.frame import runs_frame
+    from tests.test_results_records import make_record
+
+    record = make_record("hiv", "whole", 0, 0, 0.42)
+    record["config"]["dataset"], record["metric"] = "csv:/data/logs.csv", "mae"
+    assert runs_frame([record])["test_at_best"].iloc[0] == pytest.approx(0.42)  # not 42 %

@@ -50,7 +50,7 @@ def test_table3_rows_deltas_and_paper_random_is_soft_random(tmp_path):
     frame = pd.read_csv(paths["table3_comparison.csv"])
     soft = frame[(frame.method == "soft_random") & (frame.prune_ratio == 60)].iloc[0]
     assert soft.paper_value == 80.1 and soft.paper_method == "Random"
-    with pytest.raises(ValueError, match="no Table 3 runs"):
+    with pytest.raises(ValueError, match="no runs for Table 3"):
         write_table3(records[:0], tmp_path)
 
 
@@ -71,14 +71,56 @@ def test_3d_grids_at_the_presets():
 
 
 def test_qm9_pretraining_comparison_signs(tmp_path):
-    from results.tables_3d import pretraining_3d
+    from results.frame import runs_frame
+    from results.pretraining import pretraining_3d
 
     records = []
     for seed, (scratch, pre) in enumerate([(40.0, 35.0), (42.0, 37.0), (44.0, 36.0)]):
         records.append(dict(_record("qm9_u0", "whole", 0.0, scratch, "mae_mev", seed), checkpoint=None))
         records.append(_record("qm9_u0", "whole", 0.0, pre, "mae_mev", seed))
-    csv_path, md_path = pretraining_3d(records, tmp_path)
+    csv_path, md_path = pretraining_3d(runs_frame(records), tmp_path)
     frame = pd.read_csv(csv_path).set_index("checkpoint")
     assert frame.loc["no pretraining", "mae_mean"] == pytest.approx(42.0)
     assert frame.loc["geossl_ddm / moses 5000", "minus_scratch"] == pytest.approx(36.0 - 42.0)
     assert frame.loc["geossl_ddm / moses 5000", "n_seeds"] == 3 and "-6.00" in md_path.read_text()
+
+
+def test_tables_2_and_3_are_the_cells_of_the_table1_path(tmp_path):
+    """Tables 2 and 3 go records -> frame -> selection -> cells like Table 1: their printed and compared
+    numbers are ``table_data``'s cells (MAE kept in meV, ROC-AUC in %), a cell run without a value is n/a."""
+    from results.cells import table_data
+    from results.frame import runs_frame
+    from results.report import build_report
+    from tests.test_results_records import make_record, write_store
+
+    records = []
+    for seed in range(3):
+        for dataset, method, ratio, value, metric in (
+                ("qm9_u0", "whole", 0, 30.0 + seed, "mae_mev"), ("qm9_u0", "molpeg", 80, 40.0 + 0.5 * seed, "mae_mev"),
+                ("qm9_u0", "random", 80, 41.0 - seed, "mae_mev"), ("hiv3d", "whole", 0, 0.80 + 0.01 * seed, "roc_auc"),
+                ("hiv3d", "molpeg", 60, 0.82 - 0.02 * seed, "roc_auc"), ("hiv3d", "soft_random", 40, float("nan"),
+                                                                       "roc_auc")):
+            record = make_record("hiv", method, ratio, seed, value, family={"whole": "whole"}.get(method, "dynamic"))
+            record["config"]["dataset"], record["metric"] = dataset, metric
+            record["run_id"] = f"{dataset}-{method}-{ratio}-{seed}"
+            records.append(record)
+    store = write_store(tmp_path / "store", records)
+    build_report(store, tmp_path / "out", "table2")
+    build_report(store, tmp_path / "out", "table3")
+    runs = runs_frame(records)
+    for table, among in ((2, ["qm9_u0"]), (3, ["hiv3d"])):
+        data = table_data(runs, table=table, among=among)
+        frame = pd.read_csv(tmp_path / "out" / f"table{table}_comparison.csv")
+        ran = frame[frame["n_seeds"] > 0]
+        assert len(ran) == len(data.cells) == {2: 3, 3: 2}[table]
+        for row in ran.itertuples():
+            cell = data.cell(row.dataset, row.method, row.prune_ratio)
+            assert (row.ours_mean, row.n_seeds) == (pytest.approx(cell.mean), cell.n_seeds)
+    assert table_data(runs, table=2, among=["qm9_u0"]).whole("qm9_u0").mean == pytest.approx(31.0)  # meV
+    tex = (tmp_path / "out" / "table3.tex").read_text().splitlines()
+    assert tex[-6:-3] == [r"Whole Dataset & 81.0 &  &  &  \\",
+                          r"Random &  & -- & n/a & -- \\",
+                          r"MolPeg &  & \textbf{80.0} {\scriptsize $\downarrow$1.0} & -- & -- \\"]
+    tex2 = (tmp_path / "out" / "table2.tex").read_text()
+    assert r"Random & -- & \textbf{40.0} & -- & -- & -- & -- \\" in tex2 and "U0 31.0 meV" in tex2
+    assert r"MolPeg & -- & 40.5 & -- & -- & -- & -- \\" in tex2

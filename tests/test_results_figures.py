@@ -69,6 +69,15 @@ def test_build_report_all_and_errors(tmp_path):
         build_report(tmp_path / "empty", tmp_path / "out3")
 
 
+def test_the_command_line_offers_the_reports_build_report_knows():
+    from benchmark.cli import build_parser
+    from results.report import WHAT
+
+    commands = next(a for a in build_parser()._actions if a.dest == "command")
+    report = next(a for a in commands.choices["report"]._actions if a.dest == "what")
+    assert tuple(report.choices) == WHAT
+
+
 def test_option_sweep_keeps_the_sweep_grid_and_the_default_run():
     records = _records() + [
         make_record("hiv", "molpeg", 90, 0, 0.7),  # a Table 1 run, outside Figure 3's grid

@@ -196,10 +196,15 @@ def test_lower_is_better_metrics_flip_claims_and_bold(tmp_path):
 def test_latex_spread_option_and_few_seeds_marker(tmp_path):
     records = _claims_records()
     few = [r for r in records if r["config"]["seed"] < 2]  # the paper preset asks for 5 seeds
-    tex = write_table1(few, tmp_path / "mean")["table1.tex"].read_text()
+    tex = write_table1(few, tmp_path / "mean", seeds_per_preset={"paper": 5})["table1.tex"].read_text()
     random = next(line for line in tex.splitlines() if line.startswith("Random & "))
     assert r"70.2$^\dagger$ {\scriptsize $\downarrow$" in random and r"$\pm$" not in random
     assert r"$^\dagger$: fewer seeds than the preset's 5" in tex
+    # results knows no preset: the caller hands the seed counts (the command line those of its presets)
+    assert r"\dagger" not in write_table1(few, tmp_path / "plain")["table1.tex"].read_text()
+    store, cli = write_store(tmp_path / "store", few), tmp_path / "cli"
+    assert main(["report", "table1", "--preset", "paper", "--store", str(store), "--out", str(cli)]) == 0
+    assert (cli / "table1.tex").read_text() == tex
     tex = write_table1(records, tmp_path / "spread", spread=True)["table1.tex"].read_text()
     random = next(line for line in tex.splitlines() if line.startswith("Random & "))
     assert r"70.0 $\pm$ 0.3 {\scriptsize $\downarrow$10.0}" in random and r"\dagger" not in tex
