@@ -18,6 +18,7 @@ from benchmark.config import RunConfig
 from benchmark.data.checksums import file_sha256
 from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import GRIDS, build_grid
+from benchmark.fidelity import FIDELITIES, describe_bundle
 from benchmark.presets import PRESETS, get_preset
 from benchmark.protocols import PROTOCOLS
 
@@ -57,11 +58,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(f"--prune-ratio {args.prune_ratio:g} was given with --method whole, the unpruned "
                          "reference; leave it out or choose a pruning method (see `methods`)")
     log.info("preset %s (%s); --preset to choose another", preset.name, preset.description)
-    fields = dict(preset.run, preset=preset.name, subsample=preset.subsample.get(args.dataset))
+    subsample = preset.subsample.get(args.dataset) if args.subsample is None else (args.subsample or None)
+    fields = dict(preset.run, preset=preset.name, subsample=subsample)
     overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
                  "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
                  "epochs": args.epochs, "device": args.device, "data_dir": args.data_dir,
-                 "split": args.split, "loss_convention": args.loss_convention}
+                 "split": args.split, "loss_convention": args.loss_convention, "fidelity": args.fidelity}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if args.method == "whole":
         fields["prune_ratio"] = 0.0
@@ -96,6 +98,8 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
     configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds, args.protocol)
     if args.data_dir:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    if args.fidelity:
+        configs = [c.replace(fidelity=args.fidelity) for c in configs]
     return configs
 
 
@@ -191,7 +195,15 @@ def cmd_methods(args: argparse.Namespace) -> int:
         print(f"{name:14s} {cls.family:8s} {'' if fields else '(no options)'}")
         for f, kind in fields:
             print(f"    --option {describe_field(f, kind)}")
+    print("\n".join(describe_bundle()))
     return 0
+
+
+def _add_fidelity(p: argparse.ArgumentParser) -> None:
+    bundle = "; ".join(line.strip() for line in describe_bundle()[1:])
+    p.add_argument("--fidelity", choices=FIDELITIES, default=None,
+                   help="paper (default: the paper's text) or code: every option that reproduces the official "
+                        f"MolPeg code, where --option does not name it. code sets {bundle}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -217,10 +229,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
                      help="method option, repeatable (e.g. --option beta=0.1); typed: values are converted to "
                           "the option's type and checked against its allowed values, listed by `methods`")
+    run.add_argument("--subsample", type=int, default=None,
+                     help="molecules kept before splitting, 0 = all (default: the preset's)")
     run.add_argument("--split", choices=["random", "scaffold"], help="data split (default random)")
     run.add_argument("--loss-convention", choices=["official", "clean"], help="loss convention (default official)")
     run.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: the preset's)")
     run.add_argument("--data-dir", help=f"raw data folder (default ${'MOLPEG_DATA_DIR'})")
+    _add_fidelity(run)
     run.set_defaults(func=cmd_run)
 
     sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
@@ -249,6 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="slurm: override a profile field, repeatable (e.g. --cluster partition=a100)")
     sweep.add_argument("--runs-per-task", type=int, help="runs one task executes in turn (slurm: the profile's)")
     sweep.add_argument("--wait", action="store_true", help="slurm: block until every array task ended")
+    _add_fidelity(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
     for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
@@ -258,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("grid", choices=sorted(GRIDS))
         common(p)
         p.add_argument("--checkpoint", action="append", help="as given to sweep")
+        p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")

@@ -19,7 +19,7 @@ REGRESSION_LOSSES = ("l1", "mse")
 LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
 PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
-                   "lr_schedule": "none"}
+                   "lr_schedule": "none", "fidelity": "paper"}
 # data options that say where the data is read from: the run id hashes the content read (the data identity)
 # instead, so a CSV run names the same run with or without ``qm9_source="csv"``, and a PyG root at any path
 LOCATION_DATA_OPTIONS = ("qm9_source",)
@@ -58,6 +58,9 @@ class RunConfig:
     # fidelity options shared by all methods
     loss_convention: str = "official"
     budget_rounding: str = "floor"
+    # "paper" (the paper's text) or "code": fills in every option that reproduces the official MolPeg code
+    # where method_options do not name it (benchmark.fidelity; `python -m benchmark methods` lists them)
+    fidelity: str = "paper"
     # execution (not hashed)
     device: str = "cpu"
     num_threads: int | None = None
@@ -86,7 +89,10 @@ class RunConfig:
                 raise ValueError(f"{name} must be a non-negative integer (it seeds numpy and torch), "
                                  f"got {getattr(self, name)!r}")
         # options coerced to their declared types, defaults left out: `beta=0.5` names the same run as no beta
-        object.__setattr__(self, "method_options", _canonical_options(self.method, self.method_options))
+        # (under fidelity "code" the code bundle's options are kept, see benchmark.fidelity.resolve_options)
+        from benchmark.fidelity import resolve_options
+
+        object.__setattr__(self, "method_options", resolve_options(self.method, self.method_options, self.fidelity))
 
     @property
     def keep_ratio(self) -> float:
@@ -123,10 +129,3 @@ class RunConfig:
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
-
-def _canonical_options(method: str, options: dict) -> dict:
-    from methods import get_method
-    from methods.options import non_default
-
-    cls = get_method(method)
-    return non_default(cls.resolve_options(options))
