@@ -127,3 +127,16 @@ def test_whole_run_under_code_fidelity_is_molpeg_at_keep_ratio_one():
     assert [e["n_trained"] for e in record["epochs"]] == [160, 160]
     paper = run_finetune(RunConfig(**tiny))
     assert paper["fidelity"] == "paper" and "made_as" not in paper["pruner"]
+
+
+def test_tables_take_a_code_run_at_its_bundle_as_a_default_run():
+    from results.frame import run_row
+
+    def row(**options):
+        config = RunConfig(method="molpeg", prune_ratio=0.6, fidelity="code", method_options=options).to_dict()
+        return run_row({"run_id": "x", "config": config, "pruner": {"options": config["method_options"]}})
+
+    assert row()["default_options"] and row()["options"] == "{}"
+    assert row()["opt_ema_convention"] == "code"
+    explicit = row(ema_convention="paper", beta=0.1)
+    assert not explicit["default_options"] and explicit["options"] == '{"beta": 0.1, "ema_convention": "paper"}'
