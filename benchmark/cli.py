@@ -21,6 +21,7 @@ from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import GRIDS, build_grid
 from benchmark.experiments.presets import PRESETS, get_preset
 from benchmark.experiments.protocols import PROTOCOLS
+from benchmark.fidelity import FIDELITIES, describe_bundle
 from results.report import WHAT as REPORTS
 
 log = logging.getLogger("benchmark")
@@ -58,12 +59,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(f"--prune-ratio {args.prune_ratio:g} was given with --method whole, the unpruned "
                          "reference; leave it out or choose a pruning method (see `methods`)")
     log.info("preset %s (%s); --preset to choose another", preset.name, preset.description)
-    fields = dict(preset.run, preset=preset.name, subsample=preset.subsample.get(args.dataset))
+    subsample = preset.subsample.get(args.dataset) if args.subsample is None else (args.subsample or None)
+    fields = dict(preset.run, preset=preset.name, subsample=subsample)
     overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
                  "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
                  "epochs": args.epochs, "device": args.device, "data_dir": args.data_dir,
                  "split": args.split, "loss_convention": args.loss_convention,
-                 "data_options": dict(args.data_option or []) or None}
+                 "data_options": dict(args.data_option or []) or None, "fidelity": args.fidelity}
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if args.method == "whole":
         fields["prune_ratio"] = 0.0
@@ -121,6 +123,8 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
         configs = [c.replace(data_dir=args.data_dir) for c in configs]
     if args.data_option:
         configs = [c.replace(data_options={**c.data_options, **dict(args.data_option)}) for c in configs]
+    if args.fidelity:
+        configs = [c.replace(fidelity=args.fidelity) for c in configs]
     return configs
 
 
@@ -236,11 +240,19 @@ def cmd_methods(args: argparse.Namespace) -> int:
         print(f"{name:14s} {cls.family:8s} {'' if fields else '(no options)'}")
         for f, kind in fields:
             print(f"    --option {describe_field(f, kind)}")
+    print("\n".join(describe_bundle()))
     return 0
 
 
 DATA_OPTION_HELP = ("data option, repeatable; for csv:PATH: smiles_column, label_columns (comma-separated), "
                     "task_type (classification / regression), metric (roc_auc / average_precision / mae)")
+
+
+def _add_fidelity(p: argparse.ArgumentParser) -> None:
+    bundle = "; ".join(line.strip() for line in describe_bundle()[1:])
+    p.add_argument("--fidelity", choices=FIDELITIES, default=None,
+                   help="paper (default: the paper's text) or code: every option that reproduces the official "
+                        f"MolPeg code, where --option does not name it. code sets {bundle}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,10 +287,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
                      help="method option, repeatable (e.g. --option beta=0.1); typed: values are converted to "
                           "the option's type and checked against its allowed values, listed by `methods`")
+    run.add_argument("--subsample", type=int, default=None,
+                     help="molecules kept before splitting, 0 = all (default: the preset's)")
     run.add_argument("--split", choices=["random", "scaffold"], help="data split (default random)")
     run.add_argument("--loss-convention", choices=["official", "clean"], help="loss convention (default official)")
     run.add_argument("--device", help="cpu, cuda, cuda:N or auto (default: the preset's)")
     run.add_argument("--data-dir", help=f"raw data folder (default ${'MOLPEG_DATA_DIR'})")
+    _add_fidelity(run)
     run.set_defaults(func=cmd_run)
 
     sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
@@ -308,6 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="slurm: override a profile field, repeatable (e.g. --cluster partition=a100)")
     sweep.add_argument("--runs-per-task", type=int, help="runs one task executes in turn (slurm: the profile's)")
     sweep.add_argument("--wait", action="store_true", help="slurm: block until every array task ended")
+    _add_fidelity(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
     for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
@@ -317,6 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("grid", choices=sorted(GRIDS))
         common(p)
         p.add_argument("--checkpoint", action="append", help="as given to sweep")
+        p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")

@@ -20,7 +20,7 @@ REGRESSION_LOSSES = ("l1", "mse")
 LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
 PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
-                   "lr_schedule": "none"}
+                   "lr_schedule": "none", "fidelity": "paper"}
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,9 @@ class RunConfig:
     # fidelity options shared by all methods
     loss_convention: str = "official"
     budget_rounding: str = "floor"
+    # "paper" (the paper's text) or "code": fills in every option that reproduces the official MolPeg code
+    # where method_options do not name it (benchmark.fidelity; `python -m benchmark methods` lists them)
+    fidelity: str = "paper"
     # execution (not hashed)
     device: str = "cpu"
     num_threads: int | None = None
@@ -84,7 +87,10 @@ class RunConfig:
                 raise ValueError(f"{name} must be a non-negative integer (it seeds numpy and torch), "
                                  f"got {getattr(self, name)!r}")
         # options coerced to their declared types, defaults left out: `beta=0.5` names the same run as no beta
-        object.__setattr__(self, "method_options", _canonical_options(self.method, self.method_options))
+        # (under fidelity "code" the code bundle's options are kept, see benchmark.fidelity.resolve_options)
+        from benchmark.fidelity import resolve_options
+
+        object.__setattr__(self, "method_options", resolve_options(self.method, self.method_options, self.fidelity))
 
     @property
     def keep_ratio(self) -> float:
@@ -121,10 +127,3 @@ class RunConfig:
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
-
-def _canonical_options(method: str, options: dict) -> dict:
-    from methods import get_method
-    from methods.options import non_default
-
-    cls = get_method(method)
-    return non_default(cls.resolve_options(options))

@@ -26,6 +26,7 @@ from benchmark.data import GraphStore, load_dataset
 from benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
 from benchmark.data.splits import Split
+from benchmark.fidelity import pruner_options
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
@@ -142,8 +143,9 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     torch.manual_seed(config.seed)
     model = make_model()
     checkpoint = describe_checkpoint(config.checkpoint)
-    pruner = make_pruner(config.method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
-                         seed=config.seed, options=method_options(config), rounding=config.budget_rounding)
+    method, options = pruner_options(config.method, method_options(config), config.fidelity)
+    pruner = make_pruner(method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
+                         seed=config.seed, options=options, rounding=config.budget_rounding)
     ctx = build_context(config, store, split.train, split.valid, make_model, checkpoint.get("sha256"),
                         method_requirements(pruner), device, task=task)
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
@@ -228,7 +230,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
 
     return {
         "schema": RECORD_SCHEMA, "run_id": config.run_id(), "status": "complete", "config": config.to_dict(),
-        "pruner": pruner.describe(), "checkpoint": checkpoint, "metric": metric,
+        "pruner": describe_pruner(pruner, config.method), "fidelity": config.fidelity,
+        "checkpoint": checkpoint, "metric": metric,
         "dataset": {k: store.meta.get(k) for k in ("dataset", "source_file", "source_sha256", "n_molecules",
                                                      "n_unsanitized_kept", "n_skipped_unparsable",
                                                      "unsanitized_policy", "featurizer", "task_names")}
@@ -246,6 +249,14 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
                         "resumed_after_epochs": state.resumed_from},
         "started_at": started,
     }
+
+
+def describe_pruner(pruner, method: str) -> dict:
+    """The record's ``pruner`` section; a whole-data run made as MolPeg at keep ratio 1 stays ``whole``."""
+    described = pruner.describe()
+    if described["method"] != method:
+        described |= {"method": method, "family": "whole", "made_as": described["method"]}
+    return described
 
 
 def positives_kept(task: Task, store: GraphStore, train_idx: np.ndarray, kept: np.ndarray) -> dict:

@@ -21,9 +21,11 @@ from methods.balance import SubsetContext, class_groups, split_selection
 from methods.budget import budget
 from methods.options import coerce_options
 
-# how an epoch's RNG is seeded: "run" from (run seed, epoch); "epoch_only" from the epoch alone, as the
-# official MolPeg code (np.random.seed(epoch)), so every run seed sees the same subsets and order
-EPOCH_SEEDING = ("run", "epoch_only")
+# how an epoch's RNG is seeded: "run" from (run seed, epoch); "epoch_only" from the epoch alone, so every
+# run seed sees the same subsets and order, as the official MolPeg code; "legacy" is the official sampler's
+# own stream (numpy's legacy RandomState seeded with epoch - 1, as its np.random.seed before each prune),
+# which reproduces its subsets and batch order draw for draw
+EPOCH_SEEDING = ("run", "epoch_only", "legacy")
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,9 @@ class Pruner:
     # score, the farthest centre, the largest gain, ...); each method reads it in exactly one place, so
     # the mutation check (tests/mutation) can reverse every method's ranking through it
     keep_highest: bool = True
+    # the option values that reproduce the official MolPeg code (its ``main.py`` / ``pruning/molpeg.py``);
+    # a run with ``fidelity="code"`` fills them in wherever the run's options do not name the option
+    code_options: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -118,12 +123,14 @@ class Pruner:
         return {"method": self.name, "family": self.family, "k": self.k, "keep_ratio": self.keep_ratio,
                 "options": dataclasses.asdict(self.options)}
 
-    def epoch_rng(self, epoch: int) -> np.random.Generator:
+    def epoch_rng(self, epoch: int) -> np.random.Generator | np.random.RandomState:
         """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch), or from the
-        epoch alone when the method's options set ``epoch_seeding="epoch_only"``: no hidden state to
-        checkpoint or resume."""
-        epoch_only = getattr(self.options, "epoch_seeding", "run") == "epoch_only"
-        return np.random.default_rng([epoch] if epoch_only else [self.seed, epoch])
+        epoch alone (``epoch_seeding`` ``epoch_only``; ``legacy``: a ``RandomState``, see ``EPOCH_SEEDING``):
+        no hidden state to checkpoint or resume."""
+        seeding = getattr(self.options, "epoch_seeding", "run")
+        if seeding == "legacy":
+            return np.random.RandomState(max(epoch - 1, 0))
+        return np.random.default_rng([epoch] if seeding == "epoch_only" else [self.seed, epoch])
 
 
 class StaticPruner(Pruner):

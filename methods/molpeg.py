@@ -34,6 +34,7 @@ Works in any PyTorch loop::
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +48,7 @@ from methods.registry import register
 
 EMA_CONVENTIONS = ("paper", "code")
 CRITERIA = ("absolute", "hard", "easy")
+RESELECT = ("epoch_end", "before_last_batch")
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,13 @@ class MolPegOptions:
     # parameter-name prefixes copied from the online model instead of averaged (one shared head, as
     # in the official code); () averages every parameter
     shared: tuple[str, ...] = ("head",)
-    # "run": epoch RNG from (seed, epoch); "epoch_only": from the epoch alone (official code)
+    # "run": epoch RNG from (seed, epoch); "epoch_only": from the epoch alone; "legacy": the official
+    # sampler's numpy stream (its subsets and batch order exactly)
     epoch_seeding: str = choice("run", *EPOCH_SEEDING)
+    # when the next epoch is selected: "epoch_end" (after the last batch), or "before_last_batch" as the
+    # official sampler (the last, partial batch of an epoch is neither scored for the next selection nor
+    # weighted by its own: it carries the next epoch's weights)
+    reselect: str = choice("epoch_end", *RESELECT)
 
 
 def reinitialize(module: nn.Module, skip: tuple[str, ...] = ()) -> None:
@@ -90,10 +97,30 @@ def reinitialize(module: nn.Module, skip: tuple[str, ...] = ()) -> None:
     visit(module, "")
 
 
+@dataclass(frozen=True)
+class EarlyReselectPlan(EpochPlan):
+    """An epoch plan whose last, partial batch is weighted by ``reselect()`` (the weights of all samples
+    under the next epoch's selection, made when that batch is reached), as the official sampler."""
+
+    reselect: Callable[[], np.ndarray] | None = None
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        n = len(self.indices)
+        for start in range(0, n, batch_size):
+            idx = self.indices[start:start + batch_size]
+            if len(idx) < batch_size and self.reselect is not None:
+                yield idx, self.reselect()[idx]
+            else:
+                yield idx, self.weights[start:start + batch_size]
+
+
 @register("molpeg")
 class MolPeg(DynamicPruner):
     Options = MolPegOptions
     needs_reference = True
+    code_options = {"reference_init": "random", "reference_mode": "train", "reference_buffers": "frozen",
+                    "ema_convention": "code", "loss_weight": "inverse_keep_squared", "tie_break": "stable",
+                    "initial_score": 1.0, "epoch_seeding": "legacy", "reselect": "before_last_batch"}
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -104,6 +131,7 @@ class MolPeg(DynamicPruner):
         self.reference: nn.Module | None = None
         self._pending_reference: dict | None = None  # a state loaded before setup()
         self._ema: tuple | None = None  # (online model, averaged, copied, float buffer, count buffer lists)
+        self._next: tuple[int, EpochPlan] | None = None  # a plan selected early (reselect="before_last_batch")
 
     # -- reference model -------------------------------------------------------------------------
     def setup(self, model: nn.Module) -> None:
@@ -200,12 +228,31 @@ class MolPeg(DynamicPruner):
         return np.argsort(-key, kind="stable")
 
     def plan_epoch(self, epoch: int) -> EpochPlan:
+        if self._next is not None and self._next[0] == epoch:
+            plan = self._next[1]
+        else:
+            plan = self._select(epoch)
+        self._next = None
+        if self.options.reselect == "epoch_end":
+            return plan
+        return EarlyReselectPlan(plan.indices, plan.weights, plan.info,
+                                 reselect=lambda: self._reselect_early(epoch + 1))
+
+    def _select(self, epoch: int) -> EpochPlan:
         rng = self.epoch_rng(epoch)
         kept = self._ranking(rng)[:self.k]
         weight = {"inverse_keep": 1.0 / self.keep_ratio, "inverse_keep_squared": self.keep_ratio ** -2,
                   "none": 1.0}[self.options.loss_weight]
         return shuffled_plan(rng, kept, weight, kept_fraction=len(kept) / self.n_samples,
                              distinct_scored_before=self.n_distinct_scored())
+
+    def _reselect_early(self, epoch: int) -> np.ndarray:
+        """Select ``epoch`` now; every sample's weight under it (1 outside the kept set)."""
+        plan = self._select(epoch)
+        self._next = (epoch, plan)
+        weights = np.ones(self.n_samples, dtype=np.float32)
+        weights[plan.indices] = plan.weights
+        return weights
 
     def n_distinct_scored(self) -> int:
         """Samples scored (hence trained) at least once so far."""
@@ -216,7 +263,9 @@ class MolPeg(DynamicPruner):
 
     def state_dict(self) -> dict:
         reference = self._pending_reference if self.reference is None else self.reference.state_dict()
-        return {"delta": self.delta.cpu().numpy().copy(),
+        early = None if self._next is None else {"epoch": self._next[0], "indices": self._next[1].indices.copy(),
+                                                  "weights": self._next[1].weights.copy(), "info": self._next[1].info}
+        return {"delta": self.delta.cpu().numpy().copy(), "early_plan": early,
                 "reference": None if reference is None else copy.deepcopy(reference)}
 
     def load_state_dict(self, state: dict) -> None:
@@ -225,6 +274,10 @@ class MolPeg(DynamicPruner):
         if delta.shape != (self.n_samples,):
             raise ValueError(f"MolPeg state has {delta.shape} scores, expected ({self.n_samples},)")
         self.delta = torch.from_numpy(delta.copy()).to(self.delta.device)
+        early = state.get("early_plan")
+        self._next = None if early is None else (int(early["epoch"]), EpochPlan(
+            np.asarray(early["indices"], dtype=np.int64), np.asarray(early["weights"], dtype=np.float32),
+            dict(early["info"])))
         reference = state.get("reference")
         if reference is not None and self.reference is not None:
             self.reference.load_state_dict(reference)

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from methods.base import Selection, StaticOptions, StaticPruner
+from methods.options import choice
 from methods.registry import register
+
+
+@dataclass(frozen=True)
+class WholeOptions(StaticOptions):
+    # "permutation": every sample every epoch in a fresh order; "molpeg": the official code's whole-data
+    # run, MolPeg at keep ratio 1 (every sample, ordered by the code's sampler; the runner builds it)
+    schedule: str = choice("permutation", "permutation", "molpeg")
 
 
 @register("random")
@@ -20,6 +30,8 @@ class WholeDataset(StaticPruner):
     """No pruning: the whole-dataset reference run (keep ratio 1)."""
 
     family = "whole"
+    Options = WholeOptions
+    code_options = {"schedule": "molpeg"}
 
     def coreset(self, ctx=None) -> Selection:
         return Selection(indices=self.epoch_rng(0).permutation(self.n_samples).astype("int64"))
