@@ -45,7 +45,7 @@ from benchmark.tasks import (
     task_split,
 )
 from benchmark.training import predict, train_epoch
-from methods import DynamicPruner, StaticPruner, make_pruner
+from methods import DynamicPruner, StaticPruner, get_method, make_pruner
 from methods.base import shuffled_plan
 from results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
 
@@ -230,6 +230,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
 
     return {
         "schema": RECORD_SCHEMA, "run_id": config.run_id(), "status": "complete", "config": config.to_dict(),
+        # the values --fidelity code filled in: with them a code run counts as that setting's default run
+        "code_options": dict(get_method(config.method).code_options) if config.fidelity == "code" else {},
         "pruner": describe_pruner(pruner, config.method), "fidelity": config.fidelity,
         "checkpoint": checkpoint, "metric": metric,
         "dataset": {k: store.meta.get(k) for k in ("dataset", "source_file", "source_sha256", "n_molecules",

@@ -52,22 +52,21 @@ def realised_kept(record: dict) -> float | None:
     return visits / (epochs * n_train) if n_train and epochs and visits is not None else None
 
 
-def stated_options(config: dict) -> dict:
+def stated_options(record: dict) -> dict:
     """The method options a run states beyond its fidelity's defaults: under ``fidelity="code"`` the values
-    of the code bundle (a method's ``code_options``) are that run's defaults, so its tables take it."""
+    of the code bundle (recorded as ``code_options``) are that run's defaults, so its tables take it."""
+    config = record["config"]
     explicit = config.get("method_options") or {}
     if config.get("fidelity", "paper") != "code":
         return explicit
-    from methods import get_method
-
-    bundle = get_method(config["method"]).code_options
+    bundle = record.get("code_options") or {}
     return {k: v for k, v in explicit.items() if not (k in bundle and bundle[k] == v)}
 
 
 def run_row(record: dict, root: str | Path | None = None) -> dict:
     """The tidy row of one run record (``root``: the store folder holding its file)."""
     config, pruner = record["config"], record.get("pruner") or {}
-    explicit = stated_options(config)
+    explicit = stated_options(record)
     timings = record.get("timings") or {}
     setting = setting_fields(record)
     file = f"{record['run_id']}.json"
