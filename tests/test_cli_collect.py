@@ -27,6 +27,8 @@ def test_collect_of_a_partly_done_grid_exits_0_and_says_so(tmp_path, capsys):
 def test_make_passes_wait_to_the_sweep(flag):
     import subprocess
 
-    out = subprocess.run(["make", "-n", "table1", "EXECUTOR=slurm", flag], capture_output=True, text=True,
+    out = subprocess.run(["make", "-n", "--no-print-directory", "table1", "EXECUTOR=slurm", flag],
+                         capture_output=True, text=True,
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1]).stdout
-    assert "--executor slurm" in out and "--wait" in out.splitlines()[0]
+    sweep = next(line for line in out.splitlines() if "benchmark sweep" in line)  # also when run inside make
+    assert "--executor slurm" in sweep and "--wait" in sweep
