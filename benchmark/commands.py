@@ -1,0 +1,216 @@
+"""What each subcommand of ``python -m benchmark`` does (``benchmark.cli`` parses the arguments): one
+function per command, taking the parsed arguments and returning the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from benchmark.config import RunConfig
+from benchmark.data.checksums import file_sha256
+from benchmark.data.sources import check_cache_writable
+from benchmark.experiments import build_grid
+from benchmark.experiments.presets import PRESETS, get_preset
+from benchmark.fidelity import describe_bundle
+
+log = logging.getLogger("benchmark")
+
+
+def _store_dir(args: argparse.Namespace) -> Path:
+    return Path(args.store or Path("runs") / args.preset)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from benchmark.models.device import resolve_device
+    from results.store import RunStore
+
+    preset = get_preset(args.preset)
+    if args.method == "whole" and args.prune_ratio is not None:
+        raise ValueError(f"--prune-ratio {args.prune_ratio:g} was given with --method whole, the unpruned "
+                         "reference; leave it out or choose a pruning method (see `methods`)")
+    log.info("preset %s (%s); --preset to choose another", preset.name, preset.description)
+    subsample = preset.subsample.get(args.dataset) if args.subsample is None else (args.subsample or None)
+    fields = dict(preset.run, preset=preset.name, subsample=subsample)
+    overrides = {"dataset": args.dataset, "method": args.method, "prune_ratio": args.prune_ratio,
+                 "seed": args.seed, "checkpoint": args.checkpoint, "method_options": dict(args.option or []),
+                 "epochs": args.epochs, "device": args.device, "data_dir": args.data_dir,
+                 "split": args.split, "loss_convention": args.loss_convention,
+                 "data_options": dict(args.data_option or []) or None, "fidelity": args.fidelity}
+    fields.update({k: v for k, v in overrides.items() if v is not None})
+    if args.method == "whole":
+        fields["prune_ratio"] = 0.0
+    config = RunConfig(**fields)
+    resolve_device(config.device)
+    RunStore(_store_dir(args)).check_writable()
+    check_cache_writable()
+    record, path = _run_resumable(config, _store_dir(args))
+    if record["status"] != "complete":
+        log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
+        return 2
+    print(f"{config.dataset} {config.method} prune={config.prune_ratio:g} seed={config.seed}: "
+          f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
+          f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
+    return 0
+
+
+def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
+    """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
+    (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
+    from benchmark.run import run_finetune
+    from results.store import RunStore
+    from slurm.claims import Claims
+    from slurm.task import RunFolder
+
+    folder = RunFolder(store_root, config.run_id())
+    claim = Claims(store_root).claim(config.run_id())
+    if claim is None:
+        holder = Claims(store_root).holder(config.run_id()) or {}
+        raise ValueError(f"run {config.run_id()} is being computed by pid {holder.get('pid')} on "
+                         f"{holder.get('host')}; wait for it (its record lands in {store_root}) or stop it")
+    with claim:
+        if folder.checkpoint.is_file():
+            log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
+        record = run_finetune(config, checkpoint_path=folder.checkpoint)
+        path = RunStore(store_root).put(record)
+        folder.checkpoint.unlink(missing_ok=True)
+        return record, path
+
+
+def _check_pretraining(args: argparse.Namespace) -> None:
+    """The paper fine-tunes from a pretrained encoder: a paper-preset sweep needs --checkpoint, or an
+    explicit --no-pretraining."""
+    if args.checkpoint and args.no_pretraining:
+        raise ValueError("--checkpoint and --no-pretraining contradict each other; give one")
+    if args.preset == "paper" and not args.checkpoint and not args.no_pretraining:
+        raise ValueError("the paper preset fine-tunes from a pretrained encoder (Table 1: GraphMAE): pass "
+                         "--checkpoint PATH (e.g. from `python -m pretrain`), or --no-pretraining to sweep "
+                         "from random initialisation on purpose")
+
+
+def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
+    configs = build_grid(args.grid, args.preset, args.checkpoint, args.seeds, args.protocol, args.dataset)
+    if args.data_dir:
+        configs = [c.replace(data_dir=args.data_dir) for c in configs]
+    if args.data_option:
+        configs = [c.replace(data_options={**c.data_options, **dict(args.data_option)}) for c in configs]
+    if args.fidelity:
+        configs = [c.replace(fidelity=args.fidelity) for c in configs]
+    return configs
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from slurm.preflight import check_cluster
+    from slurm.profile import load_profile
+
+    _check_pretraining(args)
+    profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
+    if profile is not None and not args.dry_run:
+        check_cluster(profile)  # in a second, before the grid's data files are hashed
+    from slurm import start_sweep
+    configs = _grid_configs(args)
+    if args.dry_run:
+        _list_runs(configs)
+        return 0
+    summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
+                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
+    print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
+          f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
+          + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
+             f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
+             f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
+    if not summary.finished:
+        grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
+        print(f"the arrays run on: watch with `python -m benchmark status {grid} --sweep {summary.sweep_id}`, "
+              f"collect with `python -m benchmark collect {grid}` once they end, or sweep again with --wait "
+              "(make ... WAIT=1) to wait for them")
+    return 1 if summary.failed else 0
+
+
+def _list_runs(configs: list[RunConfig]) -> None:
+    """One line per run; a run whose data file is absent has no id yet (it hashes the file), so ``-``."""
+    absent: dict[str, str] = {}
+    for c in configs:
+        run_id = "-"
+        if c.dataset not in absent:
+            try:
+                run_id = c.run_id()
+            except FileNotFoundError as exc:
+                absent[c.dataset] = str(exc).split(";")[0]
+        print(run_id, c.dataset, c.method, c.prune_ratio, c.seed, json.dumps(c.method_options),
+              f"pcba_tasks={c.pcba_tasks}" if c.dataset == "pcba" else "")
+    for reason in absent.values():
+        print(f"(no run id: {reason})")
+
+
+def _states(args: argparse.Namespace):
+    from slurm import run_states
+    from slurm.sweep import load_manifest
+
+    if args.sweep:
+        configs = [RunConfig.from_dict(c) for c in load_manifest(_store_dir(args), args.sweep)["configs"]]
+    else:
+        configs = _grid_configs(args)
+    return run_states(configs, _store_dir(args), log_lines=args.log_lines)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from slurm import status_report
+
+    print(status_report(_states(args)))
+    return 0
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    counts = Counter(s.state for s in _states(args))
+    print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
+                                                                                   "pending")))
+    unfinished = counts["running"] + counts["pending"]
+    if not counts["done"]:
+        print("nothing to report yet" + (": collect again when runs are done" if unfinished else ""))
+        return 0
+    # every grid has a report of its name; only the runs of the grid's checkpoint (--checkpoint)
+    args.what, args.setting, args.spread = args.grid, None, False
+    args.checkpoint = args.checkpoint[0] if args.checkpoint and len(args.checkpoint) == 1 else None
+    try:
+        code = cmd_report(args)
+    except ValueError as exc:
+        if not unfinished:
+            raise
+        print(f"nothing to report yet ({exc}): collect again when runs are done")
+        return 0
+    if unfinished:
+        print(f"partial report: {unfinished} run(s) not done yet; collect again when they are")
+    return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from results.report import build_report
+
+    out = Path(args.out or Path("out") / args.preset)
+    checkpoint = args.checkpoint
+    if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
+        checkpoint = file_sha256(checkpoint)
+    paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
+                         setting=args.setting, spread=args.spread,
+                         seeds_per_preset={name: len(p.seeds) for name, p in PRESETS.items()})
+    for p in paths:
+        print(p)
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from methods import available_methods, get_method
+    from methods.options import describe_field, option_fields
+
+    for name in available_methods():
+        cls = get_method(name)
+        fields = option_fields(cls.Options)
+        print(f"{name:14s} {cls.family:8s} {'' if fields else '(no options)'}")
+        for f, kind in fields:
+            print(f"    --option {describe_field(f, kind)}")
+    print("\n".join(describe_bundle()))
+    return 0
