@@ -16,6 +16,7 @@ import numpy as np
 
 from benchmark.data.checksums import file_sha256
 from benchmark.data.featurize import FEATURIZER_VERSION
+from benchmark.data.qm9 import QM9_FEATURIZER, resolve_from_options
 from benchmark.data.sources import get_source, resolve_file
 
 # version of the subsample rule (numpy default_rng(split_seed).choice, sorted) and the split rules in
@@ -44,8 +45,6 @@ def source_identity(dataset: str, data_dir: str | None, data_options: dict | Non
     QM9: the files ``data_options["qm9_source"]`` reads (``benchmark.data.qm9``); a PyG root adds
     ``qm9_source``, the CSV keeps the identity it always had."""
     if dataset.startswith("qm9_"):  # the 3D datasets: QM9 targets, HIV with conformers (options in the config)
-        from benchmark.data.qm9 import QM9_FEATURIZER, resolve_from_options
-
         files = resolve_from_options(data_dir, data_options)
         identity = {"source_sha256": files.sha256(), "featurizer": QM9_FEATURIZER, "data_rules": DATA_RULES}
         return identity if files.kind == "csv" else dict(identity, qm9_source=files.kind)

@@ -33,10 +33,7 @@ the sha256 over the names and sha256 of the files read. Run ids hash it instead 
 
 from __future__ import annotations
 
-import hashlib
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -45,55 +42,26 @@ import torch
 
 from benchmark.data.dataset import cached_store, file_sha256
 from benchmark.data.graph_store import GraphStore
+from benchmark.data.qm9_base import (  # noqa: F401  (the QM9 names importers read from here)
+    ATOM_REF_U0_HA,
+    ELEMENT_Z,
+    HARTREE_EV,
+    QM9_FEATURIZER,
+    QM9_SPLIT_SIZES,
+    QM9_TARGETS,
+    QM9_VARIANT,
+    Qm9Files,
+    atomization_energy_ev,
+    check_elements,
+    qm9_store,
+)
+from benchmark.data.qm9_pyg import parse_pyg_processed, parse_pyg_raw, pyg_files
 from benchmark.data.sources import DATA_DIR_ENV, DatasetSource, resolve_file
 from benchmark.data.splits import Split
-
-HARTREE_EV = 27.211386246
-# QM9 atomref.txt, U0 of the isolated atoms (Hartree)
-ATOM_REF_U0_HA = {1: -0.500273, 6: -37.846772, 7: -54.583861, 8: -75.064579, 9: -99.718730}
-ELEMENT_Z = {"H": 1, "C": 6, "N": 7, "O": 8, "F": 9}
-QM9_TARGETS = ("U0", "zpve")
-QM9_SPLIT_SIZES = (110_000, 10_000, 10_831)
-QM9_VARIANT = "correct"  # the 130,831 characterized molecules, not DimeNet's off-by-one npz
-QM9_FEATURIZER = "qm9-z-pos-v1"
 
 QM9_SOURCE = DatasetSource("qm9", "QM9 with B3LYP geometries (130,831 molecules, with H)", ("qm9_3d.csv.xz",),
                            None, lambda path, **_: None, "mae")
 QM9_SOURCES = ("auto", "csv", "pyg")
-
-
-def qm9_store(z: np.ndarray, pos: np.ndarray, n_atoms: np.ndarray, u0_ev: np.ndarray, zpve_ev: np.ndarray,
-              gdb_idx: Sequence[int], smiles: list[str], meta: dict | None = None) -> GraphStore:
-    """The store of every source: atoms (Z, positions in Å) in molecule order, ``n_atoms`` per molecule,
-    the two targets in eV."""
-    n = len(n_atoms)
-    x = np.stack([z - 1, np.zeros_like(z)], axis=1)
-    no_edges = torch.zeros(n + 1, dtype=torch.long)
-    return GraphStore(
-        x=torch.from_numpy(x), edge_index=torch.zeros(2, 0, dtype=torch.long),
-        edge_attr=torch.zeros(0, 2, dtype=torch.long),
-        node_ptr=torch.from_numpy(np.concatenate([[0], np.cumsum(n_atoms)])), edge_ptr=no_edges,
-        y=torch.as_tensor(np.stack([u0_ev, zpve_ev], axis=1), dtype=torch.float32), smiles=smiles,
-        meta={"gdb_idx": [int(i) for i in gdb_idx], "task_names": list(QM9_TARGETS), "units": "eV",
-              "qm9_variant": QM9_VARIANT, "n_molecules": n, "metric": "mae", **(meta or {})},
-        pos=torch.as_tensor(pos, dtype=torch.float32),
-    )
-
-
-def atomization_energy_ev(z: np.ndarray, n_atoms: np.ndarray, u0_ha: np.ndarray) -> np.ndarray:
-    """``(U0 - Σ ref_Z)·Ha`` per molecule from the total U0 (Hartree)."""
-    ref = np.zeros(10)
-    for num, e in ATOM_REF_U0_HA.items():
-        ref[num] = e
-    graph_of_atom = np.repeat(np.arange(len(n_atoms)), n_atoms)
-    ref_sum = np.bincount(graph_of_atom, weights=ref[z], minlength=len(n_atoms))
-    return (u0_ha - ref_sum) * HARTREE_EV
-
-
-def check_elements(z: np.ndarray, path: Path) -> None:
-    unknown = sorted(set(np.unique(z).tolist()) - set(ELEMENT_Z.values()))
-    if unknown:
-        raise ValueError(f"{path}: atomic numbers {unknown} found; QM9 holds only {sorted(ELEMENT_Z.values())}")
 
 
 def parse_qm9(path: Path) -> GraphStore:
@@ -116,35 +84,18 @@ def parse_qm9(path: Path) -> GraphStore:
                      df["smiles"].astype(str).tolist())
 
 
-@dataclass(frozen=True)
-class Qm9Files:
-    """The files a QM9 store is built from; ``kind`` is ``csv``, ``pyg-raw`` or ``pyg-processed``."""
-
-    kind: str
-    paths: tuple[Path, ...]
-
-    def sha256(self) -> str:
-        """The CSV's own sha256; for a PyG root, the sha256 over the names and sha256 of its files."""
-        if self.kind == "csv":
-            return file_sha256(self.paths[0])
-        text = "".join(f"{p.name} {file_sha256(p)}\n" for p in self.paths)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def parse(self) -> GraphStore:
-        from benchmark.data.qm9_pyg import parse_pyg_processed, parse_pyg_raw
-
-        if self.kind == "csv":
-            return parse_qm9(self.paths[0])
-        if self.kind == "pyg-raw":
-            return parse_pyg_raw(*self.paths)
-        return parse_pyg_processed(self.paths[0])
+def parse_files(files: Qm9Files) -> GraphStore:
+    """The store of ``files``: the CSV, or PyG's raw or preprocessed layout."""
+    if files.kind == "csv":
+        return parse_qm9(files.paths[0])
+    if files.kind == "pyg-raw":
+        return parse_pyg_raw(*files.paths)
+    return parse_pyg_processed(files.paths[0])
 
 
 def resolve_qm9(data_dir: str | Path | None = None, cache_dir: str | Path | None = None, source: str = "auto",
                 pyg_root: str | Path | None = None) -> Qm9Files:
     """The files of ``source`` (see the module docstring); a FileNotFoundError naming where it looked."""
-    from benchmark.data.qm9_pyg import pyg_files
-
     if source not in QM9_SOURCES:
         raise ValueError(f"QM9 source {source!r}: expected one of {QM9_SOURCES}")
     if source in ("auto", "csv"):
@@ -193,7 +144,7 @@ def load_qm9(data_dir: str | Path | None = None, cache_dir: str | Path | None = 
     digest = files.sha256()
 
     def build() -> GraphStore:
-        store = files.parse()
+        store = parse_files(files)
         store.meta.update(dataset="qm9", source_file=str(files.paths[0]), source_sha256=digest,
                           featurizer=QM9_FEATURIZER, qm9_source=files.kind)
         if files.kind != "csv":

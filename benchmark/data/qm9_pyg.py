@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from benchmark.data.graph_store import GraphStore
-from benchmark.data.qm9 import HARTREE_EV, Qm9Files, atomization_energy_ev, check_elements, qm9_store
+from benchmark.data.qm9_base import HARTREE_EV, Qm9Files, atomization_energy_ev, check_elements, qm9_store
 from benchmark.data.sources import read_table
 
 PYG_RAW_FILES = ("gdb9.sdf", "gdb9.sdf.csv", "uncharacterized.txt")
