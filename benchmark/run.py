@@ -30,6 +30,7 @@ from benchmark.fidelity import pruner_options
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
+from benchmark.models.gin_inference import evaluation_logits
 from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection.context import build_context
 from benchmark.tasks import (
@@ -204,7 +205,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         t0 = time.perf_counter()
         scores = {}
         for name, idx in (("valid", split.valid), ("test", split.test)):
-            logits = predict(model, store, idx, config.eval_batch_size, device)
+            logits = predict(model, store, idx, config.eval_batch_size, device, fn=evaluation_logits)
             scores[name] = task.score(store.y[torch.as_tensor(idx)].numpy(), logits)
         timings["evaluation"] += time.perf_counter() - t0
         epochs.append({"epoch": epoch, "train_loss": stats.mean_loss, "n_trained": stats.visits,
