@@ -33,3 +33,24 @@ FEWER_ITERATIONS = {"glister": {"picks_per_update": 0.2}, "dp": {"fw_iterations"
 def test_pcba_scale_selection_stays_under_2_gb(method, pcba_factors):
     result = measure(method, pcba_factors, 0.4, FEWER_ITERATIONS.get(method))
     assert result["peak_total_mib"] < 2048, result
+
+
+def test_dp_swap_terms_are_the_inner_products_of_the_parameter_shifts():
+    """DP's batched swap terms equal ⟨S_a, S_b⟩ of the explicit shifts S_i = H⁻¹g_i / N, task by task."""
+    import numpy as np
+
+    from methods.dataset_pruning import ParameterShift
+    from methods.influence import TrainingFactors
+
+    rng = np.random.default_rng(0)
+    n, tasks, dim = 300, 5, 9
+    e = rng.normal(size=(n, tasks)).astype(np.float32)
+    ht = rng.normal(size=(n, dim)).astype(np.float32)
+    h = rng.normal(size=(tasks, dim, dim))
+    shift = ParameterShift(TrainingFactors(e, ht, np.linalg.inv(h @ h.transpose(0, 2, 1) + np.eye(dim))))
+    a, b = np.array([3, 17, 250]), np.array([0, 17, 99, 299])
+    explicit = {i: shift.single(i).ravel() for i in {*a, *b}}
+    norm_a, norm_b, cross = shift.swap_terms(a, b)
+    np.testing.assert_allclose(norm_a, [explicit[i] @ explicit[i] for i in a], rtol=1e-6)
+    np.testing.assert_allclose(norm_b, [explicit[j] @ explicit[j] for j in b], rtol=1e-6)
+    np.testing.assert_allclose(cross, [[explicit[i] @ explicit[j] for j in b] for i in a], rtol=1e-6)
