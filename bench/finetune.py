@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import copy
 import logging
+import platform
 import statistics
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,6 +34,15 @@ from benchmark.models.gin_inference import evaluation_logits
 from benchmark.training import predict, train_epoch
 from methods import MolPeg, SoftRandom
 from methods.base import EpochPlan, shuffled_plan
+
+
+def cpu_name() -> str:
+    """The CPU model (``/proc/cpuinfo``), so figures can be compared across machines."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown CPU"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
 
 
 def bench_featurization(dataset: str) -> tuple[float, float, int]:
@@ -133,7 +144,8 @@ def bench_molpeg_ratio(dataset: str, subsample: int, repeats: int, config: GINCo
                 samples[f"b_{mode}"].append(b)
                 samples[f"c_{mode}"].append(c)
     med = {name: statistics.median(values) for name, values in samples.items()}
-    return {mode: {"soft_random": med["soft_random"], "molpeg": med[mode],
+    k = runners["train"].k
+    return {mode: {"soft_random": med["soft_random"], "molpeg": med[mode], "molpeg_rate": k / med[mode],
                    "ratio": med[mode] / med["soft_random"],
                    "floor": 1.0 + (med[f"b_{mode}"] + med[f"c_{mode}"]) / med["a"],
                    "a": med["a"], "b": med[f"b_{mode}"], "c": med[f"c_{mode}"]} for mode in ("train", "eval")}
@@ -146,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="measured epochs per variant (median)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    print(f"machine: {torch.get_num_threads()} torch threads, torch {torch.__version__}, device cpu")
+    print(f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, device cpu")
 
     rate, reload_s, n = bench_featurization(args.dataset)
     print(f"featurization ({args.dataset}, {n} molecules): {rate:,.0f} molecules/s; "
@@ -164,7 +176,8 @@ def main(argv: list[str] | None = None) -> None:
     for mode, r in results.items():
         print(f"reference_mode={mode}: epoch at pruning 0.6 (paper GIN, {args.subsample} molecules, median of "
               f"{args.repeats}): soft random {r['soft_random']:.2f} s, MolPeg {r['molpeg']:.2f} s; floor parts "
-              f"a {r['a']:.2f} s, b {r['b']:.2f} s, c {r['c']:.3f} s")
+              f"a {r['a']:.2f} s, b {r['b']:.2f} s, c {r['c']:.3f} s; MolPeg trains {r['molpeg_rate']:,.0f} "
+              f"molecules/s with its reference")
         print(f"MolPeg / Soft Random = {r['ratio']:.2f} (floor {r['floor']:.2f}), reference_mode={mode}; "
               f"target R <= 1.05 F = {1.05 * r['floor']:.2f}")
     report_selection("smoke", args.dataset)

@@ -64,13 +64,11 @@ def folded_logits(model: GraphPredictor, batch: GraphBatch) -> torch.Tensor:
     projected = atom_table.reshape(-1, atom_table.size(-1)) @ first.weight.T
     pre = neighbourhood.sum(projected[x[:, 0] * NUM_CHIRALITY_TAG + x[:, 1]], _bond_table(convs[0]) @ first.weight.T)
     u = torch.relu_(pre + first.bias)
-    last = len(convs) - 1
-    for i, (conv, bn) in enumerate(zip(convs, norms, strict=True)):
-        if i > 0:
-            u = torch.relu_(conv.mlp[0](neighbourhood.sum(h, _bond_table(conv))))
+    weight, bias = _folded_second_linear(convs[0], norms[0])
+    for conv, bn in zip(convs[1:], norms[1:], strict=True):  # ReLU after every layer but the last
+        h = torch.relu_(torch.addmm(bias, u, weight.T))
+        u = torch.relu_(conv.mlp[0](neighbourhood.sum(h, _bond_table(conv))))
         weight, bias = _folded_second_linear(conv, bn)
-        if i < last:
-            h = torch.relu_(torch.addmm(bias, u, weight.T))
     pooled = global_mean_pool(u, batch.batch, size=batch.num_graphs)
     present = torch.bincount(batch.batch, minlength=batch.num_graphs).gt(0).to(pooled.dtype)
     graph = pooled @ weight.T + present[:, None] * bias
