@@ -1,7 +1,7 @@
 """Molecular data: featurization, the flat graph store, dataset sources and splits.
 
-The public names are imported on first use, so the small file helpers (``benchmark.data.atomic``) stay
-light for the run store and the claims, which import them without torch or RDKit.
+The public names are imported on first use, so a light module of the package (the dataset sources the
+command line reads) does not bring torch and RDKit with it.
 """
 
 from __future__ import annotations

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.data.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 from benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.sources import default_cache_dir, get_source, resolve_file
+from fileio.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: st
 def cached_store(label: str, digest: str, options: dict, cache_dir: str | Path | None,
                  build: Callable[[], GraphStore]) -> GraphStore:
     """The store cached under a key of (label, source sha256, featurizer version, options), built by
-    ``build`` and saved (with its sha256, ``benchmark.data.checksums``) when absent; a damaged one is
+    ``build`` and saved (with its sha256, ``fileio.checksums``) when absent; a damaged one is
     moved aside and built again."""
     text = f"{label}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
     key = hashlib.sha256(text.encode()).hexdigest()[:16]

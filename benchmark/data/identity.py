@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.checksums import file_sha256
 from benchmark.data.featurize import FEATURIZER_VERSION
 from benchmark.data.qm9 import QM9_FEATURIZER, resolve_from_options
 from benchmark.data.sources import get_source, resolve_file
+from fileio.checksums import file_sha256
 
 # version of the subsample rule (numpy default_rng(split_seed).choice, sorted) and the split rules in
 # benchmark.data.splits: change it when either changes, so earlier records are not reused
