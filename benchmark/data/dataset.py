@@ -84,3 +84,11 @@ def load_dataset(name: str, data_dir: str | Path | None = None, cache_dir: str |
         return featurize_smiles(table.smiles, table.labels, meta, desc=f"featurize {name}")
 
     return cached_store(name, digest, options, cache_dir, build)
+
+
+def source_file_identity(name: str, data_dir: str | Path | None = None) -> dict:
+    """What a run id hashes of dataset ``name``'s data: its raw file's sha256 and the featurizer (the file is
+    downloaded when absent, as a run would)."""
+    source = get_source(name)
+    path = resolve_file(source, data_dir, download=source.url is not None)
+    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION}
