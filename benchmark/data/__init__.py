@@ -6,20 +6,10 @@ command line reads) does not bring torch and RDKit with it.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fileio.lazy import lazy_names
 
-_PUBLIC = {
-    "featurize_smiles": "benchmark.data.dataset",
-    "load_dataset": "benchmark.data.dataset",
-    "GraphBatch": "benchmark.data.graph_store",
-    "GraphStore": "benchmark.data.graph_store",
-    "make_split": "benchmark.data.splits",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'benchmark.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__all__, __getattr__ = lazy_names(__name__, {
+    "benchmark.data.dataset": ("featurize_smiles", "load_dataset"),
+    "benchmark.data.graph_store": ("GraphBatch", "GraphStore"),
+    "benchmark.data.splits": ("make_split",),
+})
