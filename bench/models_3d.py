@@ -30,7 +30,7 @@ from benchmark.tasks import BinaryTask, RegressionTask, Task
 from benchmark.training import predict, train_epoch
 from methods.base import shuffled_plan
 from pretrain.geossl import GeoSSLDDM
-from pretrain.train import epoch_generator
+from pretrain.loop import epoch_generator
 
 CPU = torch.device("cpu")
 

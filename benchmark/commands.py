@@ -9,11 +9,11 @@ import logging
 from pathlib import Path
 
 from benchmark.config import RunConfig
-from benchmark.data.checksums import file_sha256
 from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import build_grid
 from benchmark.experiments.presets import PRESETS, get_preset
 from benchmark.fidelity import describe_bundle
+from fileio.checksums import file_sha256
 
 log = logging.getLogger("benchmark")
 

@@ -6,7 +6,7 @@ best-so-far, per-epoch history, sample visits and timings, and for static method
 the selection context's description (so the warm-up is not redone). On CPU it ends with the same
 metrics as an uninterrupted run.
 
-The file is written atomically (``benchmark.data.atomic``), so a kill at any moment leaves either the
+The file is written atomically (``fileio.atomic``), so a kill at any moment leaves either the
 previous checkpoint or the new one, never a torn file. It is our own file,
 read back with ``weights_only=False`` because it holds numpy arrays and plain dicts besides tensors.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.data.atomic import write_atomic
+from fileio.atomic import write_atomic
 from methods import DynamicPruner, Pruner
 from methods.base import Selection
 

@@ -25,6 +25,7 @@ from benchmark.config import PER_STEP_SCHEDULES, RunConfig
 from benchmark.data import GraphStore, load_dataset
 from benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
 from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
+from benchmark.data.sources_3d import get_3d_source
 from benchmark.data.splits import Split
 from benchmark.fidelity import pruner_options
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
@@ -34,7 +35,6 @@ from benchmark.models.gin_inference import evaluation_logits
 from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection.context import build_context
 from benchmark.tasks import (
-    DATASETS_3D,
     Task,
     build_model,
     geometry_record,
@@ -80,7 +80,7 @@ def _suite_version() -> str:
 
 
 def load_run_data(config: RunConfig) -> GraphStore:
-    if config.dataset in DATASETS_3D:
+    if get_3d_source(config.dataset) is not None:
         return load_3d_store(config)
     options = {"pcba_tasks": config.pcba_tasks} if config.dataset == "pcba" else {}
     if config.dataset.startswith(CSV_PREFIX):

@@ -5,11 +5,11 @@ direction, and the data and model each run needs.
 * regression (QM9 U0, ZPVE): L1 (or MSE) on targets standardised with the full training split's mean
   and unbiased standard deviation; MAE of the de-standardised predictions in meV, lower is better.
 
-Datasets: the 2D datasets of ``benchmark.data``, ``qm9_u0`` / ``qm9_zpve`` (fixed split; ``data_options``
-``train_pool`` / ``eval_pool`` keep the first molecules of the training / validation and test parts,
-``qm9_source`` reads ``qm9_3d.csv.xz`` or PyG's QM9 root, see ``benchmark.data.qm9``),
-and ``hiv3d`` (the 2D suite's HIV split; ``data_options`` ``conformer_mode`` / ``conformer_failure``).
-"""
+Datasets: the 2D datasets of ``benchmark.data`` and the registered 3D sources of ``benchmark.data.sources_3d``
+(``qm9_u0`` / ``qm9_zpve``: the fixed split, ``data_options`` ``train_pool`` / ``eval_pool`` keep the first
+molecules of its training / validation and test parts, ``qm9_source`` reads ``qm9_3d.csv.xz`` or PyG's QM9 root;
+``hiv3d``: the 2D suite's HIV split, ``data_options`` ``conformer_mode`` / ``conformer_failure``). A 3D source
+declares its loader, split, task and record fields; nothing here names one."""
 
 from __future__ import annotations
 
@@ -23,9 +23,7 @@ from torch import nn
 
 from benchmark.config import RunConfig
 from benchmark.data import GraphStore, make_split
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.hiv3d import load_hiv3d
-from benchmark.data.qm9 import QM9_VARIANT, load_qm9, parse_source_option, qm9_split, select_target, standardisation
+from benchmark.data.sources_3d import DataRequest, Source3D, geometry_fields, get_3d_source, standardisation
 from benchmark.data.splits import Split
 from benchmark.experiments.protocols import protocol_of
 from benchmark.losses import per_sample_bce, reduce_batch_loss
@@ -34,8 +32,6 @@ from benchmark.models import GINConfig, GraphPredictor
 from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
 from benchmark.models.schnet import SchNetConfig, SchNetPredictor
 
-QM9_DATASETS = {"qm9_u0": "U0", "qm9_zpve": "zpve"}
-DATASETS_3D = (*QM9_DATASETS, "hiv3d")
 EV_TO_MEV = 1000.0
 
 
@@ -123,36 +119,37 @@ def improves(task: Task, new: float, best: float | None) -> bool:
     return new > best if task.higher_is_better else new < best
 
 
+def data_request(config: RunConfig) -> DataRequest:
+    """The data fields of ``config``, as a 3D source's loader and identity read them."""
+    return DataRequest(config.dataset, config.data_dir, dict(config.data_options), config.subsample,
+                       config.split_seed)
+
+
 def load_3d_store(config: RunConfig) -> GraphStore:
-    """The store of a 3D dataset (QM9 with the config's target; HIV-3D, subsampled before the conformers)."""
-    options = dict(config.data_options)
-    if config.dataset in QM9_DATASETS:
-        source, pyg_root = parse_source_option(options.get("qm9_source"))
-        store = load_qm9(config.data_dir, source=source, pyg_root=pyg_root)
-        return select_target(store, QM9_DATASETS[config.dataset])
-    if config.dataset == "hiv3d":
-        conformers = ConformerOptions(mode=options.get("conformer_mode", "etkdg_mmff"))
-        return load_hiv3d(config.data_dir, options=conformers, failure=options.get("conformer_failure", "2d"),
-                          subsample=config.subsample, subsample_seed=config.split_seed)
-    raise ValueError(f"unknown 3D dataset {config.dataset!r}; expected one of {DATASETS_3D}")
+    """The store of a registered 3D dataset (its source's loader)."""
+    source = get_3d_source(config.dataset)
+    if source is None:
+        raise ValueError(f"{config.dataset!r} is not a registered 3D dataset (benchmark.data.sources_3d)")
+    return source.load(data_request(config))
 
 
 def task_split(config: RunConfig, store: GraphStore) -> Split:
-    """QM9: the fixed split, cut to the ``train_pool`` / ``eval_pool`` first molecules when given;
-    any other dataset: the suite's split."""
-    if config.dataset not in QM9_DATASETS:
+    """A source with a fixed split: that split, cut to the ``train_pool`` / ``eval_pool`` first molecules when
+    given; any other dataset: the suite's split."""
+    source = get_3d_source(config.dataset)
+    if source is None or source.split is None:
         return make_split(config.split, store.smiles, config.split_seed, name=config.dataset)
-    split = qm9_split(len(store), config.split_seed)
+    split = source.split(len(store), config.split_seed)
     train_pool, eval_pool = config.data_options.get("train_pool"), config.data_options.get("eval_pool")
     return Split(split.train[:train_pool], split.valid[:eval_pool], split.test[:eval_pool])
 
 
 def make_task(config: RunConfig, store: GraphStore) -> Task:
-    """QM9: regression standardised with the full training split (before any pool or pruning)."""
-    if config.dataset in QM9_DATASETS:
-        train = qm9_split(len(store), config.split_seed).train
-        mean, std = standardisation(store.y[torch.as_tensor(train)].numpy())
-        return RegressionTask(mean, std, config.regression_loss)
+    """A 3D source: its declared task; regression is standardised with the training part of the whole split
+    (before any pool or pruning)."""
+    source = get_3d_source(config.dataset)
+    if source is not None:
+        return _source_task(source, config, store)
     if store.meta.get("task_type") == "regression":  # a molecule CSV of numbers (benchmark.data.csv_source)
         y = store.y[torch.as_tensor(task_split(config, store).train)].numpy().astype(np.float64)
         mean, std = np.nanmean(y, axis=0), np.nanstd(y, axis=0, ddof=1)
@@ -161,6 +158,14 @@ def make_task(config: RunConfig, store: GraphStore) -> Task:
                              f"standard deviations {std.tolist()}")
         return RegressionTask(tuple(mean.tolist()), tuple(std.tolist()), config.regression_loss, metric="mae")
     return BinaryTask(store.meta.get("metric", "roc_auc"), config.loss_convention)
+
+
+def _source_task(source: Source3D, config: RunConfig, store: GraphStore) -> Task:
+    if source.task.kind == "binary":
+        return BinaryTask(source.task.metric, config.loss_convention)
+    whole = source.split(len(store), config.split_seed) if source.split is not None else task_split(config, store)
+    mean, std = standardisation(store.y[torch.as_tensor(whole.train)].numpy())
+    return RegressionTask(mean, std, config.regression_loss, metric=source.task.metric)
 
 
 def build_model(config: RunConfig, num_tasks: int) -> nn.Module:
@@ -208,15 +213,13 @@ def make_scheduler(config: RunConfig, optimizer: torch.optim.Optimizer):
 
 
 def geometry_record(config: RunConfig, store: GraphStore, split: Split) -> dict:
-    """What a 3D run records beside the 2D fields (empty for 2D runs)."""
-    if config.model == "gin" and config.dataset not in DATASETS_3D:
+    """What a 3D run records beside the 2D fields (empty for 2D runs): the encoder, the protocol, the fields
+    every 3D source adds (this run's source filled in), the split sizes and the target."""
+    source = get_3d_source(config.dataset)
+    if config.model == "gin" and source is None:
         return {}
-    meta = store.meta
     model_cfg = build_model(config, 1).encoder.config
     return {"model": config.model, "architecture": dataclasses.asdict(model_cfg),
             "max_num_neighbors": model_cfg.max_num_neighbors, "atom_index": model_cfg.atom_index,
-            "protocol": protocol_of(config), "qm9_variant": QM9_VARIANT if config.dataset in QM9_DATASETS else None,
-            "qm9_source": meta.get("qm9_source"),
-            "conformer_mode": meta.get("conformer_mode"), "conformer_tiers": meta.get("conformer_tiers"),
-            "conformer_failure": meta.get("conformer_failure"), "subset_sizes": split.sizes(),
-            "target": meta.get("target")}
+            "protocol": protocol_of(config), **geometry_fields(source, store), "subset_sizes": split.sizes(),
+            "target": store.meta.get("target")}

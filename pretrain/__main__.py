@@ -6,8 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
-from benchmark.data.atomic import check_writable
 from benchmark.data.sources import default_cache_dir
+from fileio.atomic import check_writable
 from pretrain.augment import SUBGRAPH_MODES
 from pretrain.corpus import CORPUS_SPECS
 from pretrain.train import METHODS, PRESETS, preset_config, pretrain

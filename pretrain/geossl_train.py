@@ -1,7 +1,7 @@
 """GeoSSL-DDM pretraining runs for the 3D encoders (PaiNN for QM9, SchNet for HIV-3D).
 
-Same loop pieces, checkpoint files, metadata layout and bitwise resume as GraphMAE / GraphCL
-(``pretrain.train``), plus the GeoSSL protocol: Adam 5e-4, the learning rate of
+The same seeded, resumable epoch loop as GraphMAE / GraphCL (``pretrain.loop``), checkpoint files,
+metadata layout and bitwise resume, plus the GeoSSL protocol: Adam 5e-4, the learning rate of
 ``CosineAnnealingLR(T_max=epochs)`` set per epoch (its closed form, so a resumed run needs no scheduler
 state), and two checkpoints: ``<name>.pt`` at the epoch with the lowest training loss (GeoSSL's
 ``model.pth``, the one fine-tuning loads) and ``<name>.final.pt`` after the last epoch.
@@ -25,11 +25,12 @@ from benchmark.data.graph_store import GraphStore
 from benchmark.models.device import resolve_device
 from benchmark.models.painn import PaiNNConfig, PaiNNEncoder
 from benchmark.models.schnet import SchNetConfig, SchNetEncoder
-from pretrain.checkpoint import save_pretrained, save_resume_state
+from pretrain.checkpoint import save_pretrained
 from pretrain.corpus3d import load_corpus_3d
 from pretrain.geossl import GeoSSLDDM
+from pretrain.loop import ResumableRun, RunSettings, cpu_threads
 from pretrain.subgraph_mask import check_mask_ratio
-from pretrain.train import _resume, _resume_settings, corpus_metadata, cpu_threads, train_epoch
+from pretrain.train import corpus_metadata
 
 log = logging.getLogger(__name__)
 
@@ -38,28 +39,22 @@ ENCODERS = ("painn", "schnet")
 
 
 @dataclass(frozen=True)
-class GeoSSLConfig:
+class GeoSSLConfig(RunSettings):
     """One GeoSSL-DDM run; ``hydrogens`` None means the encoder's policy (PaiNN with H, SchNet without)."""
 
     encoder: str = "painn"
     painn: PaiNNConfig = PaiNNConfig()
     schnet: SchNetConfig = SchNetConfig()
     corpus: str = "auto"  # PCQM4Mv2 SDF when in the data directory, else MOSES with RDKit conformers
-    max_molecules: int | None = None
     conformer_mode: str = "etkdg_mmff"
     hydrogens: bool | None = None
-    epochs: int = 100
     batch_size: int = 128
     lr: float = 5e-4
-    weight_decay: float = 0.0
     num_levels: int = 50
     gamma: float = 2.0
     view_sigma: float = 0.3
     mask_ratio: float = 0.0  # GeoSSL's config.py defaults to 0.3; its grid tried 0 and 0.3
     seed: int = 42
-    device: str = "cpu"
-    num_threads: int | None = None
-    preset: str | None = None
     method: str = field(default=METHOD, init=False)
 
     def __post_init__(self) -> None:
@@ -137,31 +132,21 @@ def pretrain_geossl(cfg: GeoSSLConfig, out_dir: str | Path, name: str | None = N
         cfg = dataclasses.replace(cfg, corpus=store.meta.get("corpus", "moses"))
     device = resolve_device(cfg.device)
     with cpu_threads(cfg.num_threads):
-        torch.manual_seed(cfg.seed)
-        model = build_model(cfg).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        resume_file = out_dir / f"{name}.resume.pt"
-        progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": [], "best_epoch": 0, "best_state": None}
-        settings = _resume_settings(cfg, store)
-        if resume_file.is_file() and not restart:
-            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(GeoSSLConfig()))
-            log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
-        for epoch in range(progress["epoch"], cfg.epochs):
-            for group in optimizer.param_groups:
+        run = ResumableRun.build(name, cfg, build_model, store, out_dir, device)
+        progress = run.resume_or_start(restart, asdict(GeoSSLConfig()), best_epoch=0, best_state=None)
+
+        def cosine(epoch: int) -> None:
+            for group in run.optimizer.param_groups:
                 group["lr"] = cosine_lr(cfg.lr, epoch, cfg.epochs)
-            loss, steps, seconds = train_epoch(model, optimizer, store, cfg, epoch, desc=name)
-            best = not progress["losses"] or loss < min(progress["losses"])
-            progress = {"epoch": epoch + 1, "steps": progress["steps"] + steps,
-                        "losses": [*progress["losses"], loss], "seconds": [*progress["seconds"], seconds],
-                        "best_epoch": epoch + 1 if best else progress["best_epoch"],
-                        "best_state": copy.deepcopy(model.encoder.state_dict()) if best else progress["best_state"]}
-            save_resume_state(resume_file, model, optimizer, progress, settings)
-            log.info("%s epoch %d/%d: loss %.4f, %.1f s (%.0f molecules/s)", name, epoch + 1, cfg.epochs, loss,
-                     seconds, len(store) / seconds)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch + 1, loss)
+
+        def best_so_far(before: dict, epoch: int, loss: float) -> dict:
+            if not before["losses"] or loss < min(before["losses"]):
+                return {"best_epoch": epoch + 1, "best_state": copy.deepcopy(run.model.encoder.state_dict())}
+            return {"best_epoch": before["best_epoch"], "best_state": before["best_state"]}
+
+        progress = run.epochs(progress, on_epoch_end, before_epoch=cosine, after_epoch=best_so_far)
     meta = _metadata(cfg, name, store, progress, device)
-    save_pretrained(model.encoder, out_dir / f"{name}.final.pt", dict(meta, checkpoint="final"))
+    save_pretrained(run.model.encoder, out_dir / f"{name}.final.pt", dict(meta, checkpoint="final"))
     best_encoder = build_encoder(cfg)
     best_encoder.load_state_dict(progress["best_state"])
     path = save_pretrained(best_encoder, out_dir / f"{name}.pt", dict(meta, checkpoint="best training loss"))

@@ -1,4 +1,5 @@
-"""Pretraining runs: presets, a seeded and resumable training loop, the final checkpoint, throughput.
+"""Pretraining runs: presets, the run on the seeded, resumable epoch loop (``pretrain.loop``), the final
+checkpoint, throughput.
 
 Reproducibility: the model is initialised from ``seed``; each epoch's molecule order and its
 masking / augmentation draws come from a CPU generator seeded by (seed, epoch); dropout uses the
@@ -10,26 +11,23 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from benchmark.data.featurize import FEATURIZER_VERSION
 from benchmark.data.graph_store import GraphStore
 from benchmark.models.device import resolve_device
 from benchmark.models.gin import GINConfig
-from pretrain.checkpoint import load_resume_state, save_pretrained, save_resume_state, set_rng_states
+from pretrain.checkpoint import save_pretrained
 from pretrain.corpus import load_corpus
 from pretrain.graphcl import GraphCL
 from pretrain.graphmae import GraphMAE
+from pretrain.loop import ResumableRun, RunSettings, cpu_threads, epoch_batches, epoch_generator, train_step
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +35,15 @@ METHODS = ("graphmae", "graphcl")
 
 
 @dataclass(frozen=True)
-class PretrainConfig:
-    """One pretraining run. ``device`` ("auto": CUDA when available, else the CPU) and ``num_threads``
-    (torch's CPU threads during the run; None: torch's choice) are execution settings: a resumed run
-    may change them (results then agree up to floating-point summation order)."""
+class PretrainConfig(RunSettings):
+    """One GraphMAE or GraphCL run (the settings every pretraining run has: ``RunSettings``)."""
 
     method: str
     corpus: str = "nci"
-    max_molecules: int | None = None
-    epochs: int = 100
     batch_size: int = 256
     lr: float = 1e-3
-    weight_decay: float = 0.0
     gin: GINConfig = GINConfig(dropout=0.0)
     seed: int = 0
-    device: str = "cpu"
-    num_threads: int | None = None
-    preset: str | None = None
     mask_rate: float = 0.25  # GraphMAE
     gamma: float = 1.0  # GraphMAE (alpha_l)
     aug1: str = "random"  # GraphCL
@@ -107,76 +97,6 @@ def build_model(cfg: PretrainConfig) -> nn.Module:
     raise ValueError(f"unknown method {cfg.method!r}; expected one of {METHODS}")
 
 
-@contextmanager
-def cpu_threads(n: int | None) -> Iterator[None]:
-    """Run with ``n`` torch CPU threads (None: unchanged), restoring the previous count."""
-    previous = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    return torch.Generator().manual_seed(int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0]))
-
-
-def epoch_batches(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    """A shuffled split into batches; a trailing single molecule joins the previous batch (one
-    molecule has no contrastive negatives, and one atom breaks BatchNorm)."""
-    chunks = list(torch.randperm(n, generator=generator).split(batch_size))
-    if len(chunks) > 1 and len(chunks[-1]) == 1:
-        chunks[-2:] = [torch.cat(chunks[-2:])]
-    return chunks
-
-
-def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, indices: torch.Tensor,
-               generator: torch.Generator) -> float:
-    loss = model.loss(store.batch(indices), generator)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return float(loss.detach())
-
-
-def _resume_settings(cfg: PretrainConfig, store: GraphStore) -> dict:
-    """What a rerun must share with the saved run to continue it (epochs may grow; device may change)."""
-    settings = {k: v for k, v in asdict(cfg).items() if k not in ("epochs", "device", "num_threads", "preset")}
-    return dict(settings, corpus_sha256=store.meta.get("source_sha256"), n_molecules=len(store))
-
-
-def _with_new_fields(saved: dict, current: dict, defaults: dict) -> dict:
-    """``saved`` settings plus the fields added to the config since they were written, at their defaults
-    (recursively into nested architectures), so an older resume state of a default run still continues."""
-    out = dict(saved)
-    for key, value in current.items():
-        if key not in out and key in defaults:
-            out[key] = defaults[key]
-        elif isinstance(value, dict) and isinstance(out.get(key), dict) and isinstance(defaults.get(key), dict):
-            out[key] = _with_new_fields(out[key], value, defaults[key])
-    return out
-
-
-def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, settings: dict,
-            epochs: int, defaults: dict | None = None) -> dict:
-    """Load a resume state into ``model``, ``optimizer`` and the RNGs; returns its progress. ``defaults``:
-    the config's default settings, standing in for fields the saved state predates."""
-    state = load_resume_state(path)
-    saved = _with_new_fields(state["settings"], settings, defaults or {})
-    if saved != settings:
-        diff = sorted(k for k in settings.keys() | saved.keys() if settings.get(k) != saved.get(k))
-        raise ValueError(f"{path} belongs to a run with other settings (differing: {diff}); "
-                         "use another output directory or --restart")
-    if state["progress"]["epoch"] > epochs:
-        raise ValueError(f"{path} is already at epoch {state['progress']['epoch']} > {epochs}")
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    set_rng_states(state["rng"])
-    return state["progress"]
-
-
 def pretrain(cfg: PretrainConfig, out_dir: str | Path, name: str | None = None,
              store: GraphStore | None = None, data_dir: str | Path | None = None,
              cache_dir: str | Path | None = None, download: bool = True, restart: bool = False,
@@ -190,43 +110,14 @@ def pretrain(cfg: PretrainConfig, out_dir: str | Path, name: str | None = None,
         store = load_corpus(cfg.corpus, cfg.max_molecules, cfg.seed, data_dir, cache_dir, download)
     device = resolve_device(cfg.device)
     with cpu_threads(cfg.num_threads):
-        torch.manual_seed(cfg.seed)
-        model = build_model(cfg).to(device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-        resume_file = out_dir / f"{name}.resume.pt"
-        progress = {"epoch": 0, "steps": 0, "losses": [], "seconds": []}
-        settings = _resume_settings(cfg, store)
-        if resume_file.is_file() and not restart:
-            progress = _resume(resume_file, model, optimizer, settings, cfg.epochs, asdict(PretrainConfig(cfg.method)))
-            log.info("%s: resuming after epoch %d from %s", name, progress["epoch"], resume_file)
+        run = ResumableRun.build(name, cfg, build_model, store, out_dir, device)
+        progress = run.resume_or_start(restart, asdict(PretrainConfig(cfg.method)))
         log.info("%s: %s on %s (%d molecules), %d epochs, batch %d, %s, device %s", name, cfg.method,
                  store.meta.get("corpus", cfg.corpus), len(store), cfg.epochs, cfg.batch_size, cfg.gin, device)
-        for epoch in range(progress["epoch"], cfg.epochs):
-            loss, steps, seconds = train_epoch(model, optimizer, store, cfg, epoch, desc=name)
-            progress = {"epoch": epoch + 1, "steps": progress["steps"] + steps,
-                        "losses": [*progress["losses"], loss], "seconds": [*progress["seconds"], seconds]}
-            save_resume_state(resume_file, model, optimizer, progress, settings)
-            log.info("%s epoch %d/%d: loss %.4f, %.1f s (%.0f molecules/s)", name, epoch + 1, cfg.epochs,
-                     loss, seconds, len(store) / seconds)
-            if on_epoch_end is not None:
-                on_epoch_end(epoch + 1, loss)
-    path = save_pretrained(model.encoder, out_dir / f"{name}.pt", _metadata(cfg, name, store, progress, device))
+        progress = run.epochs(progress, on_epoch_end)
+    path = save_pretrained(run.model.encoder, out_dir / f"{name}.pt", _metadata(cfg, name, store, progress, device))
     log.info("%s: wrote %s", name, path)
     return path
-
-
-def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, cfg: PretrainConfig,
-                epoch: int, desc: str = "") -> tuple[float, int, float]:
-    """One pass over ``store`` in the (seed, epoch) order; returns (mean loss, steps, seconds)."""
-    generator = epoch_generator(cfg.seed, epoch)
-    batches = epoch_batches(len(store), cfg.batch_size, generator)
-    model.train()
-    start, total = time.perf_counter(), 0.0
-    bar = tqdm(batches, desc=f"{desc} epoch {epoch + 1}/{cfg.epochs}", disable=not sys.stderr.isatty())
-    for step, indices in enumerate(bar, 1):
-        total += train_step(model, optimizer, store, indices, generator)
-        bar.set_postfix(loss=f"{total / step:.4f}")
-    return total / len(batches), len(batches), time.perf_counter() - start
 
 
 def corpus_metadata(meta: dict, default_name: str) -> dict:

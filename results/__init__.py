@@ -5,23 +5,12 @@ The public functions are imported on first use, so ``results.store`` stays light
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fileio.lazy import lazy_names
 
-_PUBLIC = {
-    "runs_frame": "results.frame",
-    "epochs_frame": "results.frame",
-    "reported": "results.paper",
-    "write_table1": "results.table1",
-    "figure3": "results.figures",
-    "figure5": "results.figures",
-    "figure6": "results.figures",
-    "build_report": "results.report",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'results' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__all__, __getattr__ = lazy_names(__name__, {
+    "results.frame": ("runs_frame", "epochs_frame"),
+    "results.paper": ("reported",),
+    "results.table1": ("write_table1",),
+    "results.figures": ("figure3", "figure5", "figure6"),
+    "results.report": ("build_report",),
+})

@@ -4,7 +4,7 @@ Reading never modifies the store (a report can run on a read-only copy). A recor
 or does not follow the schema (truncated, not JSON, wrong id, a stub, an older schema; see
 ``results.record_schema``) is reported with its path and treated as missing, so the sweep runs it
 again; the new record then replaces it and the invalid one is kept beside it as
-``<id>.json.corrupt-<time>`` (``benchmark.data.atomic.move_aside``).
+``<id>.json.corrupt-<time>`` (``fileio.atomic.move_aside``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.data.atomic import check_writable, move_aside, write_text_atomic
+from fileio.atomic import check_writable, move_aside, write_text_atomic
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)

@@ -9,26 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from results import latex
 from results.cells import TableData, table_data
 from results.comparison_3d import TABLE_DATASETS, write_comparison
-from results.latex import (
-    AT_BEST,
-    BOLD_BEST,
-    NO_VALUE,
-    absent_tex,
-    begin,
-    best_of,
-    dataset_header,
-    end,
-    escape,
-    family_header,
-    method_tex,
-    row,
-    setting_tex,
-    source,
-    value_tex,
-    write_tex,
-)
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)
 TABLE2_ROWS = (("static", ("random", "dp")), ("dynamic", ("infobatch", "molpeg")))
@@ -40,32 +23,34 @@ LABELS = {"qm9_u0": "U0", "qm9_zpve": "ZPVE"}
 def _cell(data: TableData, dataset: str, method: str, ratio: int) -> str:
     cell = data.cell(dataset, method, ratio)
     if cell is None:
-        return absent_tex(data, dataset, method, ratio)
+        return latex.absent_tex(data, dataset, method, ratio)
     digits = DIGITS[dataset]
-    return value_tex(cell.mean, digits, best=best_of(data, dataset, ratio, METHODS, digits))
+    return latex.value_tex(cell.mean, digits, best=latex.best_of(data, dataset, ratio, METHODS, digits))
 
 
 def _whole(data: TableData, dataset: str) -> str:
     cell = data.whole(dataset)
     if cell is None:
-        return NO_VALUE if data.ran_without_value(dataset, "whole", 0) else "not run"
+        return latex.NO_VALUE if data.ran_without_value(dataset, "whole", 0) else "not run"
     return f"{cell.mean:.{DIGITS[dataset]}f} meV"
 
 
 def render_table2(data: TableData) -> str:
     ncols = 1 + len(data.ratios) * len(data.datasets)
-    settings = "; ".join(f"{escape(LABELS[d])}: {setting_tex(p, c)}" for d, (p, c) in data.settings.items())
+    settings = "; ".join(f"{latex.escape(LABELS[d])}: {latex.setting_tex(p, c)}"
+                         for d, (p, c) in data.settings.items())
     wholes = ", ".join(f"{LABELS[d]} {_whole(data, d)}" for d in data.datasets)
-    caption = (rf"Test MAE (meV, lower is better) {AT_BEST} of PaiNN fine-tuned on pruned QM9; "
-               rf"mean over seeds; {BOLD_BEST}; n/a: no value. "
-               rf"Whole training set: {escape(wholes)}. {settings}.")
-    lines = begin(caption, "table2", ncols - 1) + dataset_header([LABELS[d] for d in data.datasets], data.ratios)
+    caption = (rf"Test MAE (meV, lower is better) {latex.AT_BEST} of PaiNN fine-tuned on pruned QM9; "
+               rf"mean over seeds; {latex.BOLD_BEST}; n/a: no value. "
+               rf"Whole training set: {latex.escape(wholes)}. {settings}.")
+    lines = latex.begin(caption, "table2", ncols - 1)
+    lines += latex.dataset_header([LABELS[d] for d in data.datasets], data.ratios)
     for family, methods in TABLE2_ROWS:
-        lines += family_header(family, ncols)
+        lines += latex.family_header(family, ncols)
         for method in methods:
-            lines.append(row(method_tex(method), *(_cell(data, d, method, r)
-                                                   for d in data.datasets for r in data.ratios)))
-    return source(lines + end())
+            lines.append(latex.row(latex.method_tex(method), *(_cell(data, d, method, r)
+                                                               for d in data.datasets for r in data.ratios)))
+    return latex.source(lines + latex.end())
 
 
 def write_table2(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, preset: str | None = None,
@@ -74,4 +59,4 @@ def write_table2(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, pr
     or a runs frame (the default-option runs of U0 and ZPVE; one setting per dataset)."""
     data = table_data(runs, table=2, among=TABLE_DATASETS[2], ratios=TABLE2_RATIOS, more_ratios=False,
                       preset=preset, checkpoint=checkpoint, setting=setting)
-    return {**write_tex(2, render_table2(data), out_dir), **write_comparison(data, METHODS, out_dir)}
+    return {**latex.write_tex(2, render_table2(data), out_dir), **write_comparison(data, METHODS, out_dir)}

@@ -9,22 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from results import latex
 from results.cells import TableData, table_data
 from results.comparison_3d import TABLE_DATASETS, write_comparison
-from results.latex import (
-    AT_BEST,
-    BOLD_BEST,
-    DELTAS,
-    absent_tex,
-    begin,
-    best_of,
-    end,
-    row,
-    setting_tex,
-    source,
-    value_tex,
-    write_tex,
-)
 
 TABLE3_RATIOS = (60, 40, 20)
 TABLE3_METHODS = ("soft_random", "molpeg")
@@ -35,25 +22,26 @@ DATASET = "hiv3d"
 def _cell(data: TableData, method: str, ratio: int) -> str:
     cell, whole = data.cell(DATASET, method, ratio), data.whole(DATASET)
     if cell is None:
-        return absent_tex(data, DATASET, method, ratio)
-    return value_tex(cell.mean, best=best_of(data, DATASET, ratio, TABLE3_METHODS),
+        return latex.absent_tex(data, DATASET, method, ratio)
+    return latex.value_tex(cell.mean, best=latex.best_of(data, DATASET, ratio, TABLE3_METHODS),
                      whole=None if whole is None else whole.mean)
 
 
 def render_table3(data: TableData) -> str:
     whole = data.whole(DATASET)
     preset, checkpoint = data.settings[DATASET]
-    setting = setting_tex(preset, checkpoint)
-    caption = (rf"Test ROC-AUC (\%) {AT_BEST} of SchNet fine-tuned on pruned HIV with 3D "
-               rf"conformers; mean over seeds; {DELTAS}; {BOLD_BEST}; n/a: no value (a test set without positives). "
+    setting = latex.setting_tex(preset, checkpoint)
+    caption = (rf"Test ROC-AUC (\%) {latex.AT_BEST} of SchNet fine-tuned on pruned HIV with 3D "
+               rf"conformers; mean over seeds; {latex.DELTAS}; {latex.BOLD_BEST}; "
+               rf"n/a: no value (a test set without positives). "
                rf"{setting[0].upper()}{setting[1:]}.")
     n = len(data.ratios)
-    whole_text = absent_tex(data, DATASET, "whole", 0) if whole is None else f"{whole.mean:.1f}"
-    lines = begin(caption, "table3", n + 1, narrow=False)
-    lines += [row(r"Pruning ratio (\%)", "0", *(str(r) for r in data.ratios)), r"\midrule",
-              row("Whole Dataset", whole_text, *([""] * n))]
-    lines += [row(ROW_NAMES[m], "", *(_cell(data, m, r) for r in data.ratios)) for m in TABLE3_METHODS]
-    return source(lines + end())
+    whole_text = latex.absent_tex(data, DATASET, "whole", 0) if whole is None else f"{whole.mean:.1f}"
+    lines = latex.begin(caption, "table3", n + 1, narrow=False)
+    lines += [latex.row(r"Pruning ratio (\%)", "0", *(str(r) for r in data.ratios)), r"\midrule",
+              latex.row("Whole Dataset", whole_text, *([""] * n))]
+    lines += [latex.row(ROW_NAMES[m], "", *(_cell(data, m, r) for r in data.ratios)) for m in TABLE3_METHODS]
+    return latex.source(lines + latex.end())
 
 
 def write_table3(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, preset: str | None = None,
@@ -62,4 +50,4 @@ def write_table3(runs: Iterable[dict] | pd.DataFrame, out_dir: str | Path, *, pr
     or a runs frame (the default-option runs of HIV-3D; one setting)."""
     data = table_data(runs, table=3, among=TABLE_DATASETS[3], ratios=TABLE3_RATIOS, more_ratios=False,
                       preset=preset, checkpoint=checkpoint, setting=setting)
-    return {**write_tex(3, render_table3(data), out_dir), **write_comparison(data, TABLE3_METHODS, out_dir)}
+    return {**latex.write_tex(3, render_table3(data), out_dir), **write_comparison(data, TABLE3_METHODS, out_dir)}

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark.config import RunConfig
-from benchmark.data.atomic import write_text_atomic
 from benchmark.data.sources import check_cache_writable
 from benchmark.preflight import check_checkpoints, prepare_data
+from fileio.atomic import write_text_atomic
 from results.store import RunStore
 from slurm.claims import Claims
 from slurm.executors import submit

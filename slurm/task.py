@@ -22,8 +22,8 @@ from pathlib import Path
 from submitit.helpers import Checkpointable
 
 from benchmark.config import RunConfig
-from benchmark.data.atomic import write_text_atomic
 from benchmark.run import run_finetune
+from fileio.atomic import write_text_atomic
 from results.store import RunStore
 from slurm.claims import Claims
 

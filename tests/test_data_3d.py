@@ -13,7 +13,8 @@ from benchmark.data import featurize_smiles
 from benchmark.data.conformers import ConformerOptions, molecule_conformer
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.hiv3d import add_conformers
-from benchmark.data.qm9 import HARTREE_EV, load_qm9, parse_qm9, qm9_split, select_target, standardisation
+from benchmark.data.qm9 import HARTREE_EV, load_qm9, parse_qm9, qm9_split, select_target
+from benchmark.data.sources_3d import standardisation
 
 from .conftest import SHARED_DATA, needs_shared_data
 

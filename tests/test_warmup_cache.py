@@ -340,7 +340,7 @@ def test_a_damaged_manifest_names_the_folder_and_the_warmup_is_trained_again(tmp
 
 
 def test_a_damaged_warmup_that_cannot_be_moved_aside_names_the_folder_to_delete(tmp_path, monkeypatch):
-    from benchmark.data import checksums
+    from fileio import checksums
 
     ctx = _context(tmp_path, Requirements(2))
     ctx.warmup_model(2)

@@ -1,25 +1,15 @@
 """Molecular data: featurization, the flat graph store, dataset sources and splits.
 
-The public names are imported on first use, so the small file helpers (``benchmark.data.atomic``) stay
-light for the run store and the claims, which import them without torch or RDKit.
+The public names are imported on first use, so a light module of the package (the dataset sources the
+command line reads) does not bring torch and RDKit with it.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from fileio.lazy import lazy_names
 
-_PUBLIC = {
-    "featurize_smiles": "benchmark.data.dataset",
-    "load_dataset": "benchmark.data.dataset",
-    "GraphBatch": "benchmark.data.graph_store",
-    "GraphStore": "benchmark.data.graph_store",
-    "make_split": "benchmark.data.splits",
-}
-__all__ = sorted(_PUBLIC)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _PUBLIC:
-        raise AttributeError(f"module 'benchmark.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(_PUBLIC[name]), name)
+__all__, __getattr__ = lazy_names(__name__, {
+    "benchmark.data.dataset": ("featurize_smiles", "load_dataset"),
+    "benchmark.data.graph_store": ("GraphBatch", "GraphStore"),
+    "benchmark.data.splits": ("make_split",),
+})

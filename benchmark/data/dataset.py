@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.data.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 from benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
 from benchmark.data.graph_store import GraphStore
 from benchmark.data.sources import default_cache_dir, get_source, resolve_file
+from fileio.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def featurize_smiles(smiles: list[str], labels: np.ndarray, meta: dict, desc: st
 def cached_store(label: str, digest: str, options: dict, cache_dir: str | Path | None,
                  build: Callable[[], GraphStore]) -> GraphStore:
     """The store cached under a key of (label, source sha256, featurizer version, options), built by
-    ``build`` and saved (with its sha256, ``benchmark.data.checksums``) when absent; a damaged one is
+    ``build`` and saved (with its sha256, ``fileio.checksums``) when absent; a damaged one is
     moved aside and built again."""
     text = f"{label}|{digest}|{FEATURIZER_VERSION}|{json.dumps(options, sort_keys=True)}"
     key = hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -84,3 +84,11 @@ def load_dataset(name: str, data_dir: str | Path | None = None, cache_dir: str |
         return featurize_smiles(table.smiles, table.labels, meta, desc=f"featurize {name}")
 
     return cached_store(name, digest, options, cache_dir, build)
+
+
+def source_file_identity(name: str, data_dir: str | Path | None = None) -> dict:
+    """What a run id hashes of dataset ``name``'s data: its raw file's sha256 and the featurizer (the file is
+    downloaded when absent, as a run would)."""
+    source = get_source(name)
+    path = resolve_file(source, data_dir, download=source.url is not None)
+    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION}

@@ -16,8 +16,8 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from benchmark.data.atomic import write_atomic
 from benchmark.data.featurize import MASK_ATOM_ID, MolGraph
+from fileio.atomic import write_atomic
 
 
 @dataclass
@@ -160,7 +160,7 @@ class GraphStore:
         return dataclasses.replace(self, pos=pos, meta=dict(self.meta, **(meta or {})))
 
     def save(self, path: str | Path) -> None:
-        """Write atomically (``benchmark.data.atomic``): processes featurizing the same dataset at once
+        """Write atomically (``fileio.atomic``): processes featurizing the same dataset at once
         never collide."""
         write_atomic(path, self.write)
 

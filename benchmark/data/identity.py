@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.checksums import file_sha256
-from benchmark.data.featurize import FEATURIZER_VERSION
-from benchmark.data.qm9 import QM9_FEATURIZER, resolve_from_options
-from benchmark.data.sources import get_source, resolve_file
+from benchmark.data.dataset import source_file_identity
+from benchmark.data.sources_3d import DataRequest, get_3d_source
+from fileio.checksums import file_sha256
 
 # version of the subsample rule (numpy default_rng(split_seed).choice, sorted) and the split rules in
 # benchmark.data.splits: change it when either changes, so earlier records are not reused
@@ -41,16 +40,14 @@ def checkpoint_sha256(checkpoint: str | None) -> str | None:
 
 
 def source_identity(dataset: str, data_dir: str | None, data_options: dict | None = None) -> dict:
-    """The raw file a dataset resolves to and its content hash (downloads it when absent, as a run would).
-    QM9: the files ``data_options["qm9_source"]`` reads (``benchmark.data.qm9``); a PyG root adds
-    ``qm9_source``, the CSV keeps the identity it always had."""
-    if dataset.startswith("qm9_"):  # the 3D datasets: QM9 targets, HIV with conformers (options in the config)
-        files = resolve_from_options(data_dir, data_options)
-        identity = {"source_sha256": files.sha256(), "featurizer": QM9_FEATURIZER, "data_rules": DATA_RULES}
-        return identity if files.kind == "csv" else dict(identity, qm9_source=files.kind)
-    source = get_source("hiv" if dataset == "hiv3d" else dataset)
-    path = resolve_file(source, data_dir, download=source.url is not None)
-    return {"source_sha256": file_sha256(path), "featurizer": FEATURIZER_VERSION, "data_rules": DATA_RULES}
+    """The raw data a dataset resolves to and its content hash (downloads it when absent, as a run would): a
+    registered 3D source says what it reads (``benchmark.data.sources_3d``); a 2D dataset is its raw file."""
+    source = get_3d_source(dataset)
+    if source is None:
+        identity = source_file_identity(dataset, data_dir)
+    else:
+        identity = source.identity(DataRequest(dataset, data_dir, dict(data_options or {})))
+    return dict(identity, data_rules=DATA_RULES)
 
 
 def indices_sha256(*parts: Iterable[int] | None) -> str | None:

@@ -38,7 +38,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from benchmark.data.dataset import cached_store, file_sha256
 from benchmark.data.graph_store import GraphStore
@@ -136,6 +135,14 @@ def resolve_from_options(data_dir: str | Path | None, data_options: dict | None)
     return resolve_qm9(data_dir, None, source, root)
 
 
+def qm9_identity(data_dir: str | Path | None, data_options: dict | None) -> dict:
+    """What a run id hashes of the QM9 data: the files' sha256 (``Qm9Files.sha256``) and the featurizer; a PyG
+    root adds ``qm9_source`` (its kind), the CSV keeps the identity it always had."""
+    files = resolve_from_options(data_dir, data_options)
+    identity = {"source_sha256": files.sha256(), "featurizer": QM9_FEATURIZER}
+    return identity if files.kind == "csv" else dict(identity, qm9_source=files.kind)
+
+
 def load_qm9(data_dir: str | Path | None = None, cache_dir: str | Path | None = None, source: str = "auto",
              pyg_root: str | Path | None = None) -> GraphStore:
     """QM9 as a 3D store with both targets (y [N, 2]: U0 atomization energy, ZPVE; eV), cached. ``source``:
@@ -178,10 +185,3 @@ def qm9_split(n: int = sum(QM9_SPLIT_SIZES), seed: int = 42) -> Split:
     n_valid = QM9_SPLIT_SIZES[1] * n // full
     return Split(perm[:n_train], perm[n_train:n_train + n_valid], perm[n_train + n_valid:])
 
-
-def standardisation(y_train: np.ndarray | torch.Tensor) -> tuple[float, float]:
-    """Mean and unbiased standard deviation of the training targets (shared by every method)."""
-    y = np.asarray(y_train, dtype=np.float64).reshape(-1)
-    if len(y) < 2:
-        raise ValueError(f"standardisation needs at least 2 training targets, got {len(y)}")
-    return float(y.mean()), float(y.std(ddof=1))

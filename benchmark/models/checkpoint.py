@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.data.checksums import file_sha256
+from fileio.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 

@@ -22,23 +22,19 @@ from torch import nn
 from torch_geometric.utils import scatter
 
 from benchmark.data.graph_store import GraphBatch
-from benchmark.models.atom_index import check_atom_index, embedding_rows
+from benchmark.models.atom_index import embedding_rows
+from benchmark.models.encoder3d import Encoder3DConfig
 from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
 
 
 @dataclass(frozen=True)
-class PaiNNConfig:
+class PaiNNConfig(Encoder3DConfig):
     hidden: int = 128
     num_layers: int = 3
     cutoff: float = 5.0
     num_rbf: int = 20
     epsilon: float = 1e-8
-    max_num_neighbors: int | None = None  # None: uncapped; 32 as torch_cluster in the official code
     readout_hidden: int = 64
-    atom_index: str = "atomic_number"  # embedding rows (benchmark.models.atom_index)
-
-    def __post_init__(self) -> None:
-        check_atom_index(self.atom_index)
 
 
 def dense(n_in: int, n_out: int, bias: bool = True) -> nn.Linear:

@@ -18,22 +18,18 @@ from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock,
 from torch_geometric.utils import scatter
 
 from benchmark.data.graph_store import GraphBatch
-from benchmark.models.atom_index import check_atom_index, embedding_rows
+from benchmark.models.atom_index import embedding_rows
+from benchmark.models.encoder3d import Encoder3DConfig
 from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
 
 
 @dataclass(frozen=True)
-class SchNetConfig:
+class SchNetConfig(Encoder3DConfig):
     hidden: int = 300
     num_filters: int = 128
     num_interactions: int = 6
     num_gaussians: int = 51
     cutoff: float = 10.0
-    max_num_neighbors: int | None = None  # None: uncapped; 32 as torch_cluster in the official code
-    atom_index: str = "atomic_number"  # embedding rows (benchmark.models.atom_index)
-
-    def __post_init__(self) -> None:
-        check_atom_index(self.atom_index)
 
 
 class SchNetEncoder(nn.Module):

@@ -9,7 +9,7 @@ asks for the same warm-up finds it (a run store is one grid's output and is clea
     correct_0004.npy          per-sample correctness [N, T] of epoch 4, np.packbits of the flat array
     resume_0020.pt            optimizer state after the last epoch (to extend the run)
     manifest.json             epochs done, seconds per epoch; written last, atomically: the truth
-    <file>.sha256             sha256 of each .pt / .npy file, written after it (``benchmark.data.checksums``)
+    <file>.sha256             sha256 of each .pt / .npy file, written after it (``fileio.checksums``)
 
 A longer request extends the cached run from its last epoch (same per-epoch seeds, restored optimizer),
 so epochs 1..4 of a 20-epoch run are the 4-epoch run. Writers hold an exclusive ``fcntl.flock`` on
@@ -19,7 +19,7 @@ the holder's pid and host for diagnosis). Readers of an already long-enough arte
 files are written to a temp name and renamed, and the manifest is renamed last.
 
 Every file a request needs is verified against its sha256 before it is used (older files without one are
-hashed on first read, see ``benchmark.data.checksums``). A damaged file or manifest is named in one log
+hashed on first read, see ``fileio.checksums``). A damaged file or manifest is named in one log
 line, moved aside as ``<name>.corrupt-<time>``, and the run is trained again from scratch under the lock
 (an epoch cannot be rebuilt alone: the optimizer state of earlier epochs is not kept); when it cannot be
 moved aside, the error names the folder to delete.
@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data.atomic import write_text_atomic
-from benchmark.data.checksums import DamagedFile, load_verified, save_verified, set_aside, verify_file
 from benchmark.data.sources import default_cache_dir
+from fileio.atomic import write_text_atomic
+from fileio.checksums import DamagedFile, load_verified, save_verified, set_aside, verify_file
 
 log = logging.getLogger(__name__)
 WARMUP_STARTS = ("pretrained", "random")
