@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.atomic import write_atomic
+from fileio.atomic import write_atomic
 
 log = logging.getLogger("bench.pcba_like")
 COUNTED = {"carbons": r"[Cc]", "nitrogens": r"[Nn]", "oxygens": r"[Oo]", "halogens": r"Cl|Br|F|I",

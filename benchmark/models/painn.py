@@ -29,6 +29,9 @@ from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions
 
 @dataclass(frozen=True)
 class PaiNNConfig(Encoder3DConfig):
+    """PaiNN's sizes (the paper's: 128 features, 3 message-passing blocks, a 5 Å cosine cutoff on 20
+    radial basis functions); ``epsilon`` keeps the vector norms differentiable at zero."""
+
     hidden: int = 128
     num_layers: int = 3
     cutoff: float = 5.0

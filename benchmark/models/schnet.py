@@ -25,6 +25,8 @@ from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions
 
 @dataclass(frozen=True)
 class SchNetConfig(Encoder3DConfig):
+    """SchNet's sizes (the paper's: 300 features, 128 filters, 6 interactions, 51 Gaussians to 10 Å)."""
+
     hidden: int = 300
     num_filters: int = 128
     num_interactions: int = 6
