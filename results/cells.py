@@ -8,6 +8,8 @@ metric's direction says which value is best (lower for an MAE), and Tables 2 and
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +20,8 @@ from results.frame import as_runs
 from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
 from results.select import default_runs, narrow_runs, require_one_setting, require_runs
+
+log = logging.getLogger(__name__)
 
 PAPER_RATIOS = (90, 80, 70, 60, 40, 20)
 WHOLE = ("whole", 0)
@@ -49,6 +53,7 @@ class TableData:
     table: int = 1  # the paper table reproduced
     expected_seeds: dict[str, int | None] | None = None  # dataset -> seeds its preset asks for
     no_value: frozenset[tuple[str, str, int]] = frozenset()  # (dataset, method, ratio) run, but without a value
+    left_out: tuple[str, ...] = ()  # runs of the table's datasets not shown: they state method options
 
     def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
@@ -113,7 +118,8 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
         runs = runs[runs["dataset"].isin(list(among))]
     narrowed = narrow_runs(runs, f"Table {table}", preset=preset, checkpoint=checkpoint, setting=setting)
     what = f"Table {table} (runs with default method options" + (f" on {', '.join(among)})" if among else ")")
-    runs = require_runs(default_runs(narrowed), what)
+    defaults = default_runs(narrowed)
+    runs = require_runs(defaults, what)
     present = dataset_order(runs["dataset"].unique())
     datasets = present if datasets is None else list(datasets)
     missing = [d for d in datasets if d not in present]
@@ -130,7 +136,22 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
     rows = [(f, sorted(families[f], key=lambda m: method_rank(m, table))) for f in family_order(families.index)]
     expected = {d: (seeds_per_preset or {}).get(p) for d, (p, _) in settings.items()}
     no_value = frozenset((r.dataset, r.method, int(r.prune_ratio)) for r in summary.itertuples() if r.n_seeds == 0)
-    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected, no_value)
+    optioned = narrowed[narrowed["dataset"].isin(datasets) & ~narrowed.index.isin(defaults.index)]
+    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected, no_value,
+                     left_out(optioned, f"Table {table}"))
+
+
+def left_out(runs: pd.DataFrame, what: str) -> tuple[str, ...]:
+    """``dataset method: n runs stating <option names>`` for each method whose runs a table leaves out for
+    stating method options (also logged), so a run never leaves a table without a word."""
+    found = []
+    for (dataset, method), group in runs.groupby(["dataset", "method"]) if len(runs) else []:
+        names = sorted({name for options in group["options"] for name in json.loads(options)})
+        found.append(f"{dataset} {method}: {len(group)} run{'' if len(group) == 1 else 's'} stating "
+                     f"{', '.join(names)}")
+    if found:
+        log.info("%s shows the runs with default method options; left out: %s", what, "; ".join(found))
+    return tuple(found)
 
 
 def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,

@@ -77,6 +77,9 @@ def test_runs_with_non_default_options_are_left_out(tmp_path):
     records = _grid() + [make_record("hiv", "molpeg", 90, s, 0.99, options={"beta": 0.9}) for s in (0, 1)]
     tex = write_table1(records, tmp_path)["table1.tex"].read_text()
     assert _row(tex, "MolPeg")[0].startswith(r"\textbf{75.0}") and "99.0" not in tex
+    page = (tmp_path / "table1_comparison.md").read_text()
+    assert "Left out: runs that state method options" in page
+    assert "- hiv molpeg: 2 runs stating beta" in page and "muv molpeg" not in page
 
 
 def test_fragment_is_well_formed(table):
