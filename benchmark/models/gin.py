@@ -133,8 +133,12 @@ class HuGINConv(nn.Module):
         """``neighbourhood``: the batch's prebuilt ``Neighbourhood`` (built here when omitted)."""
         if neighbourhood is None:
             neighbourhood = Neighbourhood(x.size(0), edge_index, edge_attr, x.dtype)
-        bond_table = (self.edge_embedding1.weight[:, None, :] + self.edge_embedding2.weight[None, :, :])
-        return self.mlp(neighbourhood.sum(x, bond_table.reshape(-1, x.size(1))))
+        return self.mlp(neighbourhood.sum(x, self.bond_table()))
+
+    def bond_table(self) -> torch.Tensor:
+        """The 18 summed (bond type, direction) embeddings E1[t] + E2[d], [18, emb_dim]."""
+        e1, e2 = self.edge_embedding1.weight, self.edge_embedding2.weight
+        return (e1[:, None, :] + e2[None, :, :]).reshape(-1, e1.size(1))
 
 
 class GINEncoder(nn.Module):

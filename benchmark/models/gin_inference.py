@@ -46,12 +46,6 @@ def _folded_second_linear(conv: HuGINConv, bn: nn.BatchNorm1d) -> tuple[torch.Te
     return linear.weight * scale[:, None], (linear.bias - bn.running_mean) * scale + bn.bias
 
 
-def _bond_table(conv: HuGINConv) -> torch.Tensor:
-    """The 18 summed (bond type, direction) embeddings of a layer, [18, emb_dim]."""
-    e1, e2 = conv.edge_embedding1.weight, conv.edge_embedding2.weight
-    return (e1[:, None, :] + e2[None, :, :]).reshape(-1, e1.size(1))
-
-
 @torch.inference_mode()
 def folded_logits(model: GraphPredictor, batch: GraphBatch) -> torch.Tensor:
     """``model(batch)`` in eval mode, computed with the folded layers (see the module docstring)."""
@@ -62,12 +56,13 @@ def folded_logits(model: GraphPredictor, batch: GraphBatch) -> torch.Tensor:
     first = convs[0].mlp[0]
     atom_table = (encoder.x_embedding1.weight[:, None, :] + encoder.x_embedding2.weight[None, :, :])
     projected = atom_table.reshape(-1, atom_table.size(-1)) @ first.weight.T
-    pre = neighbourhood.sum(projected[x[:, 0] * NUM_CHIRALITY_TAG + x[:, 1]], _bond_table(convs[0]) @ first.weight.T)
+    atoms = projected[x[:, 0] * NUM_CHIRALITY_TAG + x[:, 1]]
+    pre = neighbourhood.sum(atoms, convs[0].bond_table() @ first.weight.T)
     u = torch.relu_(pre + first.bias)
     weight, bias = _folded_second_linear(convs[0], norms[0])
     for conv, bn in zip(convs[1:], norms[1:], strict=True):  # ReLU after every layer but the last
         h = torch.relu_(torch.addmm(bias, u, weight.T))
-        u = torch.relu_(conv.mlp[0](neighbourhood.sum(h, _bond_table(conv))))
+        u = torch.relu_(conv.mlp[0](neighbourhood.sum(h, conv.bond_table())))
         weight, bias = _folded_second_linear(conv, bn)
     pooled = global_mean_pool(u, batch.batch, size=batch.num_graphs)
     present = torch.bincount(batch.batch, minlength=batch.num_graphs).gt(0).to(pooled.dtype)
