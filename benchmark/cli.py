@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "cosine, lr 1e-5 for U0, no pretrained encoder; run it into its own --store)")
     sweep.add_argument("--jobs", type=int, default=int(os.environ.get("MOLPEG_JOBS", 1)),
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
+    sweep.add_argument("--threads", type=int, help="local: torch threads per worker (default: cores // jobs)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
     grid_data(sweep)
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")

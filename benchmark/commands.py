@@ -114,7 +114,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _list_runs(configs)
         return 0
     summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
-                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}")
+                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}",
+                          threads=args.threads)
     print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
           f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else

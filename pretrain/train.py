@@ -69,6 +69,9 @@ PAPER_GIN = GINConfig(num_layers=5, emb_dim=300, dropout=0.0)
 PRESETS: dict[str, dict[str, dict]] = {
     "smoke": {m: dict(corpus="nci", epochs=10, batch_size=128, gin=SMOKE_GIN, device="cpu",
                       num_threads=1) for m in METHODS},
+    # the release preset's encoder: GraphMAE on 100,000 MOSES molecules, the smoke GIN, one thread
+    "release": {m: dict(corpus="moses", max_molecules=100_000, epochs=20, batch_size=256, gin=SMOKE_GIN, device="cpu",
+                        num_threads=1) for m in METHODS},
     "paper": {"graphmae": dict(corpus="pcqm4mv2", epochs=100, batch_size=256, gin=PAPER_GIN, device="auto"),
               "graphcl": dict(corpus="pcqm4mv2", epochs=80, batch_size=256, gin=PAPER_GIN, device="auto")},
 }
