@@ -28,6 +28,7 @@ from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha25
 from benchmark.data.sources_3d import get_3d_source
 from benchmark.data.splits import Split
 from benchmark.fidelity import pruner_options
+from benchmark.machine import describe_machine
 from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
@@ -247,7 +248,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         "task": task.describe(), "geometry": geometry_record(config, store, split),
         "context": context, "epochs": epochs, "best_epoch": best["epoch"], "best_valid": best["valid"],
         "test_at_best": best["test"], "sample_visits": visits, "timings": timings,
-        "environment": {"versions": library_versions(), "device": str(device),
+        "environment": {"versions": library_versions(), "device": str(device), "machine": describe_machine(device),
                         "num_threads": torch.get_num_threads(), "host": platform.node(), "pid": os.getpid(),
                         "resumed_after_epochs": state.resumed_from},
         "started_at": started,
