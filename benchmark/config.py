@@ -19,8 +19,9 @@ MODELS = ("gin", "painn", "schnet")
 REGRESSION_LOSSES = ("l1", "mse")
 LR_SCHEDULES = ("none", "cosine", "warmup_cosine")
 PER_STEP_SCHEDULES = ("warmup_cosine",)  # stepped after every optimizer step; the others once per epoch
+DTYPES = ("float32", "float64")
 OPTIONAL_FIELDS = {"model": "gin", "model_options": {}, "data_options": {}, "regression_loss": "l1",
-                   "lr_schedule": "none", "fidelity": "paper"}
+                   "lr_schedule": "none", "fidelity": "paper", "dtype": "float32"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class RunConfig:
     # "paper" (the paper's text) or "code": fills in every option that reproduces the official MolPeg code
     # where method_options do not name it (benchmark.fidelity; `python -m benchmark methods` lists them)
     fidelity: str = "paper"
+    # floating-point type of the model, its inputs, losses and optimizer state: "float32", or "float64" (the
+    # model is built as under float32, so with the same initial weights, then converted; benchmark.tasks.build_model)
+    dtype: str = "float32"
     # execution (not hashed)
     device: str = "cpu"
     num_threads: int | None = None
@@ -76,7 +80,8 @@ class RunConfig:
             raise ValueError(f"loss_convention must be one of {LOSS_CONVENTIONS}, got {self.loss_convention!r}")
         if self.budget_rounding not in ROUNDING_RULES:
             raise ValueError(f"budget_rounding must be one of {ROUNDING_RULES}, got {self.budget_rounding!r}")
-        for name, allowed in (("model", MODELS), ("regression_loss", REGRESSION_LOSSES), ("lr_schedule", LR_SCHEDULES)):
+        for name, allowed in (("model", MODELS), ("regression_loss", REGRESSION_LOSSES), ("lr_schedule", LR_SCHEDULES),
+                              ("dtype", DTYPES)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
         for name in ("epochs", "batch_size", "num_layers", "emb_dim", "eval_batch_size"):

@@ -17,6 +17,7 @@ def per_sample_bce(logits: torch.Tensor, y: torch.Tensor, convention: str = "off
     """logits, y: [B, T] (y NaN = missing) -> per-sample losses [B]."""
     if logits.shape != y.shape:
         raise ValueError(f"logits {tuple(logits.shape)} and labels {tuple(y.shape)} must have the same shape")
+    y = y.to(logits.dtype)  # labels are 0/1 (exact in any float type); BCE would cast float64 logits down
     mask = ~torch.isnan(y)
     bce = F.binary_cross_entropy_with_logits(logits, torch.where(mask, y, 0.0), reduction="none") * mask
     if convention == "official":

@@ -83,6 +83,7 @@ class RegressionTask:
     def per_sample_loss(self, outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if outputs.shape != y.shape:
             raise ValueError(f"outputs {tuple(outputs.shape)} and targets {tuple(y.shape)} must have the same shape")
+        y = y.to(outputs.dtype)
         mean, std = (torch.as_tensor(np.asarray(v), dtype=y.dtype, device=y.device) for v in (self.mean, self.std))
         present = ~torch.isnan(y)
         diff = torch.where(present, outputs - (y - mean) / std, torch.zeros_like(outputs))
@@ -169,7 +170,13 @@ def _source_task(source: Source3D, config: RunConfig, store: GraphStore) -> Task
 
 
 def build_model(config: RunConfig, num_tasks: int) -> nn.Module:
-    """The predictor named by ``config.model``; ``num_layers`` / ``emb_dim`` size every encoder."""
+    """The predictor named by ``config.model`` in ``config.dtype``: built (initialised) in float32 and then
+    converted, so a float64 run starts from the float32 run's weights; ``num_layers`` / ``emb_dim`` size every
+    encoder."""
+    return _predictor(config, num_tasks).to(getattr(torch, config.dtype))
+
+
+def _predictor(config: RunConfig, num_tasks: int) -> nn.Module:
     extra = dict(config.model_options)
     if config.model == "painn":
         return PaiNNPredictor(num_tasks, PaiNNConfig(hidden=config.emb_dim, num_layers=config.num_layers, **extra))

@@ -38,10 +38,11 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
     """
     task = task if task is not None else BinaryTask(convention=convention)
     model.train()
+    dtype = parameter_dtype(model)
     stats, loss_sum = EpochStats(), torch.zeros((), dtype=torch.float64, device=device)
     for positions, weights in plan.batches(batch_size):
         t0 = time.perf_counter()
-        batch = store.batch(train_idx[positions]).to(device)
+        batch = store.batch(train_idx[positions]).to(device, dtype)
         logits = model(batch)
         losses = task.per_sample_loss(logits, batch.y)
         t1 = time.perf_counter()
@@ -52,7 +53,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
         if on_batch is not None:
             on_batch(positions, logits.detach(), batch.y)
         t2 = time.perf_counter()
-        loss = task.batch_loss(losses, torch.as_tensor(weights, device=device), batch.y)
+        loss = task.batch_loss(losses, torch.as_tensor(weights, dtype=losses.dtype, device=device), batch.y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -73,9 +74,18 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
 @torch.inference_mode()
 def predict(model: nn.Module, store: GraphStore, indices: np.ndarray, batch_size: int, device: torch.device,
             fn: Callable[[nn.Module, GraphBatch], torch.Tensor] | None = None) -> np.ndarray:
-    """Eval-mode outputs of ``fn(model, batch)`` (default: logits) for ``indices``, in that order."""
+    """Eval-mode outputs of ``fn(model, batch)`` (default: logits) for ``indices``, in that order: float32, or
+    float64 for a float64 model."""
     model.eval()
     fn = fn or (lambda m, b: m(b))
-    outs = [fn(model, store.batch(indices[s:s + batch_size]).to(device)).float().cpu()
-            for s in range(0, len(indices), batch_size)]
+    dtype = parameter_dtype(model)
+    outs = []
+    for start in range(0, len(indices), batch_size):
+        out = fn(model, store.batch(indices[start:start + batch_size]).to(device, dtype))
+        outs.append(out.to(torch.promote_types(out.dtype, torch.float32)).cpu())
     return torch.cat(outs).numpy() if outs else np.zeros((0, 0), dtype=np.float32)
+
+
+def parameter_dtype(model: nn.Module) -> torch.dtype:
+    """The floating type of ``model``'s parameters (float32 when it has none), to which its inputs are cast."""
+    return next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)

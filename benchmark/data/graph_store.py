@@ -39,11 +39,12 @@ class GraphBatch:
     num_graphs: int
     pos: torch.Tensor | None = None
 
-    def to(self, device: torch.device | str) -> GraphBatch:
+    def to(self, device: torch.device | str, dtype: torch.dtype | None = None) -> GraphBatch:
+        """The batch on ``device``; ``dtype`` (a model's floating type) casts the float fields ``y`` and ``pos``."""
         return GraphBatch(
             self.x.to(device), self.edge_index.to(device), self.edge_attr.to(device),
-            self.batch.to(device), self.y.to(device), self.indices.to(device), self.num_graphs,
-            None if self.pos is None else self.pos.to(device),
+            self.batch.to(device), self.y.to(device, dtype), self.indices.to(device), self.num_graphs,
+            None if self.pos is None else self.pos.to(device, dtype),
         )
 
     @property

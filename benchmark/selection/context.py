@@ -26,7 +26,7 @@ from benchmark.data.graph_store import GraphStore
 from benchmark.selection.score_cache import ScoreCache
 from benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
 from benchmark.selection.warmup_training import WarmupSetup, train_warmup
-from benchmark.training import predict
+from benchmark.training import parameter_dtype, predict
 from methods.context import InputEmbeddingBatch
 
 SPLITS = ("train", "valid")
@@ -78,7 +78,7 @@ class SplitFeatures:
         model.eval()
 
         def exposed(positions: np.ndarray) -> InputEmbeddingBatch:
-            batch = self.store.batch(idx[positions]).to(self.device)
+            batch = self.store.batch(idx[positions]).to(self.device, parameter_dtype(model))
             with torch.no_grad():
                 u = model.encoder.embed_atoms(batch.x)
             return InputEmbeddingBatch(positions, u.detach(), batch.batch, partial(model, batch),
@@ -269,12 +269,15 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
                         config.loss_convention, device, task_type, task)
     data_id = cache_result(partial(data_sha256, store, train_idx))  # hashed on the first warm-up only
 
+    model_key = {"num_layers": config.num_layers, "emb_dim": config.emb_dim, "dropout": config.dropout,
+                 "num_tasks": store.num_tasks, "model": config.model, "model_options": config.model_options,
+                 "task": task.describe() if task is not None else None}
+    if config.dtype != "float32":  # named only when not the default, so float32 keys (and caches) stay valid
+        model_key["dtype"] = config.dtype
+
     def key_for(seed_index: int) -> WarmupKey:
         return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
-                         checkpoint_sha256, {"num_layers": config.num_layers, "emb_dim": config.emb_dim,
-                                             "dropout": config.dropout, "num_tasks": store.num_tasks,
-                                             "model": config.model, "model_options": config.model_options,
-                                             "task": task.describe() if task is not None else None},
+                         checkpoint_sha256, model_key,
                          config.lr, config.batch_size, config.weight_decay, config.loss_convention,
                          config.seed, seed_index, start, device.type)
 
