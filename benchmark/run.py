@@ -170,7 +170,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
         _check_selection(selection.indices, pruner.k, len(split.train), config.method)
     else:
-        pruner.setup(model)
+        pruner.setup(model, epochs=config.epochs)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = make_scheduler(config, optimizer)

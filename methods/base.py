@@ -170,8 +170,9 @@ class DynamicPruner(Pruner):
     family = "dynamic"
     needs_reference: ClassVar[bool] = False
 
-    def setup(self, model: nn.Module) -> None:
-        """Called once with the online model before training (e.g. to copy a reference)."""
+    def setup(self, model: nn.Module, epochs: int | None = None) -> None:
+        """Called once with the online model before training (e.g. to copy a reference); ``epochs``: how many
+        epochs the loop will run, where it knows (None: open-ended)."""
 
     def plan_epoch(self, epoch: int) -> EpochPlan:
         raise NotImplementedError

@@ -132,18 +132,28 @@ class MolPeg(DynamicPruner):
         self._pending_reference: dict | None = None  # a state loaded before setup()
         self._ema: tuple | None = None  # (online model, averaged, copied, float buffer, count buffer lists)
         self._next: tuple[int, EpochPlan] | None = None  # a plan selected early (reselect="before_last_batch")
+        self.epochs: int | None = None  # the loop's epoch count, where setup() was told it
 
     # -- reference model -------------------------------------------------------------------------
-    def setup(self, model: nn.Module) -> None:
+    def setup(self, model: nn.Module, epochs: int | None = None) -> None:
+        self.epochs = epochs
         self.reference = copy.deepcopy(model)
         for p in self.reference.parameters():
             p.requires_grad_(False)
         self.reference.train(self.options.reference_mode == "train")
         if self.options.reference_init == "random":
-            # a seed of its own, and a forked RNG so the caller's stream (dropout, ...) is untouched
+            # a seed of its own, and a forked RNG so the caller's stream (dropout, ...) is untouched; drawn in
+            # float32 whatever the model's type, so a float64 run gets the float32 run's reference
+            dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), torch.float32)
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(np.random.SeedSequence([self.seed, 0xEF]).generate_state(1)[0]))
-                reinitialize(self.reference, skip=self.options.shared)
+                reinitialize(self.reference.float(), skip=self.options.shared)
+            self.reference.to(dtype)
+            online = dict(model.named_parameters())
+            with torch.no_grad():  # the shared parameters exactly as the online model's after the round trip
+                for name, p in self.reference.named_parameters():
+                    if self._is_shared(name):
+                        p.copy_(online[name])
         if self._pending_reference is not None:
             self.reference.load_state_dict(self._pending_reference)
             self._pending_reference = None
@@ -247,7 +257,10 @@ class MolPeg(DynamicPruner):
                              distinct_scored_before=self.n_distinct_scored())
 
     def _reselect_early(self, epoch: int) -> np.ndarray:
-        """Select ``epoch`` now; every sample's weight under it (1 outside the kept set)."""
+        """Select ``epoch`` now; every sample's weight under it (1 outside the kept set). After the loop's
+        last epoch the official sampler stops pruning and resets every weight to 1: so does this."""
+        if self.epochs is not None and epoch > self.epochs:
+            return np.ones(self.n_samples, dtype=np.float32)
         plan = self._select(epoch)
         self._next = (epoch, plan)
         weights = np.ones(self.n_samples, dtype=np.float32)
