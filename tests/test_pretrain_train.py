@@ -89,7 +89,10 @@ def test_presets_follow_the_papers():
     assert mae.corpus == "pcqm4mv2" and mae.device == "auto"
     smoke = preset_config("smoke", "graphmae", epochs=1)
     assert smoke.corpus == "nci" and smoke.gin == GINConfig(num_layers=3, emb_dim=64, dropout=0.2)
-    assert smoke.epochs == 1 and set(PRESETS) == {"smoke", "paper"}
+    assert smoke.epochs == 1 and set(PRESETS) == {"smoke", "paper", "release"}
+    release = preset_config("release", "graphmae")
+    assert (release.corpus, release.max_molecules, release.epochs, release.num_threads) == ("moses", 100_000, 20, 1)
+    assert release.gin == smoke.gin and release.device == "cpu"
 
 
 def test_cli_writes_both_checkpoints(tmp_path, capsys):

@@ -59,7 +59,8 @@ def test_default_profile_on_a_cpu_cluster_names_the_gpu_request():
 
 
 def test_refused_submission_leaves_no_sweep_file(tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", _bin(tmp_path, sinfo="echo 'debug*|(null)|up'",
+    # submitit looks for srun before it submits: a fake one, so the test holds where SLURM is not installed
+    monkeypatch.setenv("PATH", _bin(tmp_path, sinfo="echo 'debug*|(null)|up'", srun="exit 1",
                                     sbatch="echo 'sbatch: error: Batch job submission failed: Invalid account' >&2\n"
                                            "exit 1") + os.pathsep + os.environ["PATH"])
     with pytest.raises(ClusterUnfit, match="^sbatch refused the job array: sbatch: error: .*Invalid account$"):

@@ -49,7 +49,7 @@ PRESETS: dict[str, Preset] = {
         Preset("release", ("hiv",), (0, 1, 2),
                dict(num_layers=3, emb_dim=64, dropout=0.2, epochs=30, batch_size=128, lr=1e-3),
                ratios=(0.6,),
-               description="all of HIV, GIN 3x64 from GraphMAE on MOSES, 30 epochs, 3 seeds, 60 % pruned (CPU)"),
+               description="all of HIV, GIN 3x64 from GraphMAE on MOSES, 30 epochs, 3 seeds, 60 percent pruned (CPU)"),
         Preset("demo", ("nci-tpsa",), (0,),
                dict(num_layers=3, emb_dim=64, dropout=0.2, epochs=4, batch_size=128, lr=1e-3),
                ratios=(0.8, 0.6, 0.4),
