@@ -192,6 +192,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from results.report import build_report
 
     out = Path(args.out or Path("out") / args.preset)
+    if args.what == "release":
+        return _report_release(args, out)
     checkpoint = args.checkpoint
     if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
         checkpoint = file_sha256(checkpoint)
@@ -199,6 +201,20 @@ def cmd_report(args: argparse.Namespace) -> int:
                          setting=args.setting, spread=args.spread,
                          seeds_per_preset={name: len(p.seeds) for name, p in PRESETS.items()})
     for p in paths:
+        print(p)
+    return 0
+
+
+def _report_release(args: argparse.Namespace, out: Path) -> int:
+    """A published reproduction from its store alone: Table 1, Figure 4, the fidelity comparison and release.md,
+    with every cell of the release grid that holds fewer seeds than the preset asks for listed."""
+    from results.release import write_release
+
+    grid = build_grid("release", args.preset)
+    expected = [(c.method, int(round(100 * c.prune_ratio)), c.fidelity) for c in grid]
+    paths = write_release(_store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
+                          expected=expected)
+    for p in paths.values():
         print(p)
     return 0
 

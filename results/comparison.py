@@ -101,12 +101,12 @@ def comparison_frame(data: TableData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def _p(value: float, n_pairs: int) -> str:
+def p_text(value: float, n_pairs: int) -> str:
     return "" if math.isnan(value) else f"{value:.3g} (n={n_pairs})"
 
 
-def _ci(low: float, high: float) -> str:
-    return "" if math.isnan(low) else f"[{low:.1f}, {high:.1f}]"
+def ci_text(low: float, high: float, digits: int = 1) -> str:
+    return "" if math.isnan(low) else f"[{low:.{digits}f}, {high:.{digits}f}]"
 
 
 def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: int = 1,
@@ -116,9 +116,9 @@ def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: 
     paper's claims checked on our runs."""
     frame = frame[(frame["n_seeds"] > 0) | frame["paper_value"].notna()].copy()
     settings = frame[["dataset", "preset", "checkpoint"]].drop_duplicates()
-    frame["ci"] = [_ci(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
-    frame["p_whole"] = [_p(p, n) for p, n in zip(frame["p_vs_whole"], frame["n_pairs_vs_whole"], strict=True)]
-    frame["p_molpeg"] = [_p(p, n) for p, n in zip(frame["p_vs_molpeg"], frame["n_pairs_vs_molpeg"], strict=True)]
+    frame["ci"] = [ci_text(lo, hi) for lo, hi in zip(frame["ci_low"], frame["ci_high"], strict=True)]
+    frame["p_whole"] = [p_text(p, n) for p, n in zip(frame["p_vs_whole"], frame["n_pairs_vs_whole"], strict=True)]
+    frame["p_molpeg"] = [p_text(p, n) for p, n in zip(frame["p_vs_molpeg"], frame["n_pairs_vs_molpeg"], strict=True)]
     frame["kept"] = ["" if math.isnan(k) else f"{k:.1f}" for k in frame["realised_kept_pct"]]
     frame["visits"] = ["" if math.isnan(v) else f"{v:,.0f}" for v in frame["sample_visits"]]
     frame["n_seeds"] = [f"{n}*" if few else str(n) for n, few in zip(frame["n_seeds"], frame["few_seeds"],

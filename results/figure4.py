@@ -52,8 +52,9 @@ def nearest_ratio(runs: pd.DataFrame, target: int = 60) -> int:
 
 
 def figure4(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", ratio: int | None = None, *,
-            preset: str | None = None, checkpoint: str | None = None) -> list[Path]:
-    """Scatter of test metric (± std over seeds) vs time efficiency; also writes the points as CSV."""
+            preset: str | None = None, checkpoint: str | None = None, subtitle: str | None = None) -> list[Path]:
+    """Scatter of test metric (± std over seeds) vs time efficiency; also writes the points as CSV.
+    ``subtitle``: a second title line (e.g. the machine that measured the times)."""
     points = efficiency_points(runs, dataset, ratio, preset=preset, checkpoint=checkpoint)
     ratio = points.attrs["ratio"]
     metric = metric_label(str(runs.loc[runs["dataset"] == dataset, "metric"].iloc[0]))
@@ -68,7 +69,8 @@ def figure4(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", ratio
         ax.annotate(paper_method(row.method), (row.efficiency, row.test), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")
     ax.set_xscale("log")
-    ax.set(title=f"{dataset_label(dataset)}, {ratio} % pruned", xlabel="time efficiency (1000 / runtime in s)",
+    title = f"{dataset_label(dataset)}, {ratio} % pruned" + (f"\n{subtitle}" if subtitle else "")
+    ax.set(title=title, xlabel="time efficiency (1000 / runtime in s)",
            ylabel=f"test {metric} (%)")
     ax.legend(fontsize=8)
     stem = f"figure4_{dataset}"

@@ -1,0 +1,151 @@
+"""The report of a published reproduction (``report release``, ``make release-report``): from a release
+store's committed run records alone, offline, Table 1 with its comparison page and claims (the runs at the
+paper's fidelity), Figure 4 with the CPU that measured its times, MolPeg under ``fidelity="code"`` beside
+the whole-data run and the paper-fidelity MolPeg, and ``release.md``: how complete the grid is, what it
+cost, how often the best validation epoch was the last, the machines and the checkpoint.
+
+A cell is reported with the seeds it has; ``release.md`` lists every cell with fewer seeds than the
+release asks for, so a partial release never claims more seeds than it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from results.claims import claims_markdown
+from results.comparison import ci_text, p_text
+from results.data_check import report_records
+from results.figure4 import RUNTIME_PARTS, figure4
+from results.frame import runs_frame
+from results.names import paper_method
+from results.stats import confidence_interval, paired_t_test
+from results.table1 import write_table1
+
+log = logging.getLogger(__name__)
+
+FIDELITY_ROWS = (("MolPeg, `--fidelity code`", "molpeg", "code"), ("MolPeg, `--fidelity paper`", "molpeg", "paper"),
+                 ("whole, `--fidelity paper`", "whole", "paper"))
+
+
+def fidelity_of(record: dict) -> str:
+    return record["config"].get("fidelity", "paper")
+
+
+def machines(records: Iterable[dict]) -> Counter:
+    """CPU (and GPU) names of the records' machines with their run counts; "unrecorded" for older records."""
+    def name(record: dict) -> str:
+        m = (record.get("environment") or {}).get("machine") or {}
+        if not m:
+            return "unrecorded"
+        return f"{m.get('cpu')}, {m.get('cores')} cores" + (f", GPU {m['gpu']}" if m.get("gpu") else "")
+    return Counter(name(r) for r in records)
+
+
+def _per_seed(runs: pd.DataFrame, method: str) -> dict[int, float]:
+    rows = runs[runs["method"] == method]
+    return dict(zip(rows["seed"].astype(int), rows["test_at_best"].astype(float), strict=True))
+
+
+def fidelity_frame(paper: pd.DataFrame, code: pd.DataFrame, ratio: int) -> pd.DataFrame:
+    """MolPeg under each fidelity and the whole-data run: mean, std, seeds, 95 % interval, per-seed values and
+    the paired t-test against the whole-data run (over common seeds)."""
+    paper_ratio = paper[(paper["prune_ratio"] == ratio) | (paper["method"] == "whole")]
+    code_ratio = code[code["prune_ratio"] == ratio]
+    whole = _per_seed(paper_ratio, "whole")
+    rows = []
+    for label, method, fidelity in FIDELITY_ROWS:
+        values = _per_seed(code_ratio if fidelity == "code" else paper_ratio, method)
+        if not values:
+            continue
+        series = pd.Series(values).sort_index()
+        test = paired_t_test(values, whole) if method != "whole" else None
+        rows.append({"run": label, "mean": series.mean(), "std": series.std(ddof=1), "seeds": len(series),
+                     "ci95": ci_text(*confidence_interval(series.to_list())),
+                     "per_seed": " / ".join(f"{v:.2f}" for v in series),
+                     "minus_whole": math.nan if test is None else test.mean_difference,
+                     "p_vs_whole": "" if test is None else p_text(test.p_value, test.n_pairs)})
+    return pd.DataFrame(rows)
+
+
+def best_epoch_last(runs: pd.DataFrame) -> tuple[int, int]:
+    """(runs whose best validation epoch is their last, runs)."""
+    return int((runs["best_epoch"] == runs["epochs"]).sum()), len(runs)
+
+
+def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[tuple[str, int, str]] = ()) -> list[str]:
+    """The cells (method, ratio in %, fidelity) holding fewer than ``seeds`` seeds, with the seeds they hold;
+    ``expected``: the release grid's cells, so a cell with no run at all is listed too."""
+    counts = runs.groupby(["method", "prune_ratio", "fidelity"])["seed"].nunique().to_dict()
+    cells = list(dict.fromkeys([*expected, *counts]))
+    return [f"{paper_method(m)} at {r} % ({f}): {counts.get((m, r, f), 0)} of {seeds} seeds"
+            for m, r, f in cells if counts.get((m, r, f), 0) < seeds]
+
+
+def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, claims: pd.DataFrame,
+                     records: list[dict], seeds: int, ratio: int,
+                     expected: Iterable[tuple[str, int, str]] = ()) -> str:
+    last, total = best_epoch_last(runs)
+    spent = runs[list(RUNTIME_PARTS)].astype(float).sum(axis=1).sum()
+    threads = Counter(int((r.get("environment") or {}).get("num_threads") or 0) for r in records)
+    checkpoints = Counter(f"{r['checkpoint'].get('name')} sha256 {r['checkpoint'].get('sha256')}"
+                          for r in records if r.get("checkpoint"))
+    lines = [f"# Release {name}", "",
+             f"{total} complete run records; {runs.groupby(['method', 'prune_ratio', 'fidelity']).ngroups} cells.",
+             "", "## Cells with fewer seeds than the release's " + str(seeds), ""]
+    lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
+    lines += ["", *claims_markdown(claims)]
+    lines += ["## MolPeg under each fidelity beside the whole-data run", "",
+              f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned; paired t-test against the whole-data "
+              "run over common seeds.", "",
+              "| run | mean ± sd | seeds | 95 % interval | per seed | minus whole | p vs whole |",
+              "|---|---|---|---|---|---|---|"]
+    for row in fidelity.itertuples():
+        diff = "" if math.isnan(row.minus_whole) else f"{row.minus_whole:+.2f}"
+        lines.append(f"| {row.run} | {row.mean:.2f} ± {row.std:.2f} | {row.seeds} | {row.ci95} | {row.per_seed} | "
+                     f"{diff} | {row.p_vs_whole} |")
+    lines += ["", "## Compute and machines", "",
+              f"- compute: {spent / 3600:.2f} h of run time (warm-up + scoring + training + evaluation as the "
+              f"records charge them; a shared warm-up is charged to every run that used it), threads per run: "
+              + ", ".join(f"{t} ({n} runs)" for t, n in sorted(threads.items())),
+              "- machines: " + "; ".join(f"{m} ({n} runs)" for m, n in machines(records).most_common()),
+              f"- best validation epoch = the last epoch in {last} of {total} runs",
+              "- checkpoint: " + "; ".join(f"{c} ({n} runs)" for c, n in checkpoints.most_common())]
+    return "\n".join(lines) + "\n"
+
+
+def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | None = None, seeds: int = 3,
+                  ratio: int = 60, preset: str = "release",
+                  expected: Iterable[tuple[str, int, str]] = ()) -> dict[str, Path]:
+    """Every output of the release in ``out_dir``; returns name -> path. ``seeds``: the seeds the release asks
+    for (fewer are marked in Table 1 and listed in ``release.md``); ``expected``: the grid's cells (method,
+    ratio in %, fidelity), so that cells without any run are listed as well."""
+    store_root, out = Path(store_root), Path(out_dir)
+    records = report_records(store_root)
+    if not records:
+        raise ValueError(f"no complete run records under {store_root}")
+    by_fidelity = {f: [r for r in records if fidelity_of(r) == f] for f in ("paper", "code")}
+    paper = runs_frame(by_fidelity["paper"], store_root)
+    code = runs_frame(by_fidelity["code"], store_root)
+    runs = pd.concat([paper.assign(fidelity="paper"), code.assign(fidelity="code")], ignore_index=True)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = dict(write_table1(paper, out, spread=True, seeds_per_preset={preset: seeds}))
+    cpus = ", ".join(m for m, _ in machines(by_fidelity["paper"]).most_common())
+    try:
+        paths.update({p.name: p for p in figure4(paper, out, "hiv", ratio, subtitle=f"times measured on {cpus}")})
+    except ValueError as exc:  # a release with no pruned run yet
+        log.warning("Figure 4 skipped: %s", exc)
+    fidelity = fidelity_frame(paper, code, ratio)
+    fidelity.to_csv(out / "release_fidelity.csv", index=False, float_format="%.4g")
+    paths["release_fidelity.csv"] = out / "release_fidelity.csv"
+    page = out / "release.md"
+    claims = pd.read_csv(paths["table1_claims.csv"], keep_default_na=False)
+    page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
+                                     list(expected)))
+    paths["release.md"] = page
+    return paths
