@@ -118,8 +118,9 @@ class RunConfig:
 
     def run_id(self) -> str:
         """sha256 (first 20 hex digits) of the canonical JSON of every hashed field and of the data
-        identity (raw file sha256, featurizer and subsample/split rule versions, checkpoint sha256), so a
-        changed data file or a re-pretrained checkpoint at the same path names new runs."""
+        identity (raw file sha256, featurizer and subsample/split rule versions, checkpoint sha256) and of the
+        method's algorithm version (from 2 on), so a changed data file, a re-pretrained checkpoint at the same
+        path or a changed method names new runs."""
         from benchmark.data.identity import checkpoint_sha256, source_identity
 
         body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
@@ -129,6 +130,11 @@ class RunConfig:
         body["data_identity"] = source_identity(self.dataset, self.data_dir, self.data_options)
         if self.checkpoint is not None:
             body["checkpoint_sha256"] = checkpoint_sha256(self.checkpoint)
+        from methods import get_method
+
+        version = get_method(self.method).version
+        if version != 1:  # version 1 is left out: the ids of records made before versions existed stay valid
+            body["method_version"] = version
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 

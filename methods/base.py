@@ -99,6 +99,10 @@ class Pruner:
     # the option values that reproduce the official MolPeg code (its ``main.py`` / ``pruning/molpeg.py``);
     # a run with ``fidelity="code"`` fills them in wherever the run's options do not name the option
     code_options: ClassVar[dict[str, Any]] = {}
+    # the version of the method's algorithm: bump it when a change to its code or to an option's default
+    # changes what it selects. It enters the score-cache key and, from 2 on, the run id (version 1 is left
+    # out, so the ids of records made before versions existed stay valid), and every record names it.
+    version: ClassVar[int] = 1
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -120,8 +124,8 @@ class Pruner:
 
     def describe(self) -> dict:
         """Options and budget as recorded in the run record."""
-        return {"method": self.name, "family": self.family, "k": self.k, "keep_ratio": self.keep_ratio,
-                "options": dataclasses.asdict(self.options)}
+        return {"method": self.name, "family": self.family, "version": self.version, "k": self.k,
+                "keep_ratio": self.keep_ratio, "options": dataclasses.asdict(self.options)}
 
     def epoch_rng(self, epoch: int) -> np.random.Generator | np.random.RandomState:
         """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch), or from the

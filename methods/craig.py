@@ -109,7 +109,7 @@ class Craig(WarmupPruner):
             return {"order": np.concatenate(orders)}, {}
 
         memo = getattr(ctx, "memo", None)
-        arrays, _ = compute() if memo is None else memo(memo_name(self.name, self.options), compute)
+        arrays, _ = compute() if memo is None else memo(memo_name(self), compute)
         return np.split(arrays["order"], np.cumsum([len(c) for c in chunks])[:-1])
 
     def coreset(self, ctx) -> Selection:

@@ -66,8 +66,13 @@ class Forgetting(ScoredPruner):
                              "a regression task; choose another method")
         correct = self.warmup_correctness(ctx)
         scores = forgetting_scores(correct, label_mask(ctx.labels), self.options.events, self.options.never_learned)
-        never = int(np.isinf(scores).sum())
+        return scores, {"adapted": None, "never_learned_count": int(np.isinf(scores).sum())}
+
+    def at_budget(self, meta: dict) -> dict:
+        """Whether the never-learned outnumber this budget: decided at every selection, as the scores (and
+        their count) are shared by every pruning ratio."""
+        never = meta["never_learned_count"]
         if never > self.k:
             log.warning("forgetting: %d samples were never learned, more than the budget k = %d: the selection "
                         "is a random draw among them", never, self.k)
-        return scores, {"adapted": None, "never_learned_count": never, "never_learned_exceeds_budget": never > self.k}
+        return {**meta, "never_learned_exceeds_budget": never > self.k}

@@ -13,7 +13,7 @@ import numpy as np
 
 from methods.balance import class_groups, split_selection
 from methods.base import Requirements, Selection, StaticOptions, StaticPruner
-from methods.options import choice, non_default
+from methods.options import choice
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,12 @@ class WarmupOptions(StaticOptions):
     warmup: str = choice("shared", "shared", "per_method")
 
 
-def memo_name(method: str, options: Any) -> str:
-    """What a method's budget-independent results depend on besides the context: its name and options
-    (``balance`` only splits the budget)."""
-    chosen = {k: v for k, v in sorted(non_default(options).items()) if k != "balance"}
-    return f"{method} {json.dumps(chosen, sort_keys=True, default=str)}"
+def memo_name(pruner: Any) -> str:
+    """What a method's budget-independent results depend on besides the context: its name, its algorithm's
+    ``version`` and every option with its resolved value, defaults included, so a changed default names a
+    new entry (``balance`` only splits the budget)."""
+    chosen = {k: v for k, v in sorted(dataclasses.asdict(pruner.options).items()) if k != "balance"}
+    return f"{pruner.name} v{pruner.version} {json.dumps(chosen, sort_keys=True, default=str)}"
 
 
 def warmup_seed_offset(method: str, options: Any) -> int:
@@ -99,13 +100,19 @@ class WarmupPruner(StaticPruner):
 class ScoredPruner(WarmupPruner):
     """Scores every sample once and keeps the top k (``keep_highest``) or the bottom k.
 
-    Subclasses implement ``score(ctx) -> (scores [N], meta)``; ``meta["adapted"]`` is recorded.
+    Subclasses implement ``score(ctx) -> (scores [N], meta)``; ``meta["adapted"]`` is recorded. The scores
+    and their meta are shared by every budget (cached); what depends on the budget ``k`` belongs in
+    ``at_budget(meta)``, evaluated at every selection.
     """
 
     keep_highest: bool = True
 
     def score(self, ctx: Any) -> tuple[np.ndarray, dict]:
         raise NotImplementedError
+
+    def at_budget(self, meta: dict) -> dict:
+        """The record's meta of a selection at this pruner's budget from the scores' (budget-free) meta."""
+        return meta
 
     def scores_once(self, ctx: Any) -> tuple[np.ndarray, dict]:
         """``score(ctx)``, through the context's ``memo`` when it offers one: scores do not depend on the
@@ -118,12 +125,12 @@ class ScoredPruner(WarmupPruner):
             scores, meta = self.score(ctx)
             return {"scores": np.asarray(scores, dtype=np.float64)}, meta
 
-        arrays, meta = memo(memo_name(self.name, self.options), compute)
+        arrays, meta = memo(memo_name(self), compute)
         return arrays["scores"], meta
 
     def coreset(self, ctx: Any) -> Selection:
         scores, meta = self.scores_once(ctx)
-        self.adapted = meta.get("adapted")
+        self.adapted, meta = meta.get("adapted"), self.at_budget(meta)
         indices = top_k(scores, self.k, self.epoch_rng(0), self.keep_highest)
         return Selection(indices=indices, scores=np.asarray(scores, dtype=np.float64), meta=meta)
 
@@ -133,7 +140,7 @@ class ScoredPruner(WarmupPruner):
             return self.coreset(ctx)
         groups = class_groups(ctx, self.name)
         scores, meta = self.scores_once(ctx)
-        self.adapted = meta.get("adapted")
+        self.adapted, meta = meta.get("adapted"), self.at_budget(meta)
         scores = np.asarray(scores, dtype=np.float64)
 
         def rank_class(_, members: np.ndarray, k: int, group: int) -> Selection:

@@ -54,7 +54,7 @@ def test_key_changes_with_every_determining_field():
     changed = {"dataset": "muv", "data_sha256": "abd", "subsample": 999, "split": "scaffold", "split_seed": 1,
                "checkpoint_sha256": "ff", "model": {"num_layers": 3}, "lr": 1e-4, "batch_size": 128,
                "weight_decay": 1e-5, "loss_convention": "clean", "seed": 1, "seed_index": 1, "start": "random",
-               "device": "cuda"}
+               "device": "cuda", "trainer_version": 2}
     assert set(changed) == {f.name for f in dataclasses.fields(WarmupKey)}
     digests = {key.digest()} | {dataclasses.replace(key, **{k: v}).digest() for k, v in changed.items()}
     assert len(digests) == 1 + len(changed)

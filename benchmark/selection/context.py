@@ -25,7 +25,7 @@ from benchmark.config import RunConfig
 from benchmark.data.graph_store import GraphStore
 from benchmark.selection.score_cache import ScoreCache
 from benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
-from benchmark.selection.warmup_training import WarmupSetup, train_warmup
+from benchmark.selection.warmup_training import WARMUP_TRAINER_VERSION, WarmupSetup, train_warmup
 from benchmark.training import parameter_dtype, predict
 from methods.context import InputEmbeddingBatch
 
@@ -180,9 +180,12 @@ class FineTuneContext:
 
     def __init__(self, features: SplitFeatures, warmups: WarmupService, make_model: Callable[[], nn.Module], *,
                  smiles: list[str], lr: float, seed: int, provided: Provided = Provided(),
-                 scores: ScoreCache | None = None, identity: Callable[[], str] | None = None):
+                 scores: ScoreCache | None = None, identity: Callable[[], str] | None = None,
+                 valid_identity: Callable[[], str] | None = None):
+        """``identity()`` digests what determines the warm-ups (the training data among it); ``valid_identity()``
+        the validation rows, part of a memo's key when the method reads them."""
         self.features, self.warmups, self.make_model, self.provided = features, warmups, make_model, provided
-        self.scores, self.identity = scores, identity
+        self.scores, self.identity, self.valid_identity = scores, identity, valid_identity
         self.labels = features.labels("train")
         self.valid_labels = features.labels("valid") if provided.validation else None
         self.n_samples, self.num_tasks = self.labels.shape
@@ -229,6 +232,10 @@ class FineTuneContext:
         and shared by every pruning ratio and process (``benchmark.selection.score_cache``)."""
         if self.scores is None or self.identity is None:
             return compute()
+        if self.provided.validation:
+            if self.valid_identity is None:
+                raise ValueError("a method that reads the validation split needs the context's valid_identity")
+            name = f"{name} valid={self.valid_identity()}"
         return self.scores.memo(self.identity(), name, compute)
 
     def describe(self) -> dict[str, Any]:
@@ -249,7 +256,8 @@ class FineTuneContext:
 
 
 def data_sha256(store: GraphStore, indices: np.ndarray) -> str:
-    """Identity of the training data: its SMILES and labels in order, and the featurizer."""
+    """Identity of the rows ``indices`` (training or validation): their SMILES and labels in order, and the
+    featurizer."""
     digest = hashlib.sha256(str(store.meta.get("featurizer")).encode())
     digest.update("\n".join(store.smiles[i] for i in indices).encode())
     digest.update(np.ascontiguousarray(store.y[torch.as_tensor(indices)].numpy()).tobytes())
@@ -279,7 +287,7 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
         return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
                          checkpoint_sha256, model_key,
                          config.lr, config.batch_size, config.weight_decay, config.loss_convention,
-                         config.seed, seed_index, start, device.type)
+                         config.seed, seed_index, start, device.type, WARMUP_TRAINER_VERSION)
 
     def trainer_for(seed_index: int) -> Callable:
         return partial(train_warmup, setup, warm_model, config.seed, seed_index)
@@ -291,4 +299,5 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
     return FineTuneContext(features, warmups, partial(make_model, True), smiles=[store.smiles[i] for i in train_idx],
                            lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements),
                            scores=ScoreCache(None if cache is None else cache.root.parent / "scores"),
-                           identity=lambda: key_for(0).digest())
+                           identity=lambda: key_for(0).digest(),
+                           valid_identity=cache_result(partial(data_sha256, store, valid_idx)))

@@ -56,7 +56,8 @@ WARMUP_STARTS = ("pretrained", "random")
 class WarmupKey:
     """Everything that determines a warm-up run (``seed``: the run seed; ``seed_index``: which of its
     independent warm-up runs; ``data_sha256``: hash of the training molecules and labels in order;
-    ``device``: the device type, as CPU and GPU arithmetic differ)."""
+    ``device``: the device type, as CPU and GPU arithmetic differ; ``trainer_version``: the version of the
+    code that trains it)."""
 
     dataset: str
     data_sha256: str
@@ -73,6 +74,7 @@ class WarmupKey:
     seed_index: int = 0
     start: str = "pretrained"
     device: str = "cpu"
+    trainer_version: int = 1  # ``benchmark.selection.warmup_training.WARMUP_TRAINER_VERSION``
 
     def __post_init__(self) -> None:
         if self.start not in WARMUP_STARTS:

@@ -23,6 +23,10 @@ from benchmark.selection.warmup_cache import EpochResult
 from benchmark.training import train_epoch
 from methods.base import shuffled_plan
 
+# bump when a change here (order, seeding, correctness, loss) changes what a warm-up run computes: it is
+# part of every ``WarmupKey``, so cached runs of the old code are never reused
+WARMUP_TRAINER_VERSION = 1
+
 
 @dataclass(frozen=True)
 class WarmupSetup:
