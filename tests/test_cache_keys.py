@@ -15,8 +15,8 @@ from benchmark.selection import context as context_module
 from methods import get_method, make_pruner
 from methods.base import Requirements
 from methods.scored import memo_name
-from tests.test_warmup_cache import _context
 from tests.conftest import make_small_store
+from tests.test_warmup_cache import _context
 
 
 def _counting():
@@ -53,7 +53,8 @@ def test_other_validation_rows_name_another_entry_for_a_method_that_reads_them(t
     other_valid = make_small_store()
     valid_row = int(_context(tmp_path / "w", needs_val, store=store).features.indices("valid")[0])
     other_valid.y[valid_row, 0] = 1 - other_valid.y[valid_row, 0]
-    first, same, other = (_context(tmp_path / "w", needs_val, store=s) for s in (store, make_small_store(), other_valid))
+    stores = (store, make_small_store(), other_valid)
+    first, same, other = (_context(tmp_path / "w", needs_val, store=s) for s in stores)
     assert first.identity() == other.identity()  # the training rows and warm-ups are the same
     calls, compute = _counting()
     for ctx in (first, same, other):
