@@ -162,6 +162,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
                  config.method, config.prune_ratio, pruner.k, len(split.train))
         # the selection draws from its own RNG stream (models it builds, dropout passes), so training starts
         # from the same state whether the warm-up and the scores were computed here or reused from the cache
+        pruner.check_context(ctx)  # a refusal comes before any warm-up is trained
         with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
             ctx.prepare()
             selection = pruner.select(ctx)

@@ -151,6 +151,12 @@ class StaticPruner(Pruner):
         ``type(pruner).requirements(pruner.options)``."""
         return cls.requires
 
+    def check_context(self, ctx: Any) -> None:
+        """Refuse a context these options cannot select from, before anything (a warm-up) is computed:
+        ``balance`` needs a single-task classification dataset."""
+        if getattr(self.options, "balance", False):
+            class_groups(ctx, self.name)
+
     def select(self, ctx: Any = None) -> Selection:  # ctx: methods.context.SelectionContext
         if not getattr(self.options, "balance", False):
             return self.coreset(ctx)

@@ -2,8 +2,10 @@
 
 ``heads_by_seed`` maps a warm-up seed_index to an ``nn.Linear`` head (default ``head``); every model sees the
 same embeddings ``h``/``h_valid``, except the pretrained model when ``pretrained_head`` (and optionally
-``pretrained_h``) are given: then the pretrained and the warm-up model differ, as in a real run. Factors
-follow the contract exactly.
+``pretrained_h``) are given: then the pretrained and the warm-up model differ, as in a real run. Each warm-up
+epoch is its own model: ``heads_by_epoch`` gives an epoch a head of its own, and once ``served_epochs`` is set
+(``serve``) a model or correctness of any other epoch is refused, so a method that reads the wrong epoch
+fails. Factors follow the contract exactly.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ class FakeContext:
     calls: list = field(default_factory=list)
     pretrained_head: nn.Linear | None = None  # the pretrained model (default: ``head``)
     pretrained_h: np.ndarray | None = None  # its training embeddings (default: ``h``)
+    heads_by_epoch: dict[int, nn.Linear] = field(default_factory=dict)  # the warm-up model after epoch e
+    served_epochs: set[int] | None = None  # the warm-up lengths held (None: any)
 
     def __post_init__(self):
         self.n_samples, self.num_tasks = self.labels.shape
@@ -50,11 +54,24 @@ class FakeContext:
 
     def warmup_model(self, epochs: int, seed_index: int = 0) -> nn.Module:
         self.calls.append(("warmup", epochs, seed_index))
+        self._check_epoch(epochs)
+        if epochs in self.heads_by_epoch:
+            return self.heads_by_epoch[epochs]
         return self.heads_by_seed.get(seed_index, self.head)
 
     def warmup_correctness(self, epochs: int, seed_index: int = 0) -> list[np.ndarray]:
         self.calls.append(("correctness", epochs, seed_index))
+        self._check_epoch(epochs)
         return self.correctness[:epochs]
+
+    def serve(self, *epochs: int) -> None:
+        """Hold warm-up models of these lengths (besides those already held) and no others."""
+        self.served_epochs = (self.served_epochs or set()) | {e for e in epochs if e > 0}
+
+    def _check_epoch(self, epochs: int) -> None:
+        held = (self.served_epochs or set()) | set(self.heads_by_epoch)
+        if self.served_epochs is not None and epochs not in held:
+            raise LookupError(f"no warm-up model after {epochs} epochs here (held: {sorted(held)})")
 
     def _split(self, split: str, model: nn.Module | None = None) -> tuple[np.ndarray, np.ndarray]:
         if split != "train":

@@ -52,3 +52,18 @@ def test_balance_needs_a_single_task_classification_dataset():
     ctx = FakeContext(h=np.zeros((10, 1)), labels=np.zeros((10, 2)), head=linear_head(np.zeros((2, 1)), np.zeros(2)))
     with pytest.raises(ValueError, match="random: balance=true needs a single-task classification dataset"):
         make_pruner("random", n_samples=10, keep_ratio=0.5, options={"balance": True}).select(ctx)
+
+
+def test_balance_on_a_dataset_it_cannot_split_is_refused_before_the_warmup(tmp_path, monkeypatch):
+    """A three-task CSV dataset with balance=true: one line naming the method, no warm-up trained."""
+    from benchmark import run
+    from benchmark.config import RunConfig
+    from tests.test_data_csv import _multitask
+
+    monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path / "cache"))
+    config = RunConfig(method="el2n_20", prune_ratio=0.6, dataset=f"csv:{_multitask(tmp_path)}", num_layers=2,
+                       emb_dim=16, epochs=1, batch_size=32, method_options={"warmup_epochs": 2, "balance": True})
+    with pytest.raises(ValueError, match="el2n_20: balance=true needs a single-task classification dataset"):
+        run.run_finetune(config)
+    warmups = tmp_path / "cache" / "warmups"
+    assert not warmups.exists() or not any(warmups.iterdir())

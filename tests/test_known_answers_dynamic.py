@@ -136,3 +136,60 @@ def test_soft_random_draws_a_fresh_uniform_subset_every_epoch():
     assert_rotates(sets, 50)
     counts = np.bincount(np.concatenate([list(s) for s in sets]), minlength=50)
     assert counts.min() >= 4 and counts.max() <= 22  # about 0.4 · 30 = 12 visits each
+
+
+class _EncoderHead(torch.nn.Module):
+    """f(x) = head · encoder · x with scalar weights: the EMA of each is one number to follow by hand."""
+
+    def __init__(self, encoder: float, head: float):
+        super().__init__()
+        self.encoder, self.head = torch.nn.Linear(1, 1, bias=False), torch.nn.Linear(1, 1, bias=False)
+        self.set(encoder, head)
+
+    def set(self, encoder: float, head: float) -> None:
+        with torch.no_grad():
+            self.encoder.weight.fill_(encoder)
+            self.head.weight.fill_(head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.encoder(x))
+
+
+def check_reference_ema(convention: str, expected: list[float]) -> None:
+    """Three optimizer steps of a two-parameter model at β = 0.25: the reference's encoder weight after each,
+    its copied head and its forward pass."""
+    online = _EncoderHead(1.0, 1.0)
+    pruner = make_pruner("molpeg", n_samples=4, keep_ratio=0.5, options={"beta": 0.25, "ema_convention": convention})
+    pruner.setup(online)
+    x = torch.tensor([[1.0], [2.0]])
+    for step, (theta, head) in enumerate([(3.0, 2.0), (5.0, 0.5), (5.0, 4.0)]):
+        online.set(theta, head)
+        pruner.after_step(online)
+        assert pruner.reference.encoder.weight.item() == expected[step]  # exact in binary: no rounding
+        assert pruner.reference.head.weight.item() == head  # the shared head is copied, not averaged
+        assert torch.equal(pruner.reference_forward(x), head * expected[step] * x)
+
+
+@known_answer("molpeg")
+def test_molpeg_reference_follows_eq1_step_by_step_at_beta_one_quarter():
+    # paper (Eq. 1), ξ ← β·θ + (1 − β)·ξ with β = 0.25 from ξ = 1: θ = 3 → 1.5, 5 → 2.375, 5 → 3.03125
+    check_reference_ema("paper", [1.5, 2.375, 3.03125])
+
+
+@known_answer("molpeg")
+def test_molpeg_reference_follows_the_codes_ema_step_by_step_at_beta_one_quarter():
+    # official code, ξ ← β·ξ + (1 − β)·θ: 3 → 2.5, 5 → 4.375, 5 → 4.84375
+    check_reference_ema("code", [2.5, 4.375, 4.84375])
+
+
+@known_answer("molpeg")
+def test_molpeg_hard_and_easy_keep_the_signed_ends_of_online_minus_reference():
+    """Figure 3's criteria read the sign of Δ = ℓ(online) − ℓ(reference): hard keeps the most positive,
+    easy the most negative; an unvisited sample comes first under both."""
+    delta = np.array([0.3, -0.5, 0.1, -0.2, 0.4, 0.0])
+    reference = np.array([1.0, 2.0, 0.5, 1.5, 0.2, 0.7])
+    for criterion, expected in (("hard", {4, 0}), ("easy", {1, 3})):
+        pruner = make_pruner("molpeg", n_samples=7, keep_ratio=3 / 7, options={"criterion": criterion})
+        pruner.setup(torch.nn.Linear(1, 1))
+        pruner.observe(np.arange(6), torch.as_tensor(reference + delta), torch.as_tensor(reference))
+        assert set(pruner.plan_epoch(1).indices.tolist()) == expected | {6}

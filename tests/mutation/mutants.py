@@ -1,6 +1,7 @@
 """Plausible wrong versions of a method, built from its seams: the one place it ranks (``keep_highest``),
-its output (budget, loss weights), its updates (``observe`` / ``score_pass``) and its warm-up model
-(``WarmupPruner.warmup_model``). Each mutant patches one registered class for the duration of a ``with``.
+its output (budget, loss weights), its updates (``observe`` / ``score_pass``, MolPeg's gap sign and EMA
+weight) and its warm-up model (``WarmupPruner.warmup_model``: ignored, or one epoch short). Each mutant
+patches one registered class for the duration of a ``with``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from methods.base import DynamicPruner, EpochPlan, Pruner
-from methods.scored import WarmupPruner
+from methods.scored import WarmupPruner, warmup_seed_offset
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,36 @@ def _pretrained_for_warmup(cls: type[Pruner]) -> dict[str, object]:
     return {"warmup_model": lambda self, ctx, seed_index=0: ctx.pretrained_model()}
 
 
+def _warmup_one_epoch_short(cls: type[Pruner]) -> dict[str, object]:
+    """The warm-up model (or training dynamics) of the epoch before the declared one."""
+    def short(self) -> int:
+        return max(self.options.warmup_epochs - 1, 1)
+
+    def offset(self) -> int:
+        return warmup_seed_offset(self.name, self.options)
+
+    return {"warmup_model": lambda self, ctx, seed_index=0: ctx.warmup_model(short(self), offset(self) + seed_index),
+            "warmup_correctness": lambda self, ctx, seed_index=0:
+                ctx.warmup_correctness(short(self), offset(self) + seed_index)}
+
+
+def _gap_flipped(cls: type[Pruner]) -> dict[str, object]:
+    """MolPeg's signed gap stored as reference − online."""
+    original = cls.observe
+
+    @functools.wraps(original)
+    def observe(self, indices, losses, ref_losses=None):
+        return original(self, indices, ref_losses, losses)
+
+    return {"observe": observe}
+
+
+def _ema_weights_swapped(pruner: Pruner) -> None:
+    """β and 1 − β exchanged in the reference's EMA (the other convention's update)."""
+    other = "code" if pruner.options.ema_convention == "paper" else "paper"
+    pruner.options = dataclasses.replace(pruner.options, ema_convention=other)
+
+
 RANKED = lambda cls: cls.name not in ("random", "whole", "soft_random")  # noqa: E731
 WEIGHTED = ("craig", "infobatch", "molpeg")
 SCORED_DYNAMIC = ("epsilon_greedy", "ucb", "infobatch", "molpeg")
@@ -143,6 +174,10 @@ MUTANTS = (
     Mutant("same subset every epoch", lambda cls: issubclass(cls, DynamicPruner), _frozen_subset),
     Mutant("warm-up ignored (pretrained model)", lambda cls: issubclass(cls, WarmupPruner) and cls.name != "forgetting",
            _pretrained_for_warmup),
+    Mutant("warm-up one epoch short", lambda cls: issubclass(cls, WarmupPruner), _warmup_one_epoch_short),
+    Mutant("signed gap flipped", lambda cls: cls.name == "molpeg", _gap_flipped),
+    Mutant("EMA beta and 1 - beta swapped", lambda cls: cls.name == "molpeg",
+           lambda cls: _after_init(cls, _ema_weights_swapped)),
 )
 
 
