@@ -9,6 +9,9 @@ PRESET ?= smoke
 JOBS ?= 2
 CHECKPOINT ?=
 ckpt_flag := $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT),)
+# METHODS="my_pruner pkg.module:Class": add these methods' rows (built-in, entry point or module:Class)
+METHODS ?=
+method_flags := $(foreach m,$(METHODS),--method $(m))
 # where the runs execute: local (worker processes), debug (in process) or slurm (job arrays; PROFILE =
 # a cluster profile TOML, default slurm/profiles/default.toml). With slurm, `sweep` submits and returns;
 # `make status` watches; `collect` (the last step of each target) reports whatever is done. WAIT=1: the
@@ -19,7 +22,7 @@ WAIT ?=
 exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if $(WAIT),--wait,)
 GRID ?= table1
 
-.PHONY: install test test-fast lint mutants demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
+.PHONY: install test test-fast lint mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
 	release-checkpoint release release-report gpu-check
 
 install:
@@ -37,6 +40,10 @@ test-fast:
 lint:
 	$(VENV)/bin/ruff check .
 
+# the contract check of a method: make check-method METHOD=my_pruner (or module.path:ClassName)
+check-method:
+	$(PY) -m benchmark check-method $(METHOD)
+
 # every method's known-answer tests against plausible wrong versions of it (one line per method; fails on a survivor)
 mutants:
 	$(PY) -m tests.mutation
@@ -47,9 +54,9 @@ demo:
 	@cat out/demo/table1_comparison.md
 
 table1:
-	$(PY) -m benchmark sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
-	$(PY) -m benchmark collect table1 --preset $(PRESET) $(ckpt_flag)
-	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag)
+	$(PY) -m benchmark sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags) $(method_flags)
+	$(PY) -m benchmark collect table1 --preset $(PRESET) $(ckpt_flag) $(method_flags)
+	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag) $(method_flags)
 	@cat out/$(PRESET)/table1_comparison.md 2>/dev/null || true
 
 # Figure 4: test metric vs time efficiency of every method at pruning 0.6 (Table 1's runs on the first dataset)

@@ -14,7 +14,15 @@ import os
 import signal
 import sys
 
-from benchmark.commands import cmd_collect, cmd_methods, cmd_report, cmd_run, cmd_status, cmd_sweep
+from benchmark.commands import (
+    cmd_check_method,
+    cmd_collect,
+    cmd_methods,
+    cmd_report,
+    cmd_run,
+    cmd_status,
+    cmd_sweep,
+)
 from benchmark.experiments import GRIDS
 from benchmark.experiments.presets import PRESETS
 from benchmark.experiments.protocols import PROTOCOLS
@@ -66,6 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
                        help=DATA_OPTION_HELP)
 
+    def methods_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--method", action="append", metavar="NAME",
+                       help="add a method's row to the grid (every dataset, ratio and seed of its Table 1 rows), "
+                            "repeatable: a built-in name, an installed entry point of 'molpeg_bench.methods' or "
+                            "module.path:ClassName")
+        p.add_argument("--only-methods", action="store_true",
+                       help="with --method: only the named methods and the whole-data runs")
+
     def common(p: argparse.ArgumentParser) -> None:
         p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {presets}")
         p.add_argument("--store", help="run-record folder (default runs/<preset>)")
@@ -77,7 +93,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "molecule CSV: a smiles column and numeric label columns)")
     run.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
                      help=DATA_OPTION_HELP)
-    run.add_argument("--method", default="whole", help="a registered method (see `methods`)")
+    run.add_argument("--method", default="whole",
+                     help="a built-in method (see `methods`), an installed entry point of group "
+                          "'molpeg_bench.methods', or module.path:ClassName")
     run.add_argument("--prune-ratio", type=float, default=None,
                      help="fraction pruned, e.g. 0.6 (required by every method but whole)")
     run.add_argument("--seed", type=int, default=None, help="training seed, >= 0 (default 0)")
@@ -113,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--threads", type=int, help="local: torch threads per worker (default: cores // jobs)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
     grid_data(sweep)
+    methods_option(sweep)
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
     sweep.add_argument("--executor", choices=["debug", "local", "slurm"],
                        default=os.environ.get("MOLPEG_EXECUTOR", "local"),
@@ -138,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")
         grid_data(p)
+        methods_option(p)
         p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
         p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")
         p.set_defaults(func=func)
@@ -157,6 +177,15 @@ def build_parser() -> argparse.ArgumentParser:
     methods = sub.add_parser("methods", formatter_class=_HelpFormatter,
                              help="list registered methods and their typed options with allowed values")
     methods.set_defaults(func=cmd_methods)
+
+    check = sub.add_parser("check-method", formatter_class=_HelpFormatter,
+                           help="check a method's contract (budget, determinism, weights, rotation, resume, "
+                                "options): one line per property, exit 1 on a failure")
+    check.add_argument("name", help="a built-in method, an entry point of 'molpeg_bench.methods' or "
+                                    "module.path:ClassName")
+    check.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
+                       help="method option, repeatable")
+    check.set_defaults(func=cmd_check_method)
     return parser
 
 

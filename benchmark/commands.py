@@ -11,6 +11,7 @@ from pathlib import Path
 from benchmark.config import RunConfig
 from benchmark.data.sources import check_cache_writable
 from benchmark.experiments import build_grid
+from benchmark.experiments.grids import with_methods
 from benchmark.experiments.presets import PRESETS, get_preset
 from benchmark.fidelity import describe_bundle
 from fileio.checksums import file_sha256
@@ -97,7 +98,10 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
         configs = [c.replace(data_options={**c.data_options, **dict(args.data_option)}) for c in configs]
     if args.fidelity:
         configs = [c.replace(fidelity=args.fidelity) for c in configs]
+    if getattr(args, "method", None):
+        configs = with_methods(configs, args.grid, args.method, only=args.only_methods)
     return configs
+
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -231,3 +235,19 @@ def cmd_methods(args: argparse.Namespace) -> int:
             print(f"    --option {describe_field(f, kind)}")
     print("\n".join(describe_bundle()))
     return 0
+
+
+def cmd_check_method(args: argparse.Namespace) -> int:
+    """The contract check of one method (``benchmark.method_check``): one line per property, exit 1 on a ✗."""
+    import time
+
+    from benchmark.method_check import check_method
+
+    t0 = time.perf_counter()
+    outcomes = check_method(args.name, dict(args.option or []))
+    for outcome in outcomes:
+        print(outcome.line(), flush=True)
+    failed = sum(not o.ok for o in outcomes)
+    print(f"{args.name}: {len(outcomes) - failed} of {len(outcomes)} properties hold "
+          f"({time.perf_counter() - t0:.1f} s)" + (f", {failed} broken" if failed else ""))
+    return 1 if failed else 0

@@ -132,9 +132,11 @@ class RunConfig:
             body["checkpoint_sha256"] = checkpoint_sha256(self.checkpoint)
         from methods import get_method
 
-        version = get_method(self.method).version
-        if version != 1:  # version 1 is left out: the ids of records made before versions existed stay valid
-            body["method_version"] = version
+        method = get_method(self.method)
+        if method.version != 1:  # version 1 is left out: the ids of records made before versions existed stay valid
+            body["method_version"] = method.version
+        if method.origin is not None:  # a method from outside the suite: its source and distribution
+            body["method_origin"] = method.origin
         text = json.dumps(body, sort_keys=True, default=list)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 

@@ -24,8 +24,10 @@ from methods.base import DynamicPruner, EpochPlan, Pruner, Requirements, Selecti
 from methods.budget import budget
 from methods.infobatch import InfoBatch
 from methods.molpeg import MolPeg
-from methods.registry import available_methods, get_method, make_pruner, register
+from methods.registry import available_methods, get_method, make_pruner, register, seal_built_ins
 from methods.soft_random import SoftRandom
+
+seal_built_ins()
 
 __all__ = ["DynamicPruner", "EpochPlan", "InfoBatch", "MolPeg", "Pruner", "Requirements", "Selection",
            "SoftRandom", "StaticPruner", "available_methods", "budget", "get_method", "make_pruner",

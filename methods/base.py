@@ -103,6 +103,8 @@ class Pruner:
     # changes what it selects. It enters the score-cache key and, from 2 on, the run id (version 1 is left
     # out, so the ids of records made before versions existed stay valid), and every record names it.
     version: ClassVar[int] = 1
+    # where a method from outside the suite came from (``methods.external``); None for a built-in one
+    origin: ClassVar[dict | None] = None
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):
@@ -125,7 +127,8 @@ class Pruner:
     def describe(self) -> dict:
         """Options and budget as recorded in the run record."""
         return {"method": self.name, "family": self.family, "version": self.version, "k": self.k,
-                "keep_ratio": self.keep_ratio, "options": dataclasses.asdict(self.options)}
+                "keep_ratio": self.keep_ratio, "options": dataclasses.asdict(self.options),
+                **({"origin": dict(self.origin)} if self.origin is not None else {})}
 
     def epoch_rng(self, epoch: int) -> np.random.Generator | np.random.RandomState:
         """RNG of epoch ``epoch`` (1, 2, ...; 0 = static selection) derived from (seed, epoch), or from the
@@ -179,6 +182,13 @@ class DynamicPruner(Pruner):
 
     family = "dynamic"
     needs_reference: ClassVar[bool] = False
+    # every epoch trains exactly k samples (False: the method trains a varying share, as InfoBatch)
+    exact_budget: ClassVar[bool] = True
+
+    def rotation_epochs(self) -> int | None:
+        """Epochs within which every sample is trained at least once from the start, whatever the losses;
+        None: the method promises no such bound (``check-method`` tests a declared one)."""
+        return None
 
     def setup(self, model: nn.Module, epochs: int | None = None) -> None:
         """Called once with the online model before training (e.g. to copy a reference); ``epochs``: how many

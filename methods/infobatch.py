@@ -35,6 +35,10 @@ class InfoBatchOptions:
 @register("infobatch")
 class InfoBatch(DynamicPruner):
     Options = InfoBatchOptions
+    exact_budget = False  # prunes only among the below-mean-loss samples: more than k train in an epoch
+
+    def rotation_epochs(self) -> int:
+        return 1  # every unscored sample has initial_score: epoch 1 trains all data
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

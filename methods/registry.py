@@ -1,6 +1,8 @@
 """Registry of pruning methods: ``@register("name")`` on the class; ``make_pruner`` builds one.
 
-Adding a method is one new module imported by ``methods/__init__.py``; the loop never changes.
+Adding a built-in method is one new module imported by ``methods/__init__.py``; the loop never changes. A
+method from outside the suite (an entry point, or ``module.path:ClassName``, see ``methods.external``) is
+loaded and registered the first time its name is asked for.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from typing import Any
 from methods.base import Pruner
 
 _REGISTRY: dict[str, type[Pruner]] = {}
+_BUILT_IN: set[str] = set()
 
 
 def register(name: str):
@@ -24,13 +27,34 @@ def register(name: str):
 
 
 def get_method(name: str) -> type[Pruner]:
+    from methods import external
+
+    if name in _BUILT_IN:
+        refusal = external.clash(name)
+        if refusal:
+            raise external.ExternalMethodError(refusal)
+        return _REGISTRY[name]
     if name not in _REGISTRY:
-        raise ValueError(f"unknown method {name!r}; expected one of {available_methods()}")
+        cls = external.load(name)
+        if cls is None:
+            raise ValueError(f"unknown method {name!r}; expected one of {available_methods()}, an installed "
+                             f"entry point of group {external.ENTRY_POINT_GROUP!r} or module.path:ClassName")
+        _REGISTRY[name] = cls
     return _REGISTRY[name]
 
 
+def seal_built_ins() -> None:
+    """Mark every method registered so far as built-in (``methods/__init__.py``, after its imports)."""
+    _BUILT_IN.update(_REGISTRY)
+
+
+def is_built_in(name: str) -> bool:
+    return name in _BUILT_IN
+
+
 def available_methods() -> list[str]:
-    return sorted(_REGISTRY)
+    """The built-in methods (external ones are named by the user)."""
+    return sorted(_BUILT_IN) if _BUILT_IN else sorted(_REGISTRY)
 
 
 def make_pruner(name: str, *, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,

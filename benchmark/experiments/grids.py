@@ -9,6 +9,7 @@ from benchmark.config import RunConfig
 from benchmark.experiments.grids_3d import qm9_pretraining, table2, table3
 from benchmark.experiments.presets import Preset, get_preset
 from benchmark.experiments.protocols import with_protocol
+from methods import get_method
 
 # Table 1's rows: static, then dynamic (the row keys of results/names.py)
 TABLE1_STATIC = ("random", "cd", "herding", "kmeans", "least_confidence", "entropy", "forgetting", "grand_4",
@@ -96,6 +97,20 @@ def release(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
     cells += [(m, r, "paper") for r in preset.ratios for m in (*TABLE1_DYNAMIC, *TABLE1_STATIC) if m != "molpeg"]
     return [preset_run(preset, dataset, m, r, seed, checkpoint, fidelity=f)
             for m, r, f in cells for seed in preset.seeds]
+
+
+def with_methods(configs: list[RunConfig], grid: str, methods: list[str], only: bool = False) -> list[RunConfig]:
+    """A Table 1-shaped grid with ``methods`` (built-in or external) run in every cell of its rows (the cells of
+    its Random row: each dataset, ratio and seed); ``only``: those methods and the whole-data runs alone."""
+    template = [c for c in configs if c.method == "random"]
+    if not template:
+        raise ValueError(f"--method adds rows to a grid of Table 1's rows (table1, fig4, fig5, release), not to "
+                         f"{grid!r}")
+    for name in methods:
+        get_method(name)  # an unknown name or a broken import is refused before anything runs
+    added = [c.replace(method=name, method_options={}) for name in methods for c in template]
+    kept = [c for c in configs if c.method == "whole"] if only else configs
+    return kept + [c for c in added if c not in kept]
 
 
 SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {

@@ -1,0 +1,296 @@
+"""``python -m benchmark check-method NAME``: the contract every pruning method must keep, checked on any
+method (built-in, an entry point or ``module.path:ClassName``) in seconds on a CPU.
+
+A static method selects from the suite's real selection context (RDKit's bundled NCI molecules, a GIN 2×16,
+its warm-ups trained into a temporary cache); a dynamic method is driven as the training loop drives it
+(plan an epoch, forward each batch, ``reference_forward`` if it has a reference, ``observe``, optimizer step,
+``after_step``, ``score_pass`` after the epoch) on a small logistic model. Each property prints ✓ or ✗ with
+the reason; the check exits 1 on any ✗. The properties are the generic part of the known-answer and mutation
+tests: they cannot tell whether a method ranks the right molecules, only that it keeps the contract the
+suite's loop, records and statistics rely on.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from methods import DynamicPruner, get_method, make_pruner
+
+DYNAMIC_EPOCHS = 8
+RESUME_AFTER = 3
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    ok: bool
+    detail: str = ""
+
+    def line(self) -> str:
+        return f"{'✓' if self.ok else '✗'} {self.name}" + (f": {self.detail}" if self.detail else "")
+
+
+class Violation(AssertionError):
+    """A broken property, with the reason."""
+
+
+def _property(name: str, check: Callable[[], str | None]) -> Outcome:
+    try:
+        return Outcome(name, True, check() or "")
+    except Violation as exc:
+        return Outcome(name, False, str(exc))
+    except Exception as exc:  # noqa: BLE001  (the method's own error breaks the property, with its type)
+        return Outcome(name, False, f"{type(exc).__name__}: {exc}")
+
+
+def check_plan(indices: np.ndarray, weights: np.ndarray | None, n: int, k: int | None, where: str) -> None:
+    """Indices unique, in range, ``k`` of them (None: 1..n); weights aligned, finite and positive."""
+    indices = np.asarray(indices)
+    if indices.ndim != 1 or (len(indices) and indices.dtype.kind not in "iu"):
+        raise Violation(f"{where}: indices must be a 1-D integer array, got {indices.dtype} {indices.shape}")
+    if k is not None and len(indices) != k:
+        raise Violation(f"{where}: {len(indices)} samples, the budget is k = {k}")
+    if k is None and not 1 <= len(indices) <= n:
+        raise Violation(f"{where}: {len(indices)} samples, expected 1..{n}")
+    if len(indices) and (indices.min() < 0 or indices.max() >= n):
+        raise Violation(f"{where}: index out of range 0..{n - 1} ({indices.min()}..{indices.max()})")
+    if len(np.unique(indices)) != len(indices):
+        raise Violation(f"{where}: {len(indices) - len(np.unique(indices))} repeated indices")
+    if weights is not None:
+        weights = np.asarray(weights, dtype=np.float64)
+        if weights.shape != indices.shape:
+            raise Violation(f"{where}: {weights.shape} weights for {indices.shape} indices")
+        if not (np.isfinite(weights).all() and (weights > 0).all()):
+            raise Violation(f"{where}: weights must be finite and positive (min {weights.min():g})")
+
+
+def check_options_round_trip(name: str, pruner) -> str:
+    from benchmark.config import RunConfig
+
+    recorded = json.loads(json.dumps(pruner.describe()["options"]))
+    if type(pruner).resolve_options(recorded) != pruner.options:
+        raise Violation(f"options {recorded} read back from the record resolve to other options")
+    ratio = 0.0 if pruner.family == "whole" else 0.5
+    RunConfig(method=name, prune_ratio=ratio, method_options=recorded)
+    return f"{len(recorded)} option(s)"
+
+
+# -- static methods --------------------------------------------------------------------------------------
+def static_context(name: str, options: dict, cache_root: Path):
+    """The suite's selection context of a tiny real run (nci-tpsa, 160 molecules, GIN 2×16)."""
+    from benchmark.config import RunConfig
+    from benchmark.run import load_run_data, method_requirements
+    from benchmark.selection.context import build_context
+    from benchmark.selection.warmup_cache import WarmupCache
+    from benchmark.tasks import build_model, make_task, task_split
+
+    config = RunConfig(dataset="nci-tpsa", subsample=160, num_layers=2, emb_dim=16, dropout=0.1, batch_size=32,
+                       epochs=1, method=name, prune_ratio=0.0 if name == "whole" else 0.5, method_options=options,
+                       eval_batch_size=256)
+    store = load_run_data(config)
+    split, task = task_split(config, store), make_task(config, store)
+    pruner = make_pruner(name, n_samples=len(split.train), keep_ratio=config.keep_ratio, options=options)
+    ctx = build_context(config, store, split.train, split.valid,
+                        lambda pretrained=True: build_model(config, store.num_tasks), None,
+                        method_requirements(pruner), torch.device("cpu"), WarmupCache(cache_root), task=task)
+    return ctx, len(split.train)
+
+
+def static_properties(name: str, options: dict) -> list[Outcome]:
+    cls = get_method(name)
+    with tempfile.TemporaryDirectory(prefix="molpeg-check-") as tmp:
+        ctx, n = static_context(name, options, Path(tmp) / "warmups")
+        keeps = [1.0] if cls.family == "whole" else [1 / n, 0.3, 0.7, (n - 1) / n]
+
+        def select(keep: float, seed: int = 0):
+            pruner = make_pruner(name, n_samples=n, keep_ratio=keep, seed=seed, options=options)
+            pruner.check_context(ctx)
+            with torch.random.fork_rng(devices=[]):
+                ctx.prepare()
+                return pruner, pruner.select(ctx)
+
+        def budget() -> str:
+            ks = []
+            for keep in keeps:
+                pruner, sel = select(keep)
+                check_plan(sel.indices, sel.weights, n, pruner.k, f"keep {keep:.3g}")
+                ks.append(pruner.k)
+            return f"k = {', '.join(map(str, ks))} of N = {n}, unique, in range, weights finite and positive"
+
+        def determinism() -> str:
+            (_, a), (_, b) = select(keeps[len(keeps) // 2]), select(keeps[len(keeps) // 2])
+            if not np.array_equal(a.indices, b.indices):
+                raise Violation("the same seed selected different samples")
+            if (a.weights is None) != (b.weights is None) or (a.weights is not None
+                                                               and not np.array_equal(a.weights, b.weights)):
+                raise Violation("the same seed gave different weights")
+            return "the same seed selects the same samples and weights"
+
+        outcomes = [_property("exact budget at several ratios (1 sample ... N - 1)", budget),
+                    _property("deterministic under the seed", determinism)]
+        pruner = make_pruner(name, n_samples=n, keep_ratio=keeps[0], options=options)
+        outcomes.append(_property("options round-trip through the record", lambda: check_options_round_trip(name,
+                                                                                                             pruner)))
+        return outcomes
+
+
+# -- dynamic methods -------------------------------------------------------------------------------------
+class _LogisticModel(nn.Module):
+    """A two-layer model with an ``encoder`` and a ``head``, as the suite's predictors."""
+
+    def __init__(self, d: int = 4):
+        super().__init__()
+        self.encoder, self.head = nn.Linear(d, 8), nn.Linear(8, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(torch.tanh(self.encoder(x)))
+
+
+@dataclass
+class DrivenRun:
+    """A dynamic method driven like the loop drives it; ``plans[e]`` = (indices, weights) of epoch e + 1."""
+
+    pruner: DynamicPruner
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    plans: list = dataclasses.field(default_factory=list)
+
+
+def _data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 4, generator=gen)
+    y = ((x[:, :1] + 0.5 * torch.randn(n, 1, generator=gen)) > 0).float()
+    return x, y
+
+
+def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return nn.functional.binary_cross_entropy_with_logits(model(x), y, reduction="none")[:, 0]
+
+
+def start_run(name: str, options: dict, n: int, keep: float, epochs: int, seed: int = 0) -> DrivenRun:
+    torch.manual_seed(seed)
+    model = _LogisticModel()
+    pruner = make_pruner(name, n_samples=n, keep_ratio=keep, seed=seed, options=options)
+    pruner.setup(model, epochs=epochs)
+    return DrivenRun(pruner, model, torch.optim.Adam(model.parameters(), lr=0.05))
+
+
+def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> DrivenRun:
+    """Epochs ``first`` .. ``last`` of the loop (the loop's order of calls)."""
+    x, y = _data(run.pruner.n_samples)
+    pruner = run.pruner
+    for epoch in range(first, last + 1):
+        plan = pruner.plan_epoch(epoch)
+        indices, weights = [], []
+        for idx, w in plan.batches(batch_size):
+            idx = np.asarray(idx)
+            losses = _losses(run.model, x[idx], y[idx])
+            ref = None
+            if pruner.needs_reference:
+                with torch.no_grad():
+                    ref = nn.functional.binary_cross_entropy_with_logits(
+                        pruner.reference_forward(x[idx]), y[idx], reduction="none")[:, 0]
+            pruner.observe(idx, losses.detach(), ref)
+            (losses * torch.as_tensor(np.asarray(w), dtype=losses.dtype)).mean().backward()
+            run.optimizer.step()
+            run.optimizer.zero_grad()
+            pruner.after_step(run.model)
+            indices.append(idx)
+            weights.append(np.asarray(w, dtype=np.float64))
+        run.plans.append((np.concatenate(indices), np.concatenate(weights)))
+        if pruner.needs_score_pass:
+            with torch.no_grad():
+                pruner.score_pass(np.arange(pruner.n_samples), _losses(run.model, x, y))
+    return run
+
+
+def resumed(name: str, options: dict, n: int, keep: float, epochs: int, after: int) -> DrivenRun:
+    """Run ``after`` epochs, save the loop's state (pruner, model, optimizer), restore it into fresh objects
+    as the loop's resume does, and run the remaining epochs."""
+    first = drive(start_run(name, options, n, keep, epochs), 1, after)
+    saved = copy.deepcopy({"pruner": first.pruner.state_dict(), "model": first.model.state_dict(),
+                           "optimizer": first.optimizer.state_dict()})
+    again = start_run(name, options, n, keep, epochs, seed=0)
+    again.model.load_state_dict(saved["model"])
+    again.optimizer.load_state_dict(saved["optimizer"])
+    again.pruner.setup(again.model, epochs=epochs)
+    again.pruner.load_state_dict(saved["pruner"])
+    again.plans = list(first.plans)
+    return drive(again, after + 1, epochs)
+
+
+def dynamic_properties(name: str, options: dict, n: int = 60, keep: float = 0.3) -> list[Outcome]:
+    cls = get_method(name)
+    exact = getattr(cls, "exact_budget", True)
+    runs: dict[str, DrivenRun] = {}
+
+    def straight() -> DrivenRun:
+        if "straight" not in runs:
+            runs["straight"] = drive(start_run(name, options, n, keep, DYNAMIC_EPOCHS), 1, DYNAMIC_EPOCHS)
+        return runs["straight"]
+
+    def budget() -> str:
+        run = straight()
+        for epoch, (indices, weights) in enumerate(run.plans, 1):
+            check_plan(indices, weights, n, run.pruner.k if exact else None, f"epoch {epoch}")
+        return (f"k = {run.pruner.k} of N = {n} every epoch" if exact else
+                f"{min(len(p[0]) for p in run.plans)}..{max(len(p[0]) for p in run.plans)} of N = {n} per epoch "
+                "(it declares exact_budget = False)") + ", unique, in range, weights finite and positive"
+
+    def rotation() -> str:
+        bound = straight().pruner.rotation_epochs()
+        if bound is None:
+            return "declares no rotation bound (rotation_epochs() is None)"
+        if bound > DYNAMIC_EPOCHS:
+            return f"declares {bound} epochs, more than the {DYNAMIC_EPOCHS} checked"
+        seen = np.unique(np.concatenate([p[0] for p in straight().plans[:bound]]))
+        if len(seen) != n:
+            raise Violation(f"{n - len(seen)} of {n} samples not trained within its declared {bound} epochs")
+        return f"every sample trained within its declared {bound} epochs"
+
+    def determinism() -> str:
+        other = drive(start_run(name, options, n, keep, DYNAMIC_EPOCHS), 1, DYNAMIC_EPOCHS)
+        _same_plans(straight().plans, other.plans, "a second run with the same seed")
+        return f"{DYNAMIC_EPOCHS} epochs identical under the same seed"
+
+    def resume() -> str:
+        _same_plans(straight().plans, resumed(name, options, n, keep, DYNAMIC_EPOCHS, RESUME_AFTER).plans,
+                    f"a run resumed after epoch {RESUME_AFTER}")
+        return f"saved after epoch {RESUME_AFTER} and resumed: the same epochs {RESUME_AFTER + 1}..{DYNAMIC_EPOCHS}"
+
+    pruner = make_pruner(name, n_samples=n, keep_ratio=keep, options=options)
+    return [_property("exact budget, unique, in range, weights finite and positive, driven as the loop", budget),
+            _property("trains every sample within its declared rotation bound", rotation),
+            _property("deterministic under the seed", determinism),
+            _property("state saved and resumed mid-run gives the same epochs", resume),
+            _property("options round-trip through the record", lambda: check_options_round_trip(name, pruner))]
+
+
+def _same_plans(expected: list, got: list, what: str) -> None:
+    for epoch, ((a, wa), (b, wb)) in enumerate(zip(expected, got, strict=True), 1):
+        if not (np.array_equal(a, b) and np.array_equal(wa, wb)):
+            raise Violation(f"{what} trained other samples, order or weights in epoch {epoch}")
+
+
+def check_method(name: str, options: dict | None = None) -> list[Outcome]:
+    """Every property of ``name``'s contract (a load error is one ✗)."""
+    options = dict(options or {})
+    try:
+        cls = get_method(name)
+    except ValueError as exc:
+        return [Outcome("the method loads", False, str(exc))]
+    found = Outcome("the method loads", True, f"{cls.__module__}.{cls.__qualname__}, family {cls.family}"
+                    + (f", from {cls.origin['found_by']} {cls.origin['spec']}" if cls.origin else ", built in"))
+    if issubclass(cls, DynamicPruner):
+        return [found, *dynamic_properties(name, options)]
+    return [found, *static_properties(name, options)]
