@@ -27,6 +27,7 @@ from benchmark.experiments import GRIDS
 from benchmark.experiments.presets import PRESETS
 from benchmark.experiments.protocols import PROTOCOLS
 from benchmark.fidelity import FIDELITIES, describe_bundle
+from methods.registry import refuse_clash
 from results.report import WHAT as REPORTS
 
 log = logging.getLogger("benchmark")
@@ -189,11 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _named_methods(args: argparse.Namespace) -> list[str]:
+    """The method names given on the command line (``--method``, repeatable or not, and check-method's NAME)."""
+    named = getattr(args, "method", None) or []
+    named = [named] if isinstance(named, str) else list(named)
+    return named + ([args.name] if args.func is cmd_check_method else [])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     try:
+        for name in _named_methods(args):
+            refuse_clash(name)
         return args.func(args)
     except (ValueError, FileNotFoundError, PermissionError) as exc:
         log.error("%s", exc)

@@ -48,7 +48,7 @@ from benchmark.tasks import (
 )
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, get_method, make_pruner
-from methods.base import shuffled_plan
+from methods.base import Selection, shuffled_plan
 from results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -169,7 +169,7 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         # warm-up: its recorded training cost (trained here or reused); scoring: the rest of the selection
         timings["warmup"] = ctx.warmups.seconds_charged
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
-        _check_selection(selection.indices, pruner.k, len(split.train), config.method)
+        _check_selection(selection, pruner.k, len(split.train), config.method)
     else:
         pruner.setup(model, epochs=config.epochs)
 
@@ -292,8 +292,11 @@ def _score_pass(pruner: DynamicPruner, model: torch.nn.Module, store: GraphStore
     return time.perf_counter() - t0
 
 
-def _check_selection(indices: np.ndarray, k: int, n: int, method: str) -> None:
-    idx = np.asarray(indices)
+def _check_selection(selection: Selection, k: int, n: int, method: str) -> None:
+    if not isinstance(selection, Selection):
+        raise RuntimeError(f"method {method!r}: select() must return a methods.base.Selection, got "
+                           f"{type(selection).__name__}")
+    idx = np.asarray(selection.indices)
     if len(idx) != k or len(np.unique(idx)) != k or idx.min() < 0 or idx.max() >= n:
         raise RuntimeError(f"method {method!r} must select exactly {k} unique indices in [0, {n}); "
                            f"got {len(idx)} ({len(np.unique(idx))} unique)")

@@ -63,6 +63,8 @@ def load(name: str) -> type | None:
         ep = _entry_points()[name]
         module_name, attr = ep.module, ep.attr
         how = {"found_by": "entry_point", "spec": ep.value}
+        if ep.dist is not None:  # the distribution that declares the entry point
+            how |= {"distribution": ep.dist.name, "distribution_version": ep.dist.version}
     else:
         return None
     if not module_name or not attr:
@@ -79,7 +81,7 @@ def load(name: str) -> type | None:
             raise ExternalMethodError(f"method {name!r}: module {module_name!r} has no attribute {attr!r}")
     _check_class(name, cls)
     cls.name = name
-    cls.origin = {**how, **distribution_of(module_name), "source_sha256": source_sha256(module)}
+    cls.origin = {**distribution_of(module_name), **how, "source_sha256": source_sha256(module)}
     return cls
 
 

@@ -54,6 +54,10 @@ class TableData:
     expected_seeds: dict[str, int | None] | None = None  # dataset -> seeds its preset asks for
     no_value: frozenset[tuple[str, str, int]] = frozenset()  # (dataset, method, ratio) run, but without a value
     left_out: tuple[str, ...] = ()  # runs of the table's datasets not shown: they state method options
+    external: Mapping[str, str] | None = None  # method from outside the suite -> where it came from
+
+    def is_external(self, method: str) -> bool:
+        return method in (self.external or {})
 
     def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
@@ -71,8 +75,10 @@ class TableData:
     def higher_is_better(self, dataset: str) -> bool:
         return higher_is_better(self.metric(dataset))
 
-    def methods(self, family: str | None = None) -> list[str]:
-        return [m for f, methods in self.rows if family in (None, f) for m in methods]
+    def methods(self, family: str | None = None, *, external: bool = True) -> list[str]:
+        """The rows' methods (of ``family``); ``external=False`` leaves out methods from outside the suite."""
+        return [m for f, methods in self.rows if family in (None, f) for m in methods
+                if external or not self.is_external(m)]
 
     def seed_counts(self) -> list[int]:
         return sorted({c.n_seeds for c in self.cells.values()})
@@ -138,7 +144,15 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
     no_value = frozenset((r.dataset, r.method, int(r.prune_ratio)) for r in summary.itertuples() if r.n_seeds == 0)
     optioned = narrowed[narrowed["dataset"].isin(datasets) & ~narrowed.index.isin(defaults.index)]
     return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected, no_value,
-                     left_out(optioned, f"Table {table}"))
+                     left_out(optioned, f"Table {table}"), _external(runs))
+
+
+def _external(runs: pd.DataFrame) -> dict[str, str]:
+    """method -> origin of each method from outside the suite among ``runs``."""
+    if "origin" not in runs:
+        return {}
+    found = runs[runs["origin"].fillna("") != ""]
+    return {m: "; ".join(sorted(set(g["origin"]))) for m, g in found.groupby("method")}
 
 
 def left_out(runs: pd.DataFrame, what: str) -> tuple[str, ...]:

@@ -44,9 +44,12 @@ CELL_NOTES = ("kept % (realised): the share of the training set a dynamic method
               "whole-data run within seed noise.")
 
 
-def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, table: int) -> str:
+def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, table: int,
+          origin: str | None = None) -> str:
     notes = [dataset_note(dataset)]
-    if not notes[0] and not has_method(paper_dataset(dataset), method, table):
+    if origin:
+        notes.append(f"external method: {origin}")
+    elif not notes[0] and not has_method(paper_dataset(dataset), method, table):
         notes.append("method not in the paper")
     elif not notes[0] and math.isnan(paper):
         notes.append(f"paper prints no value at {ratio} %")
@@ -96,7 +99,8 @@ def comparison_frame(data: TableData) -> pd.DataFrame:
                 "ours_minus_paper": ours - paper, "ours_delta_vs_whole": ours - whole_mean,
                 "paper_delta_vs_whole": paper_delta, "n_pairs_vs_whole": vs_whole[0], "p_vs_whole": vs_whole[1],
                 "n_pairs_vs_molpeg": vs_ref[0], "p_vs_molpeg": vs_ref[1], "preset": preset,
-                "checkpoint": checkpoint, "note": _note(dataset, method, ratio, ours, paper, data.table),
+                "checkpoint": checkpoint, "note": _note(dataset, method, ratio, ours, paper, data.table,
+                                                       (data.external or {}).get(method)),
             })
     return pd.DataFrame(rows, columns=COLUMNS)
 

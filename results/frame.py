@@ -28,7 +28,7 @@ from results.settings import (
 
 TIMINGS = ("warmup", "scoring", "training", "evaluation", "total")
 RUN_COLUMNS = ("run_id", "dataset", "method", "family", "prune_ratio", "seed", "preset", "checkpoint",
-               "setting", "options", "default_options", "metric", "epochs", "test_at_best", "best_valid",
+               "setting", "options", "default_options", "origin", "metric", "epochs", "test_at_best", "best_valid",
                "best_epoch", "sample_visits", *(f"time_{t}" for t in TIMINGS), "checkpoint_name",
                "checkpoint_sha256", "checkpoint_path", "setting_fields", "file")
 EPOCH_COLUMNS = ("run_id", "epoch", "train_loss", "n_trained", "valid", "test", "kept_fraction")
@@ -50,6 +50,16 @@ def realised_kept(record: dict) -> float | None:
     n_train = ((record.get("dataset") or {}).get("split_sizes") or {}).get("train")
     epochs, visits = len(record.get("epochs") or []), record.get("sample_visits")
     return visits / (epochs * n_train) if n_train and epochs and visits is not None else None
+
+
+def origin_label(origin: dict | None) -> str:
+    """Where a method from outside the suite came from, in words ('' for a built-in method)."""
+    if not origin:
+        return ""
+    how = "entry point" if origin.get("found_by") == "entry_point" else "module"
+    dist = origin.get("distribution")
+    version = f" {origin['distribution_version']}" if dist and origin.get("distribution_version") else ""
+    return f"{how} {origin.get('spec')}" + (f" ({dist}{version})" if dist else "")
 
 
 def stated_options(record: dict) -> dict:
@@ -82,6 +92,7 @@ def run_row(record: dict, root: str | Path | None = None) -> dict:
         "setting": setting_id(setting),
         "options": canonical(explicit),
         "default_options": not explicit,
+        "origin": origin_label(pruner.get("origin")),
         "metric": record.get("metric"),
         "epochs": config.get("epochs"),
         "test_at_best": _scaled(record.get("test_at_best"), record.get("metric")),

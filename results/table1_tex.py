@@ -4,7 +4,7 @@ Rows: the whole-dataset reference, then the static and the dynamic methods in th
 dataset x pruning ratio. A cell is the mean over seeds (%) with its difference to the whole-dataset mean,
 both from the printed (one-decimal) values as in the paper; the best cell of a column is bold (the
 smallest for an error metric). With ``spread`` a cell also prints its std over seeds; a dagger marks a
-cell with fewer seeds than its preset asks for.
+cell with fewer seeds than its preset asks for; a star marks a method from outside the suite.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from results.latex import (
 from results.names import dataset_label, metric_label
 
 FEW_SEEDS = r"$^\dagger$"
+EXTERNAL = r"$^\star$"  # a method from outside the suite (its origin is on the comparison page)
 # methods whose pruning ratio is nominal: they train on more than the printed share (footnoted)
 NOMINAL_BUDGET = {"infobatch": r"\textsuperscript{$\ddagger$}"}
 
@@ -72,11 +73,13 @@ def _caption(data: TableData, spread: bool) -> str:
     few = (rf" {FEW_SEEDS}: fewer seeds than the preset's {'/'.join(map(str, expected))}."
            if _any_few_seeds(data) else "")
     statistic = r"mean $\pm$ std" if spread else "mean"
+    external = (rf" {EXTERNAL}: a method from outside the suite (origin on the comparison page)."
+                if data.external else "")
     nominal = (r" $\ddagger$: nominal ratio; InfoBatch prunes only among its below-mean-loss molecules and trains on "
                r"more than the printed share (realised share on the comparison page)."
                if any(m in NOMINAL_BUDGET for m in data.methods()) else "")
     return (rf"Test metric (\%) {AT_BEST} when fine-tuning on pruned data ({metrics}): "
-            rf"{statistic} over {seeds} seed(s); {DELTAS}; {BOLD_BEST}.{few}{nominal} Preset: {presets}. "
+            rf"{statistic} over {seeds} seed(s); {DELTAS}; {BOLD_BEST}.{few}{nominal}{external} Preset: {presets}. "
             rf"Checkpoint: {checkpoints}.")
 
 
@@ -94,6 +97,7 @@ def render_table1(data: TableData, spread: bool = False) -> str:
     for family, methods in data.rows:
         lines += family_header(family, ncols)
         for method in methods:
-            lines.append(row(method_tex(method), *(_method_cell(data, d, method, r, spread)
+            name = method_tex(method) + (EXTERNAL if data.is_external(method) else "")
+            lines.append(row(name, *(_method_cell(data, d, method, r, spread)
                                                    for d in data.datasets for r in data.ratios)))
     return source(lines + end())
