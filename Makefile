@@ -23,7 +23,7 @@ exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if
 GRID ?= table1
 
 .PHONY: install test test-fast lint mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
-	release-checkpoint release release-report gpu-check
+	release-checkpoint release release-report report-html gpu-check
 
 install:
 	python3 -m venv $(VENV)
@@ -142,6 +142,10 @@ release-checkpoint:
 release: release-checkpoint
 	$(PY) -m benchmark sweep release --preset release --checkpoint checkpoints/release/graphmae.pt \
 		--store $(RELEASE_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
+
+# one self-contained page of the preset's Tables 1-3, claims, figures, settings and versions: out/$(PRESET)/index.html
+report-html:
+	$(PY) -m benchmark report html --preset $(PRESET)
 
 release-report:
 	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE)

@@ -198,26 +198,60 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = Path(args.out or Path("out") / args.preset)
     if args.what == "release":
         return _report_release(args, out)
+    if args.what == "html":
+        return _report_html(args, out)
+    paths = build_report(_store_dir(args), out, what=args.what, **_report_options(args))
+    for p in paths:
+        print(p)
+    return 0
+
+
+def _report_options(args: argparse.Namespace) -> dict:
     checkpoint = args.checkpoint
     if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
         checkpoint = file_sha256(checkpoint)
-    paths = build_report(_store_dir(args), out, what=args.what, preset=args.preset, checkpoint=checkpoint,
-                         setting=args.setting, spread=args.spread,
-                         seeds_per_preset={name: len(p.seeds) for name, p in PRESETS.items()})
-    for p in paths:
-        print(p)
+    return {"preset": args.preset, "checkpoint": checkpoint, "setting": args.setting, "spread": args.spread,
+            "seeds_per_preset": {name: len(p.seeds) for name, p in PRESETS.items()}}
+
+
+def _report_html(args: argparse.Namespace, out: Path) -> int:
+    """Rebuild the preset's tables and figures from its stores (``--store``, or the 2D store and the 3D one
+    beside it, ``runs/<preset>-3d``) and write ``index.html`` of them."""
+    from results.data_check import report_records
+    from results.html_page import write_page
+    from results.report import build_report
+
+    stores = {_store_dir(args): ("all",)}
+    if not args.store:
+        stores[Path("runs") / f"{args.preset}-3d"] = ("table2", "table3")
+    records = []
+    for store, reports in stores.items():
+        if not store.is_dir():
+            continue
+        records += report_records(store)
+        for what in reports:
+            try:
+                build_report(store, out, what=what, **_report_options(args))
+            except ValueError as exc:  # a store without this table's runs
+                log.info("%s from %s skipped: %s", what, store, exc)
+    if not records:
+        raise ValueError(f"no complete run records for preset {args.preset!r} under {', '.join(map(str, stores))}")
+    print(write_page(out, records, title=f"MolPeg benchmark: preset {args.preset}"))
     return 0
 
 
 def _report_release(args: argparse.Namespace, out: Path) -> int:
     """A published reproduction from its store alone: Table 1, Figure 4, the fidelity comparison and release.md,
     with every cell of the release grid that holds fewer seeds than the preset asks for listed."""
+    from results.data_check import report_records
+    from results.html_page import write_page
     from results.release import write_release
 
     grid = build_grid("release", args.preset)
     expected = [(c.method, int(round(100 * c.prune_ratio)), c.fidelity) for c in grid]
     paths = write_release(_store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
                           expected=expected)
+    paths["index.html"] = write_page(out, report_records(_store_dir(args)), title=f"Release {_store_dir(args).name}")
     for p in paths.values():
         print(p)
     return 0

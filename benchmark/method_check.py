@@ -241,9 +241,14 @@ def dynamic_properties(name: str, options: dict, n: int = 60, keep: float = 0.3)
 
     def budget() -> str:
         run = straight()
-        for epoch, (indices, weights) in enumerate(run.plans, 1):
-            check_plan(indices, weights, n, run.pruner.k if exact else None, f"epoch {epoch}")
-        return (f"k = {run.pruner.k} of N = {n} every epoch" if exact else
+        # the extremes (1 sample, N - 1) for three epochs each, then the checked ratio for every epoch
+        extremes = [drive(start_run(name, options, n, k / n, 3), 1, 3) for k in (1, n - 1)]
+        for each in [*extremes, run]:
+            for epoch, (indices, weights) in enumerate(each.plans, 1):
+                check_plan(indices, weights, n, each.pruner.k if exact else None,
+                           f"keep {each.pruner.keep_ratio:.3g}, epoch {epoch}")
+        ks = ", ".join(str(e.pruner.k) for e in extremes)
+        return (f"k = {ks} (3 epochs) and {run.pruner.k} ({DYNAMIC_EPOCHS} epochs) of N = {n}" if exact else
                 f"{min(len(p[0]) for p in run.plans)}..{max(len(p[0]) for p in run.plans)} of N = {n} per epoch "
                 "(it declares exact_budget = False)") + ", unique, in range, weights finite and positive"
 

@@ -14,7 +14,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 WHAT = ("table1", "fig3", "fig4", "fig5", "fig6", "pretraining", "table2", "table3", "qm9_pretraining", "all",
-        "release")
+        "release", "html")
 
 
 def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all", *,

@@ -62,7 +62,7 @@ def option_sweep(runs: pd.DataFrame, method: str, options: Collection[str]) -> p
     sweep = runs[(runs["method"] == method) & stated.map(lambda keys: keys <= set(options))]
     cells = list(zip(sweep["dataset"], sweep["prune_ratio"], strict=True))
     grid = {cell for cell, explicit in zip(cells, sweep["options"] != "{}", strict=True) if explicit}
-    sweep = sweep[[cell in grid for cell in cells]]
+    sweep = sweep.loc[[cell in grid for cell in cells]]  # .loc: an empty list selects no rows, not no columns
     opt_columns = [c for c in sweep.columns if c.startswith("opt_")]
     key = ["dataset", *SETTING_COLUMNS, "prune_ratio", "seed", *opt_columns]
     return sweep.drop_duplicates(subset=key)

@@ -4,6 +4,7 @@ refused before anything is stored."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -138,3 +139,9 @@ def test_a_local_sweep_puts_the_external_row_into_table1(on_path, tmp_path):
     assert r"toy\_sweep:KeepLast$^\star$" in tex and "from outside the suite" in tex
     comparison = (out / "table1_comparison.md").read_text()
     assert "external method: module toy_sweep:KeepLast" in comparison
+    assert "| nci-tpsa | toy_sweep:KeepLast ★ | 40 |" in comparison
+    # the shareable page marks it and names where it came from
+    assert main(["report", "html", "--preset", "ci", "--store", str(store), "--out", str(out)]) == 0
+    page = (out / "index.html").read_text()
+    assert "<td>toy_sweep:KeepLast ★</td>" in page
+    assert re.search(r"<li>toy_sweep:KeepLast: module toy_sweep:KeepLast, source sha256 [0-9a-f]{12}</li>", page)
