@@ -11,7 +11,9 @@ CHECKPOINT ?=
 ckpt_flag := $(if $(CHECKPOINT),--checkpoint $(CHECKPOINT),)
 # METHODS="my_pruner pkg.module:Class": add these methods' rows (built-in, entry point or module:Class)
 METHODS ?=
-method_flags := $(foreach m,$(METHODS),--method $(m))
+# SEEDS="0 1 2": replace the preset's seeds (the paired p-values need two or more)
+SEEDS ?=
+method_flags := $(foreach m,$(METHODS),--method $(m)) $(if $(SEEDS),--seeds $(SEEDS),)
 # where the runs execute: local (worker processes), debug (in process) or slurm (job arrays; PROFILE =
 # a cluster profile TOML, default slurm/profiles/default.toml). With slurm, `sweep` submits and returns;
 # `make status` watches; `collect` (the last step of each target) reports whatever is done. WAIT=1: the

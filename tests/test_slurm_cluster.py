@@ -89,3 +89,30 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
         return {k: v for k, v in r.items() if k not in {"timings", "started_at", "environment"}}
 
     assert json.dumps(comparable(record), sort_keys=True) == json.dumps(comparable(reference), sort_keys=True)
+
+
+def test_an_external_method_runs_in_slurm_workers_as_locally(tmp_path, monkeypatch):
+    """A method named module:Class imports in the job array's workers as in local workers: the same run ids,
+    origin and metrics, and its row in the table built from the cluster's records."""
+    from benchmark.cli import main
+
+    from .test_external_methods import ROOT, TOY
+
+    folder = tmp_path / "user_code"
+    folder.mkdir()
+    (folder / "toy_on_slurm.py").write_text(TOY)
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    grid = ["table1", "--preset", "ci", "--dataset", "nci-tpsa", "--method", "toy_on_slurm:KeepLast",
+            "--only-methods"]
+    assert main(["sweep", *grid, "--store", str(tmp_path / "local"), "--executor", "local", "--jobs", "2"]) == 0
+    assert main(["sweep", *grid, "--store", str(tmp_path / "slurm"), "--executor", "slurm", "--profile", "local",
+                 "--wait"]) == 0
+    records = {d: {r["run_id"]: r for r in (json.loads(p.read_text()) for p in (tmp_path / d).glob("*.json"))}
+               for d in ("local", "slurm")}
+    assert sorted(records["slurm"]) == sorted(records["local"]) and len(records["slurm"]) == 3
+    external = [r for r in records["slurm"].values() if r["config"]["method"] == "toy_on_slurm:KeepLast"]
+    assert len(external) == 2 and all(r["pruner"]["origin"]["found_by"] == "module" for r in external)
+    assert table(tmp_path / "slurm").equals(table(tmp_path / "local"))
+    assert main(["collect", *grid, "--store", str(tmp_path / "slurm"), "--out", str(tmp_path / "out")]) == 0
+    assert r"toy\_on\_slurm:KeepLast$^\star$" in (tmp_path / "out" / "table1.tex").read_text()
