@@ -23,6 +23,7 @@ import argparse
 from collections import defaultdict
 
 from benchmark.experiments.grids import build_grid
+from benchmark.machine import machine_line
 from methods.base import DynamicPruner
 from methods.registry import get_method
 
@@ -67,9 +68,13 @@ def molecule_passes(reference_cost: float) -> dict[tuple[str, str], dict[str, fl
     return totals
 
 
+DEFAULT_TRAIN_RATE = 668.0
+DEFAULT_RATES_MACHINE = "Intel Xeon, 2 cores, torch 2.13 CPU build"  # where make bench measured the defaults
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--train-rate", type=float, default=668.0, help="molecules/s trained (GIN 5x300)")
+    parser.add_argument("--train-rate", type=float, default=DEFAULT_TRAIN_RATE, help="molecules/s trained (GIN 5x300)")
     parser.add_argument("--eval-rate", type=float, default=2_700.0, help="molecules/s evaluated")
     parser.add_argument("--reference-cost", type=float, default=0.39)
     parser.add_argument("--gpu-speedup", type=float, default=20.0, help="assumed GPU / 2-core CPU throughput")
@@ -93,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
           + "; ".join(f"{n} GPUs: {gpu / n:,.1f} h ({gpu / n / 24:,.1f} days)" for n in args.gpus))
     disk = sum(GRAPHS_GB.values()) + 5 * sum(WARMUP_GB.values())
     print(f"disk: {disk:.1f} GB of caches (graphs + one warm-up per dataset and seed) + run records (KB each)")
+    print(f"rates: {args.train_rate:g} molecules/s trained, {args.eval_rate:g} evaluated"
+          + (f" (defaults: {DEFAULT_RATES_MACHINE}, make bench)" if args.train_rate == DEFAULT_TRAIN_RATE else "")
+          + f"; GPU {args.gpu_speedup:g}x assumed, not measured; this machine: {machine_line()}")
 
 
 if __name__ == "__main__":
