@@ -251,7 +251,8 @@ def _report_release(args: argparse.Namespace, out: Path) -> int:
     expected = [(c.method, int(round(100 * c.prune_ratio)), c.fidelity) for c in grid]
     paths = write_release(_store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
                           expected=expected)
-    paths["index.html"] = write_page(out, report_records(_store_dir(args)), title=f"Release {_store_dir(args).name}")
+    title = f"MolPeg benchmark: release {_store_dir(args).name}"
+    paths["index.html"] = write_page(out, report_records(_store_dir(args)), title=title)
     for p in paths.values():
         print(p)
     return 0

@@ -76,7 +76,7 @@ def settings_section(records: list[dict]) -> str:
         key = setting_id(fields)
         by_setting.setdefault(key, fields)
         counts[key] += 1
-    parts = ["<section><h2>Settings</h2>"]
+    parts = ["<h2>Settings</h2>"]
     for key, fields in by_setting.items():
         rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
                        for k, v in sorted(fields.items()))
@@ -90,8 +90,14 @@ def settings_section(records: list[dict]) -> str:
     external = sorted({f"{method}: {origin_label(origin)}, source sha256 {origin.get('source_sha256', '')[:12]}"
                        for method, origin in origins if origin})
     parts.append("<h2>Methods from outside the suite (★)</h2>"
-                 + (_list(external) if external else "<p>none</p>") + "</section>")
+                 + (_list(external) if external else "<p>none</p>"))
     return "".join(parts)
+
+
+def _heading(page: Path) -> str:
+    """A Markdown page's first heading (its file name when it has none)."""
+    first = next((line for line in page.read_text().splitlines() if line.startswith("#")), page.stem)
+    return first.lstrip("#").strip()
 
 
 def render_page(out_dir: str | Path, records: list[dict], title: str) -> str:
@@ -101,11 +107,13 @@ def render_page(out_dir: str | Path, records: list[dict], title: str) -> str:
     figures = sorted(p for p in out.glob("figure*.png"))
     if not pages and not figures:
         raise ValueError(f"nothing to put on a page in {out}: expected one of {', '.join(PAGES)} or figure*.png")
-    body = [f"<h1>{html.escape(title)}</h1>"]
-    body += [f"<section>{markdown.markdown(p.read_text(), extensions=['tables'])}</section>" for p in pages]
+    sections = [(p.stem, _heading(p), markdown.markdown(p.read_text(), extensions=["tables"])) for p in pages]
     if figures:
-        body.append("<section><h2>Figures</h2>" + "".join(_figure(p) for p in figures) + "</section>")
-    body.append(settings_section(records))
+        sections.append(("figures", "Figures", "<h2>Figures</h2>" + "".join(_figure(p) for p in figures)))
+    sections.append(("settings", "Settings, machines, software", settings_section(records)))
+    nav = " · ".join(f'<a href="#{key}">{html.escape(name)}</a>' for key, name, _ in sections)
+    body = [f"<h1>{html.escape(title)}</h1>", f"<nav>{nav}</nav>"]
+    body += [f'<section id="{key}">{content}</section>' for key, _, content in sections]
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
             f"<style>{STYLE}</style><script>{CHECK}</script></head><body>\n" + "\n".join(body)
             + "\n</body></html>\n")
