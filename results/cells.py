@@ -59,6 +59,10 @@ class TableData:
     def is_external(self, method: str) -> bool:
         return method in (self.external or {})
 
+    def origin(self, method: str) -> str:
+        """Where a method from outside the suite came from ('' for a built-in one)."""
+        return (self.external or {}).get(method, "")
+
     def cell(self, dataset: str, method: str, ratio: int) -> Cell | None:
         return self.cells.get((dataset, method, int(ratio)))
 

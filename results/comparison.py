@@ -100,8 +100,8 @@ def comparison_frame(data: TableData) -> pd.DataFrame:
                 "ours_minus_paper": ours - paper, "ours_delta_vs_whole": ours - whole_mean,
                 "paper_delta_vs_whole": paper_delta, "n_pairs_vs_whole": vs_whole[0], "p_vs_whole": vs_whole[1],
                 "n_pairs_vs_molpeg": vs_ref[0], "p_vs_molpeg": vs_ref[1], "preset": preset,
-                "checkpoint": checkpoint, "origin": (data.external or {}).get(method, ""),
-                "note": _note(dataset, method, ratio, ours, paper, data.table, (data.external or {}).get(method)),
+                "checkpoint": checkpoint, "origin": data.origin(method),
+                "note": _note(dataset, method, ratio, ours, paper, data.table, data.origin(method)),
             })
     return pd.DataFrame(rows, columns=COLUMNS)
 

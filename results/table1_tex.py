@@ -99,5 +99,5 @@ def render_table1(data: TableData, spread: bool = False) -> str:
         for method in methods:
             name = method_tex(method) + (EXTERNAL if data.is_external(method) else "")
             lines.append(row(name, *(_method_cell(data, d, method, r, spread)
-                                                   for d in data.datasets for r in data.ratios)))
+                                     for d in data.datasets for r in data.ratios)))
     return source(lines + end())
