@@ -1,4 +1,4 @@
-"""What the three LaTeX tables share: escaping, method names, printed values with the bold best of a column
+"""What the three LaTeX tables share: method names, printed values with the bold best of a column
 and the difference to the whole dataset, the booktabs frame and header rows, caption pieces, the file.
 
 A value is compared as printed (rounded to the table's decimals), as the paper does: the best of a column
@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from results.cells import TableData
+from results.escape import latex_text
 from results.names import family_label, paper_method
 
-_LATEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                   "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _TEX_NAMES = {"epsilon-greedy": r"$\epsilon$-greedy"}
 NOT_RUN, NO_VALUE = "--", "n/a"
 # caption pieces
@@ -24,13 +23,9 @@ DELTAS = r"$\uparrow$/$\downarrow$: difference to the whole dataset"
 BOLD_BEST = "bold: best per column; --: not run"
 
 
-def escape(text: str) -> str:
-    return "".join(_LATEX_SPECIALS.get(ch, ch) for ch in str(text))
-
-
 def method_tex(method: str) -> str:
     name = paper_method(method)
-    return _TEX_NAMES.get(name, escape(name))
+    return _TEX_NAMES.get(name, latex_text(name))
 
 
 def bold(text: str) -> str:
@@ -73,7 +68,7 @@ def absent_tex(data: TableData, dataset: str, method: str, ratio: int) -> str:
 
 
 def setting_tex(preset: str, checkpoint: str) -> str:
-    return f"preset {escape(preset)}, checkpoint {escape(checkpoint)}"
+    return f"preset {latex_text(preset)}, checkpoint {latex_text(checkpoint)}"
 
 
 def row(*cells: str) -> str:
@@ -96,7 +91,7 @@ def dataset_header(labels: list[str], ratios: list[int]) -> list[str]:
 
 
 def family_header(family: str, columns: int) -> list[str]:
-    return [r"\midrule", rf"\multicolumn{{{columns}}}{{l}}{{\textit{{{escape(family_label(family))}}}}} \\"]
+    return [r"\midrule", rf"\multicolumn{{{columns}}}{{l}}{{\textit{{{latex_text(family_label(family))}}}}} \\"]
 
 
 def end() -> list[str]:

@@ -10,6 +10,7 @@ cell with fewer seeds than its preset asks for; a star marks a method from outsi
 from __future__ import annotations
 
 from results.cells import Cell, TableData
+from results.escape import latex_text
 from results.latex import (
     AT_BEST,
     BOLD_BEST,
@@ -19,7 +20,6 @@ from results.latex import (
     best_of,
     dataset_header,
     end,
-    escape,
     family_header,
     method_tex,
     row,
@@ -63,10 +63,15 @@ def _any_few_seeds(data: TableData) -> bool:
     return any(data.few_seeds(d, c) for (d, _, _), c in data.cells.items())
 
 
+def _dataset_metric(data: TableData, dataset: str) -> tuple[str, str]:
+    """A dataset's label and its metric's, as LaTeX text."""
+    return latex_text(dataset_label(dataset)), latex_text(metric_label(data.metric(dataset)))
+
+
 def _caption(data: TableData, spread: bool) -> str:
-    metrics = ", ".join(f"{dataset_label(d)}: {metric_label(data.metric(d))}" for d in data.datasets)
-    presets = ", ".join(dict.fromkeys(escape(p) for p, _ in data.settings.values()))
-    checkpoints = ", ".join(dict.fromkeys(escape(c) for _, c in data.settings.values()))
+    metrics = ", ".join("{}: {}".format(*_dataset_metric(data, d)) for d in data.datasets)
+    presets = ", ".join(dict.fromkeys(latex_text(p) for p, _ in data.settings.values()))
+    checkpoints = ", ".join(dict.fromkeys(latex_text(c) for _, c in data.settings.values()))
     counts = data.seed_counts()
     seeds = f"{counts[0]}" if len(counts) == 1 else f"{counts[0]}--{counts[-1]}"
     expected = sorted({n for n in (data.expected_seeds or {}).values() if n is not None})
@@ -88,8 +93,7 @@ def render_table1(data: TableData, spread: bool = False) -> str:
     n = len(data.ratios)
     ncols = 1 + n * len(data.datasets)
     lines = begin(_caption(data, spread), "table1", n * len(data.datasets))
-    lines += dataset_header([f"{escape(dataset_label(d))} ({metric_label(data.metric(d))}, \\%)"
-                             for d in data.datasets], data.ratios)
+    lines += dataset_header(["{} ({}, \\%)".format(*_dataset_metric(data, d)) for d in data.datasets], data.ratios)
     lines.append(r"\midrule")
     wholes = [rf"\multicolumn{{{n}}}{{c}}{{{_whole_tex(data.whole(d), data.few_seeds(d, data.whole(d)))}}}"
               for d in data.datasets]

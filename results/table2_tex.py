@@ -12,6 +12,7 @@ import pandas as pd
 from results import latex
 from results.cells import TableData, table_data
 from results.comparison_3d import TABLE_DATASETS, write_comparison
+from results.escape import latex_text
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)
 TABLE2_ROWS = (("static", ("random", "dp")), ("dynamic", ("infobatch", "molpeg")))
@@ -37,12 +38,12 @@ def _whole(data: TableData, dataset: str) -> str:
 
 def render_table2(data: TableData) -> str:
     ncols = 1 + len(data.ratios) * len(data.datasets)
-    settings = "; ".join(f"{latex.escape(LABELS[d])}: {latex.setting_tex(p, c)}"
+    settings = "; ".join(f"{latex_text(LABELS[d])}: {latex.setting_tex(p, c)}"
                          for d, (p, c) in data.settings.items())
     wholes = ", ".join(f"{LABELS[d]} {_whole(data, d)}" for d in data.datasets)
     caption = (rf"Test MAE (meV, lower is better) {latex.AT_BEST} of PaiNN fine-tuned on pruned QM9; "
                rf"mean over seeds; {latex.BOLD_BEST}; n/a: no value. "
-               rf"Whole training set: {latex.escape(wholes)}. {settings}.")
+               rf"Whole training set: {latex_text(wholes)}. {settings}.")
     lines = latex.begin(caption, "table2", ncols - 1)
     lines += latex.dataset_header([LABELS[d] for d in data.datasets], data.ratios)
     for family, methods in TABLE2_ROWS:
