@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from results.cells import WHOLE, Cell, TableData
+from results.escape import markdown_text
 from results.names import paper_dataset, paper_method
 from results.stats import ALPHA, paired_t_test
 
@@ -140,6 +141,7 @@ def claims_markdown(claims: pd.DataFrame) -> list[str]:
     if claims.empty:
         return lines + ["No claim of the paper concerns these datasets.", ""]
     for row in claims.itertuples(index=False):
-        lines.append(f"- **{row.claim}** on {row.dataset} ({row.n_seeds} seed(s)): **{row.verdict}**")
-        lines += [f"    - {d}" for d in row.details.split(" | ")]
+        dataset = markdown_text(row.dataset)
+        lines.append(f"- **{row.claim}** on {dataset} ({row.n_seeds} seed(s)): **{row.verdict}**")
+        lines += [f"    - {markdown_text(d)}" for d in row.details.split(" | ")]
     return lines + [""]

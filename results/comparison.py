@@ -11,7 +11,8 @@ import pandas as pd
 
 from results.cells import WHOLE, Cell, TableData
 from results.claims import claims_frame, claims_markdown
-from results.markdown import pipe_table
+from results.escape import markdown_text
+from results.markdown import pipe_table, setting_lines
 from results.names import dataset_note, paper_dataset, paper_method
 from results.paper import has_method, paper_cell
 from results.stats import LEVEL, confidence_interval, contains, paired_t_test
@@ -134,10 +135,11 @@ def to_markdown(frame: pd.DataFrame, claims: pd.DataFrame | None = None, table: 
              f"Spread: sample std and {LEVEL:.0%} t confidence interval of the mean over seeds; seeds marked * are "
              "fewer than the preset asks for. p: two-sided paired t-test over common seeds (n pairs) against the "
              "whole dataset and against MolPeg at the same ratio (see `results/stats.py` for why a t-test).", ""]
-    lines += [f"- {d}: preset `{p}`, checkpoint `{c}`" for d, p, c in settings.itertuples(index=False)]
+    lines += setting_lines(settings)
     if left_out:
         lines += ["", "Left out: runs that state method options (the table shows the methods' defaults; "
-                      "MolPeg's option sweeps are Figures 3 and 6):"] + [f"- {item}" for item in left_out]
+                      "MolPeg's option sweeps are Figures 3 and 6):"]
+        lines += [f"- {markdown_text(item)}" for item in left_out]
     lines += [""] + [f"- {note}" for note in CELL_NOTES]
     if frame["origin"].astype(bool).any():
         lines += [f"- {EXTERNAL}: a method from outside the suite (its origin is in the note); the paper's claims "

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from results.cells import WHOLE, TableData
-from results.markdown import pipe_table
+from results.markdown import pipe_table, setting_lines
 from results.names import paper_method
 from results.paper import paper_cell
 
@@ -59,7 +59,7 @@ def write_comparison(data: TableData, methods: Sequence[str], out_dir: str | Pat
     settings = shown[["dataset", "preset", "checkpoint"]].drop_duplicates()
     lines = [f"# Table {table}: ours vs the paper", "", f"Test {unit}, at the best validation epoch; mean over "
              "seeds. The paper fine-tunes GeoSSL-pretrained encoders with its full settings.", ""]
-    lines += [f"- {d}: preset `{p}`, checkpoint `{c}`" for d, p, c in settings.itertuples(index=False)]
+    lines += setting_lines(settings)
     lines += [""] + pipe_table(shown, MARKDOWN_COLUMNS)
     md_path.write_text("\n".join(lines) + "\n")
     return {csv_path.name: csv_path, md_path.name: md_path}

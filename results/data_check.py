@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
+from results.markdown import table_row
 from results.record_schema import DATA_IDENTITY
 from results.store import RunStore
 
@@ -63,13 +64,12 @@ def write_failed_runs(store_root: str | Path, out_dir: str | Path) -> list[Path]
     if not failed:
         path.unlink(missing_ok=True)
         return []
-    lines = ["| dataset | method | prune ratio | seed | reason | record |", "|---|---|---|---|---|---|"]
+    lines = [table_row(("dataset", "method", "prune ratio", "seed", "reason", "record")), "|---|---|---|---|---|---|"]
     for record in sorted(failed, key=lambda r: (r["config"]["dataset"], r["config"]["method"],
                                                 r["config"]["prune_ratio"], r["config"]["seed"])):
         c = record["config"]
-        reason = str(record["failure"].get("reason", "")).replace("|", "/").replace("\n", " ")
-        lines.append(f"| {c['dataset']} | {c['method']} | {c['prune_ratio']:g} | {c['seed']} | {reason} | "
-                     f"{store.path(record['run_id'])} |")
+        lines.append(table_row((c["dataset"], c["method"], f"{c['prune_ratio']:g}", c["seed"],
+                                record["failure"].get("reason", ""), store.path(record["run_id"]))))
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# Runs recorded as failed\n\n" + "\n".join(lines) + "\n")
     return [path]
