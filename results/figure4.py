@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.names import dataset_label, metric_label, paper_method
+from results.escape import plot_text
+from results.names import dataset_label, file_slug, metric_label, paper_method
 from results.paper import method_rank
 from results.plotting import panels, save
 from results.select import default_runs, narrow_runs, require_one_setting, require_runs
@@ -66,14 +67,14 @@ def figure4(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", ratio
                         markersize=9 if family == "whole" else 6, capsize=2, linestyle="none",
                         label="whole dataset" if family == "whole" else f"{family} pruning")
     for row in points.itertuples():
-        ax.annotate(paper_method(row.method), (row.efficiency, row.test), fontsize=7, xytext=(4, 3),
+        ax.annotate(plot_text(paper_method(row.method)), (row.efficiency, row.test), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")
     ax.set_xscale("log")
-    title = f"{dataset_label(dataset)}, {ratio} % pruned" + (f"\n{subtitle}" if subtitle else "")
+    title = plot_text(f"{dataset_label(dataset)}, {ratio} % pruned" + (f"\n{subtitle}" if subtitle else ""))
     ax.set(title=title, xlabel="time efficiency (1000 / runtime in s)",
-           ylabel=f"test {metric} (%)")
+           ylabel=plot_text(f"test {metric} (%)"))
     ax.legend(fontsize=8)
-    stem = f"figure4_{dataset}"
+    stem = f"figure4_{file_slug(dataset)}"
     paths = save(fig, out_dir, stem)
     csv = Path(out_dir) / f"{stem}.csv"
     points.to_csv(csv, index=False, float_format="%.4g")

@@ -15,7 +15,8 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 from results.aggregate import over_seeds
-from results.names import dataset_label, dataset_order, metric_label, paper_method
+from results.escape import plot_text
+from results.names import dataset_label, dataset_order, file_slug, metric_label, paper_method
 from results.paper import method_rank
 from results.plotting import mean_std_line, panels, save
 from results.select import (
@@ -34,7 +35,7 @@ EMA_CONVENTIONS = {"paper": "EMA as the paper: ξ ← βθ + (1−β)ξ", "code"
 
 
 def _ylabel(runs: pd.DataFrame) -> str:
-    return f"test {metric_label(str(runs['metric'].iloc[0]))} (%)"
+    return plot_text(f"test {metric_label(str(runs['metric'].iloc[0]))} (%)")
 
 
 def figure3(runs: pd.DataFrame, epochs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *,
@@ -56,10 +57,10 @@ def figure3(runs: pd.DataFrame, epochs: pd.DataFrame, out_dir: str | Path, datas
             curve = curves[(curves["prune_ratio"] == ratio) & (curves["opt_criterion"] == criterion)]
             if not curve.empty:
                 mean_std_line(ax, curve["epoch"], curve["mean"], curve["std"], label)
-        ax.set(title=f"{dataset_label(dataset)}, {ratio} % pruned", xlabel="epoch", ylabel=_ylabel(sweep))
+        ax.set(title=plot_text(f"{dataset_label(dataset)}, {ratio} % pruned"), xlabel="epoch", ylabel=_ylabel(sweep))
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize=8)
-    return save(fig, out_dir, f"figure3_{dataset}")
+    return save(fig, out_dir, f"figure3_{file_slug(dataset)}")
 
 
 def figure5(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *, preset: str | None = None,
@@ -82,14 +83,14 @@ def figure5(runs: pd.DataFrame, out_dir: str | Path, dataset: str = "hiv", *, pr
         pruned = summary[summary["method"] != "whole"]
         for method in sorted(pruned["method"].unique(), key=method_rank):
             line = pruned[pruned["method"] == method].sort_values("prune_ratio")
-            mean_std_line(ax, line["prune_ratio"], line["mean"], line["std"], paper_method(method))
+            mean_std_line(ax, line["prune_ratio"], line["mean"], line["std"], plot_text(paper_method(method)))
         whole = summary[summary["method"] == "whole"]
         if not whole.empty:
             ax.axhline(whole["mean"].iloc[0], linestyle="--", color="black", label=paper_method("whole"))
-        ax.set(title=f"{dataset_label(dataset)}, {name}", xlabel="pruning ratio (%)", ylabel=_ylabel(panel))
+        ax.set(title=plot_text(f"{dataset_label(dataset)}, {name}"), xlabel="pruning ratio (%)", ylabel=_ylabel(panel))
         ax.set_xticks(sorted(pruned["prune_ratio"].unique()))
         ax.legend(fontsize=7)
-    return save(fig, out_dir, f"figure5_{dataset}")
+    return save(fig, out_dir, f"figure5_{file_slug(dataset)}")
 
 
 def _beta_bars(ax: Axes, bars: pd.DataFrame) -> None:
@@ -122,7 +123,7 @@ def figure6(runs: pd.DataFrame, out_dir: str | Path, datasets: Iterable[str] | N
     for ax, (dataset, conv, panel) in zip(axes, cells, strict=True):
         require_one_setting(panel, f"{what} on {dataset}")
         _beta_bars(ax, over_seeds(panel, by=("prune_ratio", "opt_beta")))
-        ax.set(title=f"{dataset_label(dataset)}\n{EMA_CONVENTIONS[conv]}", xlabel="pruning ratio (%)",
+        ax.set(title=plot_text(f"{dataset_label(dataset)}\n{EMA_CONVENTIONS[conv]}"), xlabel="pruning ratio (%)",
                ylabel=_ylabel(panel))
     return save(fig, out_dir, "figure6")
 

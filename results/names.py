@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 
 PAPER_METHODS = {
@@ -41,6 +43,8 @@ LOWER_IS_BETTER = ("mae", "rmse", "mse")  # error metrics (e.g. QM9 MAE): the sm
 UNSCALED_METRICS = ("mae_mev", "mae")  # in their own unit (meV; a CSV target's units) in frames and tables; others %
 FAMILY_ORDER = ("static", "dynamic")
 FAMILY_LABELS = {"static": "Static pruning", "dynamic": "Dynamic pruning"}
+SLUG_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+SLUG_TAIL = 40  # characters of a name kept in its slug (the end: a CSV path's file name)
 
 
 def paper_method(method: str) -> str:
@@ -92,3 +96,18 @@ def family_order(families: Iterable[str]) -> list[str]:
     """Static, then dynamic, then any other family alphabetically ('whole' excluded)."""
     unique = set(families) - {"whole"}
     return [f for f in FAMILY_ORDER if f in unique] + sorted(unique - set(FAMILY_ORDER))
+
+
+def file_slug(name: str) -> str:
+    """``name`` as a file-name part (e.g. the dataset of ``figure4_<slug>.png``): unchanged when it is a short
+    run of letters, digits, ``.``, ``_``, ``-`` (``hiv``, ``ogbg-molhiv``); otherwise its end in those characters
+    and 8 hex digits of its sha256, so two names that read alike still get two files and a name always the
+    same one (``csv:/data/sub/my assays.csv`` -> ``csv-data-sub-my-assays.csv-<hash>``)."""
+    if not SLUG_CHARS.search(name) and len(name) <= SLUG_TAIL and not name.startswith("."):
+        return name
+    readable = SLUG_CHARS.sub("-", name)
+    if len(readable) > SLUG_TAIL:  # its end, from a word's start
+        readable = readable[-SLUG_TAIL:].split("-", 1)[-1]
+    readable = readable.strip("-.")
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{readable}-{digest}" if readable else digest
