@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
+from results.escape import bounded
 from results.markdown import table_row
 from results.record_schema import DATA_IDENTITY
 from results.store import RunStore
@@ -29,7 +30,7 @@ def report_records(store_root: str | Path) -> list[dict]:
     for path, reason in scan.invalid.items():
         log.warning("skipped invalid run record %s (%s); a sweep recomputes it", path, reason)
     for record in scan.failed:
-        log.warning("run %s failed: %s", store.path(record["run_id"]), record["failure"].get("reason"))
+        log.warning("run %s failed: %s", store.path(record["run_id"]), bounded(record["failure"].get("reason")))
     check_same_data(scan.complete, store)
     return scan.complete
 
