@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from results.aggregate import CELL_KEYS, over_seeds
-from results.frame import as_runs
+from results.frame import STATISTICS, as_runs
 from results.names import dataset_order, family_order, higher_is_better
 from results.paper import method_rank
 from results.select import default_runs, narrow_runs, require_one_setting, require_runs
@@ -55,6 +55,7 @@ class TableData:
     no_value: frozenset[tuple[str, str, int]] = frozenset()  # (dataset, method, ratio) run, but without a value
     left_out: tuple[str, ...] = ()  # runs of the table's datasets not shown: they state method options
     external: Mapping[str, str] | None = None  # method from outside the suite -> where it came from
+    statistic: str = "test_at_best"  # the run's value the cells summarise (results.frame.STATISTICS)
 
     def is_external(self, method: str) -> bool:
         return method in (self.external or {})
@@ -96,9 +97,9 @@ class TableData:
 Table1Data = TableData
 
 
-def _cells(runs: pd.DataFrame, summary: pd.DataFrame) -> dict[tuple[str, str, int], Cell]:
+def _cells(runs: pd.DataFrame, summary: pd.DataFrame, statistic: str) -> dict[tuple[str, str, int], Cell]:
     groups = runs.groupby(["dataset", "method", "prune_ratio"], sort=False)
-    values = {key: tuple(sorted((int(s), float(v)) for s, v in zip(g["seed"], g["test_at_best"], strict=True)
+    values = {key: tuple(sorted((int(s), float(v)) for s, v in zip(g["seed"], g[statistic], strict=True)
                                 if pd.notna(v)))
               for key, g in groups}
     means = {key: (_mean(g, "realised_kept"), _mean(g, "sample_visits")) for key, g in groups}
@@ -115,14 +116,17 @@ def _mean(group: pd.DataFrame, column: str) -> float:
 def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *, table: int = 1,
                preset: str | None = None, checkpoint: str | None = None, setting: str | None = None,
                ratios: Iterable[int] = PAPER_RATIOS, more_ratios: bool = True, among: Collection[str] | None = None,
-               seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
+               seeds_per_preset: Mapping[str, int] | None = None, statistic: str = "test_at_best") -> TableData:
     """Select the default-option runs (one setting per dataset) and summarise them over seeds.
 
     ``datasets``: those to show (default: every one present); ``among``: the only datasets the table is
     drawn from (Tables 2 and 3; None: any). ``ratios``: the pruning ratios (%) shown, with any other stored
     one when ``more_ratios`` (Table 1), else exactly these in this order. ``seeds_per_preset``: how many seeds
     each preset asks for (the caller knows its presets); a cell with fewer is marked. None, or a preset it
-    does not name: no cell is marked."""
+    does not name: no cell is marked. ``statistic``: the run's value a cell summarises, a key of
+    ``results.frame.STATISTICS`` (the paper's test at the best validation epoch by default)."""
+    if statistic not in STATISTICS:
+        raise ValueError(f"statistic must be one of {sorted(STATISTICS)}, got {statistic!r}")
     runs = as_runs(data)
     if among is not None:
         runs = runs[runs["dataset"].isin(list(among))]
@@ -137,7 +141,7 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
         raise ValueError(f"no {what} for dataset(s) {missing}; present: {present}")
     runs = runs[runs["dataset"].isin(datasets)]
     settings = {d: require_one_setting(runs[runs["dataset"] == d], f"Table {table} on {d}") for d in datasets}
-    summary = over_seeds(runs, by=CELL_KEYS)
+    summary = over_seeds(runs, value=statistic, by=CELL_KEYS)
     pruned = summary[summary["method"] != "whole"]
     ratios = list(ratios)
     if more_ratios:
@@ -147,8 +151,8 @@ def table_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | No
     expected = {d: (seeds_per_preset or {}).get(p) for d, (p, _) in settings.items()}
     no_value = frozenset((r.dataset, r.method, int(r.prune_ratio)) for r in summary.itertuples() if r.n_seeds == 0)
     optioned = narrowed[narrowed["dataset"].isin(datasets) & ~narrowed.index.isin(defaults.index)]
-    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary), table, expected, no_value,
-                     left_out(optioned, f"Table {table}"), _external(runs))
+    return TableData(summary, datasets, ratios, rows, settings, _cells(runs, summary, statistic), table, expected,
+                     no_value, left_out(optioned, f"Table {table}"), _external(runs), statistic)
 
 
 def _external(runs: pd.DataFrame) -> dict[str, str]:
@@ -174,7 +178,8 @@ def left_out(runs: pd.DataFrame, what: str) -> tuple[str, ...]:
 
 def table1_data(data: Iterable[dict] | pd.DataFrame, datasets: Iterable[str] | None = None, *,
                 preset: str | None = None, checkpoint: str | None = None,
-                setting: str | None = None, seeds_per_preset: Mapping[str, int] | None = None) -> TableData:
+                setting: str | None = None, seeds_per_preset: Mapping[str, int] | None = None,
+                statistic: str = "test_at_best") -> TableData:
     """Table 1's cells (see ``table_data``)."""
     return table_data(data, datasets, table=1, preset=preset, checkpoint=checkpoint, setting=setting,
-                      seeds_per_preset=seeds_per_preset)
+                      seeds_per_preset=seeds_per_preset, statistic=statistic)

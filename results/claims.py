@@ -21,11 +21,12 @@ import pandas as pd
 
 from results.cells import WHOLE, Cell, TableData
 from results.escape import markdown_text
+from results.frame import STATISTICS
 from results.names import paper_dataset, paper_method
-from results.stats import ALPHA, paired_t_test
+from results.stats import ALPHA, POWER, paired_t_test
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "cannot decide"
-COLUMNS = ["claim", "dataset", "verdict", "n_seeds", "details"]
+COLUMNS = ["claim", "dataset", "statistic", "verdict", "n_seeds", "details"]
 
 Side = tuple[str, int]  # (method, ratio)
 Pairs = Callable[[TableData, str, int], list[tuple[Side, Side]] | None]
@@ -87,7 +88,8 @@ def _compare(data: TableData, dataset: str, better: Side, worse: Side) -> tuple[
     test = paired_t_test(a.by_seed(), b.by_seed())
     sign = 1.0 if data.higher_is_better(dataset) else -1.0
     p = f"p={test.p_value:.3g}" if not math.isnan(test.p_value) else "no p-value"
-    text = f"{label}: {test.mean_difference:+.2f} over {test.n_pairs} seed(s), {p}"
+    detectable = "" if math.isnan(test.detectable) else f", detectable ≥ {test.detectable:.2f}"
+    text = f"{label}: {test.mean_difference:+.2f} over {test.n_pairs} seed(s), {p}{detectable}"
     if test.p_value < ALPHA:
         return (SUPPORTED if sign * test.mean_difference > 0 else CONTRADICTED), text
     return UNDECIDED, text
@@ -120,15 +122,18 @@ def check_claim(claim: Claim, data: TableData, dataset: str) -> dict:
         ratio_verdicts.append(verdict)
         details.append(f"{ratio} %: {verdict} ({'; '.join(text for _, text in results)})")
     seeds = sorted({c.n_seeds for (d, _, _), c in data.cells.items() if d == dataset}) or [0]
-    return {"claim": claim.text, "dataset": dataset, "verdict": _combine(ratio_verdicts),
+    return {"claim": claim.text, "dataset": dataset, "statistic": STATISTICS[data.statistic],
+            "verdict": _combine(ratio_verdicts),
             "n_seeds": str(seeds[0]) if seeds[0] == seeds[-1] else f"{seeds[0]}-{seeds[-1]}",
             "details": " | ".join(details) or "no runs to compare"}
 
 
-def claims_frame(data: TableData, claims: tuple[Claim, ...] | None = None) -> pd.DataFrame:
-    """Every claim of ``data``'s paper table (or ``claims``) on every dataset it is about."""
-    claims = TABLE_CLAIMS.get(data.table, ()) if claims is None else claims
-    rows = [check_claim(c, data, d) for c in claims for d in data.datasets if _applies(c, d)]
+def claims_frame(*data: TableData, claims: tuple[Claim, ...] | None = None) -> pd.DataFrame:
+    """Every claim of the paper table (or ``claims``) on every dataset it is about, once per ``data`` (the
+    same runs summarised by different statistics: test at the best validation epoch, mean of the last
+    epochs), claim by claim."""
+    rows = [check_claim(c, d, dataset) for c in (TABLE_CLAIMS.get(data[0].table, ()) if claims is None else claims)
+            for dataset in data[0].datasets if _applies(c, dataset) for d in data]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -137,11 +142,13 @@ def claims_markdown(claims: pd.DataFrame) -> list[str]:
     lines = ["## The paper's claims on our runs", "",
              f"Supported / contradicted: the paired t-test over seeds gives p < {ALPHA:g} in the claimed / the "
              "opposite direction at every ratio / at some ratio; otherwise we cannot decide at this number of "
-             "seeds.", ""]
+             f"seeds. Detectable: the smallest mean difference these seeds would detect with {POWER:.0%} "
+             f"probability at p < {ALPHA:g}, from the measured paired spread.", ""]
     if claims.empty:
         return lines + ["No claim of the paper concerns these datasets.", ""]
     for row in claims.itertuples(index=False):
         dataset = markdown_text(row.dataset)
-        lines.append(f"- **{row.claim}** on {dataset} ({row.n_seeds} seed(s)): **{row.verdict}**")
+        lines.append(f"- **{row.claim}** on {dataset}, {row.statistic} ({row.n_seeds} seed(s)): "
+                     f"**{row.verdict}**")
         lines += [f"    - {markdown_text(d)}" for d in row.details.split(" | ")]
     return lines + [""]

@@ -22,6 +22,7 @@ from scipy import stats
 
 LEVEL = 0.95
 ALPHA = 0.05
+POWER = 0.8  # the detection probability behind a claim's smallest detectable difference
 
 
 def confidence_interval(values: Sequence[float], level: float = LEVEL) -> tuple[float, float]:
@@ -43,12 +44,26 @@ def contains(interval: tuple[float, float], value: float) -> bool | None:
 
 @dataclass(frozen=True)
 class PairedTest:
-    """``a`` minus ``b`` over their common seeds: count, mean difference and two-sided p-value (NaN for
-    fewer than two pairs)."""
+    """``a`` minus ``b`` over their common seeds: count, mean difference, two-sided p-value (NaN for
+    fewer than two pairs) and the smallest difference these seeds could detect (``detectable_difference``)."""
 
     n_pairs: int
     mean_difference: float
     p_value: float
+    detectable: float = math.nan
+
+
+def detectable_difference(differences: Sequence[float], alpha: float = ALPHA, power: float = POWER) -> float:
+    """The smallest true mean difference a two-sided paired t-test at level ``alpha`` would detect with
+    probability ``power``, given the measured spread of the paired ``differences``:
+    (t_{1-α/2, n-1} + t_{power, n-1}) · sd / √n (the usual normal-theory approximation with t quantiles).
+    NaN for fewer than two pairs. A verdict of "cannot decide" means little when this exceeds the difference
+    that matters; it says how many more seeds a claim would need (the bound shrinks as 1/√n)."""
+    d = np.asarray(differences, dtype=float)
+    if len(d) < 2:
+        return math.nan
+    df = len(d) - 1
+    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * d.std(ddof=1) / math.sqrt(len(d)))
 
 
 def paired_t_test(a: Mapping[int, float], b: Mapping[int, float]) -> PairedTest:
@@ -64,8 +79,8 @@ def paired_t_test(a: Mapping[int, float], b: Mapping[int, float]) -> PairedTest:
     if len(diff) < 2:
         return PairedTest(1, mean, math.nan)
     if np.all(diff == diff[0]):
-        return PairedTest(len(diff), mean, 1.0 if diff[0] == 0 else math.nan)
+        return PairedTest(len(diff), mean, 1.0 if diff[0] == 0 else math.nan, 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         p = stats.ttest_rel([a[s] for s in seeds], [b[s] for s in seeds]).pvalue
-    return PairedTest(len(diff), mean, float(p))
+    return PairedTest(len(diff), mean, float(p), detectable_difference(diff))

@@ -9,6 +9,7 @@ import pandas as pd
 
 from results.cells import table1_data
 from results.comparison import write_comparison
+from results.frame import as_runs
 from results.table1_tex import render_table1
 
 
@@ -23,10 +24,12 @@ def write_table1(records: Iterable[dict] | pd.DataFrame, out_dir: str | Path,
     the LaTeX cells print mean ± std instead of the paper's mean only. ``seeds_per_preset``: how many seeds
     each preset asks for; cells with fewer are marked (none when not given).
     """
-    data = table1_data(records, datasets, preset=preset, checkpoint=checkpoint, setting=setting,
-                       seeds_per_preset=seeds_per_preset)
+    runs = as_runs(records)
+    data, last = (table1_data(runs, datasets, preset=preset, checkpoint=checkpoint, setting=setting,
+                              seeds_per_preset=seeds_per_preset, statistic=statistic)
+                  for statistic in ("test_at_best", "test_last_mean"))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tex = out / "table1.tex"
     tex.write_text(render_table1(data, spread))
-    return {"table1.tex": tex, **write_comparison(data, out)}
+    return {"table1.tex": tex, **write_comparison(data, out, last)}
