@@ -8,9 +8,10 @@ nothing in the kept indices says so. ``selection_diagnostics`` measures it where
   (seed index 0, from the pretrained encoder) after the default warm-up length
   (``methods.scored.WarmupOptions.warmup_epochs``, 20; no preset changes it). It is the same model
   whatever the method's own warm-up length, start or per-method runs, so rows are comparable; it is cached
-  and shared, so it costs one warm-up per run seed (nothing for the methods that read it anyway), then one
-  eval-mode forward pass of the training set per run (about 0.1 s at the ``ci`` preset's 480 training
-  molecules; the 20-epoch warm-up, when no method has trained it yet, about 3 s there).
+  and shared, so it costs one warm-up per run seed (nothing more in a grid whose methods read it anyway:
+  GraNd-20, EL2N-20, DP, ...), then one eval-mode forward pass of the training set per run: at the ``ci``
+  preset (480 HIV training molecules, 2-core CPU) 0.02 to 0.3 s with the warm-up cached, and 17 s (60 s on a
+  busy machine) for the 20-epoch warm-up where a run is the first of its seed to need it.
 - ``kept_metric`` / ``rest_metric``: the reference model's task metric (``task.score``) on the kept
   molecules and on the pruned rest; None where undefined, with the reason in ``*_metric_undefined``.
 - ``classes`` (binary tasks; labels summed over tasks, missing ones left out): per class its ``total`` and
