@@ -35,6 +35,7 @@ from benchmark.models.device import resolve_device
 from benchmark.models.gin_inference import evaluation_logits
 from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection.context import build_context
+from benchmark.selection.diagnostics import with_diagnostics
 from benchmark.tasks import (
     Task,
     build_model,
@@ -170,6 +171,8 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
         timings["warmup"] = ctx.warmups.seconds_charged
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
         _check_selection(selection, pruner.k, len(split.train), config.method)
+        # judged by the run seed's reference model; in the selection, so the epoch checkpoint keeps it
+        selection = with_diagnostics(selection, ctx, task, store.y[torch.as_tensor(split.train)].numpy())
     else:
         pruner.setup(model, epochs=config.epochs)
 

@@ -181,10 +181,12 @@ class FineTuneContext:
     def __init__(self, features: SplitFeatures, warmups: WarmupService, make_model: Callable[[], nn.Module], *,
                  smiles: list[str], lr: float, seed: int, provided: Provided = Provided(),
                  scores: ScoreCache | None = None, identity: Callable[[], str] | None = None,
-                 valid_identity: Callable[[], str] | None = None):
+                 valid_identity: Callable[[], str] | None = None, reference: WarmupService | None = None):
         """``identity()`` digests what determines the warm-ups (the training data among it); ``valid_identity()``
-        the validation rows, part of a memo's key when the method reads them."""
+        the validation rows, part of a memo's key when the method reads them; ``reference``: the shared warm-up
+        runs from the pretrained encoder, whatever the method's own, kept out of its accounting."""
         self.features, self.warmups, self.make_model, self.provided = features, warmups, make_model, provided
+        self.reference = reference
         self.scores, self.identity, self.valid_identity = scores, identity, valid_identity
         self.labels = features.labels("train")
         self.valid_labels = features.labels("valid") if provided.validation else None
@@ -211,6 +213,13 @@ class FineTuneContext:
         if not self.provided.train_dynamics:
             raise PermissionError("warmup_correctness needs Requirements(needs_train_dynamics=True)")
         return self.warmups.correctness(epochs, seed_index)
+
+    def reference_model(self, epochs: int, seed_index: int = 0) -> tuple[nn.Module, str]:
+        """The shared warm-up run ``seed_index`` from the pretrained encoder after ``epochs`` epochs and its
+        cache key, outside the method's Requirements and its recorded warm-up cost (selection diagnostics)."""
+        if self.reference is None:
+            raise ValueError("this context was built without reference warm-up runs")
+        return self.reference.model(epochs, seed_index), self.reference.key_for(seed_index).digest()
 
     def embeddings(self, model: nn.Module, split: str = "train") -> np.ndarray:
         return self.features.embeddings(model, self._split(split))
@@ -272,7 +281,6 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
     task_type = task.kind if task is not None else "binary"
     regression = task_type == "regression"
     start = getattr(requirements, "warmup_start", "pretrained")
-    warm_model = partial(make_model, start == "pretrained")
     setup = WarmupSetup(store, train_idx, config.batch_size, config.lr, config.weight_decay,
                         config.loss_convention, device, task_type, task)
     data_id = cache_result(partial(data_sha256, store, train_idx))  # hashed on the first warm-up only
@@ -283,16 +291,20 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
     if config.dtype != "float32":  # named only when not the default, so float32 keys (and caches) stay valid
         model_key["dtype"] = config.dtype
 
-    def key_for(seed_index: int) -> WarmupKey:
+    def key_for(seed_index: int, start: str = start) -> WarmupKey:
         return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
                          checkpoint_sha256, model_key,
                          config.lr, config.batch_size, config.weight_decay, config.loss_convention,
                          config.seed, seed_index, start, device.type, WARMUP_TRAINER_VERSION)
 
-    def trainer_for(seed_index: int) -> Callable:
-        return partial(train_warmup, setup, warm_model, config.seed, seed_index)
+    def trainer_for(seed_index: int, start: str = start) -> Callable:
+        return partial(train_warmup, setup, partial(make_model, start == "pretrained"), config.seed, seed_index)
 
-    warmups = WarmupService(cache or WarmupCache(), key_for, trainer_for, warm_model)
+    def service(start: str, cache: WarmupCache) -> WarmupService:
+        return WarmupService(cache, partial(key_for, start=start), partial(trainer_for, start=start),
+                             partial(make_model, start == "pretrained"))
+
+    warmups = service(start, cache or WarmupCache())
     features = SplitFeatures(store, {"train": train_idx, "valid": valid_idx}, task_type, device,
                              config.eval_batch_size,
                              (np.asarray(task.mean), np.asarray(task.std)) if regression else None)
@@ -300,4 +312,5 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
                            lr=config.lr, seed=config.seed, provided=Provided.from_requirements(requirements),
                            scores=ScoreCache(None if cache is None else cache.root.parent / "scores"),
                            identity=lambda: key_for(0).digest(),
-                           valid_identity=cache_result(partial(data_sha256, store, valid_idx)))
+                           valid_identity=cache_result(partial(data_sha256, store, valid_idx)),
+                           reference=service("pretrained", warmups.cache))
