@@ -44,10 +44,13 @@ def test_a_class_kept_at_zero_is_named_with_its_counts():
         "positives kept at 0.00x their random share (0 of 100; a random subset keeps about 40)"]
 
 
-def test_an_over_kept_class_is_named():
+def test_an_over_kept_class_is_not_degenerate_but_its_starved_partner_is():
+    # every positive kept (5x its share) rebalances the classes: the hardness rules do this on a rare-positive task
     every_positive = np.concatenate([np.arange(POSITIVES), np.arange(POSITIVES, 2 * POSITIVES)])  # k = 200 of 1000
-    assert degenerate_reasons(_record(every_positive)) == [
-        "positives kept at 5.00x their random share (100 of 100; a random subset keeps about 20)"]
+    assert degenerate_reasons(_record(every_positive)) == []
+    # ... while a selection of positives alone starves the negatives
+    assert degenerate_reasons(_record(np.arange(POSITIVES))) == [
+        "negatives kept at 0.00x their random share (0 of 900; a random subset keeps about 90)"]
 
 
 def test_a_kept_set_the_reference_ranks_below_chance_is_named():
