@@ -35,6 +35,15 @@ class Cell:
     values: tuple[tuple[int, float], ...] = ()  # (seed, value), by seed
     realised_kept: float = float("nan")  # mean share of the training set trained per epoch
     visits: float = float("nan")  # mean sample visits (backpropagated molecules) of a run
+    degenerate: tuple[tuple[int, str], ...] = ()  # (seed, reasons) of the seeds flagged by results.degenerate
+
+    def degenerate_note(self) -> str:
+        """'degenerate in n of m seeds (seed s: reason)', '' when no seed is flagged."""
+        if not self.degenerate:
+            return ""
+        seed, reasons = self.degenerate[0]
+        return (f"degenerate in {len(self.degenerate)} of {self.n_seeds} seed(s) "
+                f"(seed {seed}: {reasons.split(' | ')[0]})")
 
     def by_seed(self) -> dict[int, float]:
         return dict(self.values)
@@ -103,9 +112,11 @@ def _cells(runs: pd.DataFrame, summary: pd.DataFrame, statistic: str) -> dict[tu
                                 if pd.notna(v)))
               for key, g in groups}
     means = {key: (_mean(g, "realised_kept"), _mean(g, "sample_visits")) for key, g in groups}
+    flagged = {key: tuple(sorted((int(s), str(f)) for s, f in zip(g["seed"], g["degenerate"], strict=True) if f))
+               if "degenerate" in g else () for key, g in groups}
     return {(r.dataset, r.method, int(r.prune_ratio)):
             Cell(float(r.mean), float(r.std), int(r.n_seeds), values[(r.dataset, r.method, r.prune_ratio)],
-                 *means[(r.dataset, r.method, r.prune_ratio)])
+                 *means[(r.dataset, r.method, r.prune_ratio)], flagged[(r.dataset, r.method, r.prune_ratio)])
             for r in summary.itertuples() if r.n_seeds > 0}
 
 

@@ -24,7 +24,7 @@ COLUMNS = ["dataset", "paper_dataset", "metric", "family", "method", "paper_meth
            "ours_mean", "ours_std", "n_seeds", "few_seeds", "ci_low", "ci_high", "paper_value", "paper_in_ci",
            "ours_minus_paper", "ours_delta_vs_whole", "paper_delta_vs_whole", "n_pairs_vs_whole", "p_vs_whole",
            "n_pairs_vs_molpeg", "p_vs_molpeg", "realised_kept_pct", "sample_visits", "preset", "checkpoint",
-           "origin", "note"]
+           "origin", "degenerate_seeds", "note"]
 MARKDOWN_COLUMNS = {"dataset": "dataset", "paper_method": "method", "prune_ratio": "pruned %",
                     "ours_mean": "ours", "ours_std": "± std", "n_seeds": "seeds", "ci": f"{LEVEL:.0%} CI",
                     "paper_value": "paper", "paper_in_ci": "paper in CI", "ours_minus_paper": "ours − paper",
@@ -33,7 +33,11 @@ MARKDOWN_COLUMNS = {"dataset": "dataset", "paper_method": "method", "prune_ratio
 TABLE_NOTES = {1: "Test metric (%) at the best validation epoch, mean over seeds. The paper fine-tunes a GraphMAE "
                   "checkpoint with its full settings (see its Table 1)."}
 # shown under every table: what makes two cells of one column not the same budget, or two rows one method
-CELL_NOTES = ("kept % (realised): the share of the training set a dynamic method actually trained per epoch "
+CELL_NOTES = ("degenerate: a seed whose run `results/degenerate.py` flags — its selection kept a class below half its "
+              "random share, the warm-up model ranks its kept set below chance, or its last epoch tests below "
+              "chance (ROC-AUC < 0.5). Such a number says the rule broke the label relation on this task, not how "
+              "good the method is; the note names the first reason.",
+              "kept % (realised): the share of the training set a dynamic method actually trained per epoch "
               "(sample visits / (epochs · N)), beside its nominal 100 − pruned %. InfoBatch's ratio is nominal: it "
               "prunes only among its below-mean-loss samples, so it trains on more than the nominal share.",
               "Least Confidence and Entropy are one ranking on a single binary task (both are monotone in "
@@ -48,7 +52,7 @@ CELL_NOTES = ("kept % (realised): the share of the training set a dynamic method
 
 
 def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, table: int,
-          origin: str | None = None) -> str:
+          origin: str | None = None, cell: Cell | None = None) -> str:
     notes = [dataset_note(dataset)]
     if origin:
         notes.append(f"external method: {origin}")
@@ -58,6 +62,8 @@ def _note(dataset: str, method: str, ratio: int, ours: float, paper: float, tabl
         notes.append(f"paper prints no value at {ratio} %")
     if math.isnan(ours):
         notes.append("not run")
+    if cell is not None:
+        notes.append(cell.degenerate_note())
     return "; ".join(n for n in notes if n)
 
 
@@ -103,7 +109,8 @@ def comparison_frame(data: TableData) -> pd.DataFrame:
                 "paper_delta_vs_whole": paper_delta, "n_pairs_vs_whole": vs_whole[0], "p_vs_whole": vs_whole[1],
                 "n_pairs_vs_molpeg": vs_ref[0], "p_vs_molpeg": vs_ref[1], "preset": preset,
                 "checkpoint": checkpoint, "origin": data.origin(method),
-                "note": _note(dataset, method, ratio, ours, paper, data.table, data.origin(method)),
+                "note": _note(dataset, method, ratio, ours, paper, data.table, data.origin(method), cell),
+                "degenerate_seeds": len(cell.degenerate) if cell is not None else 0,
             })
     return pd.DataFrame(rows, columns=COLUMNS)
 

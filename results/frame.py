@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from results.degenerate import degenerate_reasons
 from results.names import metric_scale
 from results.settings import (
     canonical,
@@ -117,6 +118,7 @@ def run_row(record: dict, root: str | Path | None = None) -> dict:
         "best_epoch": record.get("best_epoch"),
         "sample_visits": record.get("sample_visits"),
         "realised_kept": realised_kept(record),
+        "degenerate": " | ".join(degenerate_reasons(record)),
     }
     row.update({f"time_{t}": timings.get(t) for t in TIMINGS})
     row.update({"checkpoint_name": checkpoint_name(record), "checkpoint_sha256": checkpoint_sha256(record),

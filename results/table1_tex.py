@@ -4,7 +4,8 @@ Rows: the whole-dataset reference, then the static and the dynamic methods in th
 dataset x pruning ratio. A cell is the mean over seeds (%) with its difference to the whole-dataset mean,
 both from the printed (one-decimal) values as in the paper; the best cell of a column is bold (the
 smallest for an error metric). With ``spread`` a cell also prints its std over seeds; a dagger marks a
-cell with fewer seeds than its preset asks for; a star marks a method from outside the suite.
+cell with fewer seeds than its preset asks for; a section sign a cell with a degenerate run
+(``results.degenerate``); a star marks a method from outside the suite.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from results.latex import (
 from results.names import dataset_label, metric_label
 
 FEW_SEEDS = r"$^\dagger$"
+DEGENERATE = r"$^\S$"  # a seed of the cell is flagged by results.degenerate (reasons on the comparison page)
 EXTERNAL = r"$^\star$"  # a method from outside the suite (its origin is on the comparison page)
 # methods whose pruning ratio is nominal: they train on more than the printed share (footnoted)
 NOMINAL_BUDGET = {"infobatch": r"\textsuperscript{$\ddagger$}"}
@@ -42,7 +44,8 @@ def cell_tex(cell: Cell | None, whole: Cell | None, best: float | None, *, sprea
              few_seeds: bool = False) -> str:
     if cell is None:
         return NOT_RUN
-    marks = (_spread(cell) if spread else "") + (FEW_SEEDS if few_seeds else "")
+    marks = (_spread(cell) if spread else "") + (FEW_SEEDS if few_seeds else "") + (DEGENERATE if cell.degenerate
+                                                                                     else "")
     return value_tex(cell.mean, best=best, marks=marks, whole=None if whole is None else whole.mean)
 
 
@@ -80,12 +83,15 @@ def _caption(data: TableData, spread: bool) -> str:
     statistic = r"mean $\pm$ std" if spread else "mean"
     external = (rf" {EXTERNAL}: a method from outside the suite (origin on the comparison page)."
                 if data.external else "")
+    degenerate = (rf" {DEGENERATE}: a degenerate run among the seeds (a class kept below half its random share, a "
+                  r"kept set or a last epoch below chance; reasons on the comparison page)."
+                  if any(c.degenerate for c in data.cells.values()) else "")
     nominal = (r" $\ddagger$: nominal ratio; InfoBatch prunes only among its below-mean-loss molecules and trains on "
                r"more than the printed share (realised share on the comparison page)."
                if any(m in NOMINAL_BUDGET for m in data.methods()) else "")
     return (rf"Test metric (\%) {AT_BEST} when fine-tuning on pruned data ({metrics}): "
-            rf"{statistic} over {seeds} seed(s); {DELTAS}; {BOLD_BEST}.{few}{nominal}{external} Preset: {presets}. "
-            rf"Checkpoint: {checkpoints}.")
+            rf"{statistic} over {seeds} seed(s); {DELTAS}; {BOLD_BEST}.{few}{degenerate}{nominal}{external} "
+            rf"Preset: {presets}. Checkpoint: {checkpoints}.")
 
 
 def render_table1(data: TableData, spread: bool = False) -> str:
