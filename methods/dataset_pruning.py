@@ -109,6 +109,7 @@ def swap_search(shift: ParameterShift, pruned: np.ndarray, candidates: int, max_
 class DatasetPruning(WarmupPruner):
     Options = DPOptions
     requires = Requirements(needs_logits=True, needs_last_layer_grads=True)
+    code_reference = None  # neither the official MolPeg code nor DeepCore ships it; no solver was published
 
     def coreset(self, ctx) -> Selection:
         model = self.warmup_model(ctx)

@@ -16,8 +16,9 @@ seeds 0 / 1 / 2 against the paper's 76.9. The argmax is no mean matching: it sta
 farthest from the mean and keeps moving away from the running residual. Version 2 is this default
 (version 1 took the argmin).
 
-Herding's code bundle (``--fidelity code``) is the official MolPeg code's: the argmax, on a warm-up from a
-fresh initialisation (its EarlyTrain builds a new GNN).
+Code bundles (``--fidelity code``): Herding is the official MolPeg code's (the argmax, on a warm-up from a
+fresh initialisation: its EarlyTrain builds a new GNN); CD, which that code does not ship, is DeepCore's
+(its main.py selects class-balanced, ``balance=true``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def k_center_greedy(distance_to, n: int, k: int, first: int, farthest: bool = Tr
 class ContextualDiversity(WarmupPruner):
     Options = WarmupOptions
     requires = Requirements(needs_logits=True)
+    code_options = {"balance": True}  # DeepCore's main.py runs every method class-balanced
+    code_reference = "DeepCore: main.py defaults"
 
     def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)

@@ -7,6 +7,8 @@ linear head). ``picks_per_update`` is the fraction of k added between two update
 update, the original greedy; the default 1 % keeps the cost at ~100 passes of O(N·T·d)).
 ``update=False`` is DeepCore's behaviour (the update callback is never applied: top-k by the initial
 gain); ``validation="train"`` is DeepCore's default validation set (the training set itself).
+The code bundle (``--fidelity code``) is DeepCore's Glister, which the official MolPeg code does not ship:
+class-balanced (its main.py's ``balance=true``), the training set as validation set, no update.
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class ValidationLoss:
 class Glister(WarmupPruner):
     Options = GlisterOptions
     requires = Requirements(needs_val=True, needs_logits=True, needs_last_layer_grads=True)
+    code_options = {"balance": True, "validation": "train", "update": False}
+    code_reference = "DeepCore: main.py defaults, deepcore/methods/glister.py"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
