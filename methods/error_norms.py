@@ -33,7 +33,7 @@ class RepeatOptions(WarmupOptions):
 
 @dataclass(frozen=True)
 class GraNdOptions(AlignmentOptions, RepeatOptions):
-    """GraNd's options: those of EL2N's scoring and the official code's attribution."""
+    """GraNd's options: the warm-up runs averaged (as EL2N's) and the official code's attribution."""
 
 
 @dataclass(frozen=True)

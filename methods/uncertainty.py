@@ -8,9 +8,9 @@ lowest-entropy samples. Regression (adapted): both become the MC-dropout predict
 
 ``score_alignment="official_shuffled"`` appends the scores in a shuffled loader's order, as the official
 MolPeg code does (``methods.alignment``: its top-k is then a random subset). The code bundle
-(``--fidelity code``) is that code's Least Confidence / Entropy: the least confident kept (``direction``
-``paper``, its ``argsort(scores)[::-1]``), a warm-up from a fresh initialisation (its EarlyTrain builds a
-new GNN) and the shuffled attribution.
+(``--fidelity code``) is that code's Least Confidence / Entropy: a warm-up from a fresh initialisation (its
+EarlyTrain builds a new GNN) and the shuffled attribution; it keeps the least confident, as the default
+``direction="paper"`` does (its ``argsort(scores)[::-1]``).
 """
 
 from __future__ import annotations
