@@ -1,9 +1,13 @@
-"""The run's ``fidelity``: ``paper`` (default) follows the paper's text; ``code`` fills in every option
-that reproduces the official MolPeg code (``Data-reindeer/MolPeg``), for MolPeg and around it.
+"""The run's ``fidelity``: ``paper`` (default) follows the paper's text; ``code`` fills in every option that
+reproduces a reference implementation: the official MolPeg code (``Data-reindeer/MolPeg``) for MolPeg and
+around it and for the static methods it ships (Herding, K-Means, Least Confidence, Entropy, Forgetting,
+GraNd), DeepCore's main.py defaults for those only DeepCore ships (CD, Craig, DeepFool, Glister).
 
-Each part stays a named option: a method declares its code-faithful values (``code_options``), and the
-switch fills them in wherever the run's options do not name them (explicit options win). The run-level
-conventions of the code are already this suite's defaults whatever the switch says (``RUN_LEVEL``).
+Each part stays a named option: a method declares its code-faithful values (``code_options``) and where
+they come from (``code_reference``; None: no reference implementation exists, so no bundle: EL2N,
+Influence, DP), and the switch fills them in wherever the run's options do not name them (explicit options
+win). The run-level conventions of the code are already this suite's defaults whatever the switch says
+(``RUN_LEVEL``).
 """
 
 from __future__ import annotations
@@ -52,13 +56,24 @@ def pruner_options(method: str, options: dict, fidelity: str) -> tuple[str, dict
 
 
 def describe_bundle() -> list[str]:
-    """Lines of ``methods`` / ``--help``: what ``--fidelity code`` sets."""
+    """Lines of ``methods`` / ``--help``: what ``--fidelity code`` sets, where it comes from, and the methods
+    with no reference implementation."""
     from methods import available_methods
 
-    lines = ["--fidelity code sets (explicit --option values win):"]
+    lines, without = ["--fidelity code sets (explicit --option values win):"], []
     for name in available_methods():
-        bundle: dict[str, Any] = get_method(name).code_options
+        cls = get_method(name)
+        bundle: dict[str, Any] = cls.code_options
+        reference = getattr(cls, "code_reference", "")
         if bundle:
-            lines.append(f"    {name}: " + ", ".join(f"{k}={v}" for k, v in bundle.items()))
+            source = f" [{reference}]" if reference else ""
+            lines.append(f"    {name}: " + ", ".join(f"{k}={v}" for k, v in bundle.items()) + source)
+        elif hasattr(cls, "code_reference") and reference is None:
+            without.append(name)
+    if any(get_method(name).code_options.get("balance") for name in available_methods()):
+        lines.append("    balance=True selects per class of a single-task classification dataset; on another "
+                     "dataset the run is refused: add --option balance=false")
+    if without:
+        lines.append("    no reference implementation, so no bundle (run as under paper): " + ", ".join(without))
     lines.append("    already the default under both: " + "; ".join(f"{k} {v}" for k, v in RUN_LEVEL.items()))
     return lines

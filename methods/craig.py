@@ -7,6 +7,8 @@ s_ij = max(d) − d_ij + 1e-3 and d_ij = ‖g_i − g_j‖ from the factorised G
 weighted by γ_j = |C_j|, the number of samples whose most similar medoid it is (``weight_convention=
 "deepcore"``: |C_j| + 1); weights are rescaled to mean 1 so the loss scale matches unweighted training.
 Hand-written lazy greedy: the facility-location greedy is a few lines and no library in the stack has it.
+The code bundle (``--fidelity code``) is DeepCore's Craig, which the official MolPeg code does not ship: its
+main.py selects class-balanced (``balance=true``) and its weights are |C_j| + 1.
 """
 
 from __future__ import annotations
@@ -83,6 +85,8 @@ def lazy_greedy(sim: np.ndarray, k: int) -> np.ndarray:
 class Craig(WarmupPruner):
     Options = CraigOptions
     requires = Requirements(needs_last_layer_grads=True)
+    code_options = {"balance": True, "weight_convention": "deepcore"}
+    code_reference = "DeepCore: main.py defaults, deepcore/methods/craig.py"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

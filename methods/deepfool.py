@@ -9,6 +9,8 @@ r‖² summed over the molecule's nodes; keep the lowest (closest to the decisio
 ``heads="all"`` is label-free. ``overshoot=0`` is DeepCore's choice (the original uses 0.02).
 Regression (adapted): no decision boundary; score = 1 / max_t ‖∇_u ŷ_t‖ (small = sensitive), keep lowest.
 Hand-written: the batched per-graph, per-head linearisation over PyG-style node batches is specific here.
+The code bundle (``--fidelity code``) is DeepCore's DeepFool, which the official MolPeg code does not ship:
+class-balanced (its main.py's ``balance=true``) and without overshoot.
 """
 
 from __future__ import annotations
@@ -107,6 +109,8 @@ def sensitivity_batch(batch: InputEmbeddingBatch, heads: torch.Tensor) -> np.nda
 class DeepFool(ScoredPruner):
     Options = DeepFoolOptions
     requires = Requirements(needs_input_grads=True)
+    code_options = {"balance": True, "overshoot": 0.0}
+    code_reference = "DeepCore: main.py defaults, deepcore/methods/deepfool.py"
     keep_highest = False  # the smallest perturbations: closest to the decision boundary
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:

@@ -7,8 +7,18 @@ the nearest centre" vector is kept. Regression (adapted): D = ‖ŷ_i − ŷ_j�
 variance).
 
 Herding (Welling 2009; METHODS.md §3.3) on the pooled embeddings h: with μ the mean and s the running sum
-of the chosen embeddings, step t+1 picks argmin_x ‖(t+1)μ − s − h_x‖ (``direction="paper"``) or the argmax
-(``direction="deepcore"``, as DeepCore and the MolPeg code do).
+of the chosen embeddings, step t+1 picks argmax_x ‖(t+1)μ − s − h_x‖ (``direction="deepcore"``, the
+default) or Welling's argmin (``direction="paper"``). The default is the argmax because both reference
+implementations take it (DeepCore's ``herding.py`` and the official MolPeg code's copy of it) and it
+reproduces the paper's Table 1 number where the argmin does not: on the full HIV set (30 epochs, GIN 3x64
+from a GraphMAE checkpoint, 60 % pruned) the argmin scored 66.3 ROC-AUC, the argmax 74.6 / 77.6 / 79.7 on
+seeds 0 / 1 / 2 against the paper's 76.9. The argmax is no mean matching: it starts at the molecule
+farthest from the mean and keeps moving away from the running residual. Version 2 is this default
+(version 1 took the argmin).
+
+Code bundles (``--fidelity code``): Herding is the official MolPeg code's (the argmax, on a warm-up from a
+fresh initialisation: its EarlyTrain builds a new GNN); CD, which that code does not ship, is DeepCore's
+(its main.py selects class-balanced, ``balance=true``).
 """
 
 from __future__ import annotations
@@ -25,8 +35,8 @@ from methods.scored import WarmupOptions, WarmupPruner, check_task_type
 
 @dataclass(frozen=True)
 class HerdingOptions(WarmupOptions):
-    # "paper": argmin (Welling); "deepcore": argmax (DeepCore / MolPeg code)
-    direction: str = choice("paper", "paper", "deepcore")
+    # "deepcore": argmax (DeepCore and the official MolPeg code, the paper's number); "paper": argmin (Welling)
+    direction: str = choice("deepcore", "deepcore", "paper")
 
 
 def k_center_greedy(distance_to, n: int, k: int, first: int, farthest: bool = True) -> np.ndarray:
@@ -48,6 +58,8 @@ def k_center_greedy(distance_to, n: int, k: int, first: int, farthest: bool = Tr
 class ContextualDiversity(WarmupPruner):
     Options = WarmupOptions
     requires = Requirements(needs_logits=True)
+    code_options = {"balance": True}  # DeepCore's main.py runs every method class-balanced
+    code_reference = "DeepCore: main.py defaults"
 
     def coreset(self, ctx) -> Selection:
         regression = check_task_type(ctx, self.name)
@@ -71,6 +83,9 @@ class ContextualDiversity(WarmupPruner):
 class Herding(WarmupPruner):
     Options = HerdingOptions
     requires = Requirements(needs_embeddings=True)
+    version = 2  # the argmax became the default (version 1: the argmin)
+    code_options = {"direction": "deepcore", "warmup_start": "random"}
+    code_reference = "official MolPeg code: pruning/deepcore/methods/herding.py"
 
     def coreset(self, ctx) -> Selection:
         h = ctx.embeddings(self.warmup_model(ctx)).astype(np.float64)

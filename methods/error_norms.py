@@ -5,6 +5,12 @@ GraNd: ‖g_i‖ of the last layer (bias + weight) = ‖e_i‖·sqrt(1 + ‖h_i�
 full-parameter norm is not implemented). EL2N: ‖e_i‖₂ = sqrt(Σ_t m_it (p_it − y_it)²) over valid tasks,
 optionally divided by sqrt(#valid tasks). Regression: e = ŷ − y (the MSE gradient), recorded as adapted.
 GraNd-4 and GraNd-20 are one class with different default warm-up lengths.
+
+GraNd's ``score_alignment="official_shuffled"`` writes each warm-up run's norms by shuffled-loader position
+as the official MolPeg code does (``methods.alignment``: its top-k is then a random subset); each warm-up
+run has a loader draw of its own. The code bundle (``--fidelity code``) is that code's GraNd: a warm-up from
+a fresh initialisation (its EarlyTrain builds a new GNN) and the shuffled attribution. EL2N has no reference
+implementation in either code base, hence no bundle.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from methods.alignment import AlignmentOptions
 from methods.base import Requirements
 from methods.last_layer import gradient_norms
 from methods.registry import register
@@ -20,8 +27,13 @@ from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_m
 
 
 @dataclass(frozen=True)
-class GraNdOptions(WarmupOptions):
+class RepeatOptions(WarmupOptions):
     repeats: int = 1  # warm-up runs averaged (MolPeg 1; the paper and DeepCore 10)
+
+
+@dataclass(frozen=True)
+class GraNdOptions(AlignmentOptions, RepeatOptions):
+    """GraNd's options: the warm-up runs averaged (as EL2N's) and the official code's attribution."""
 
 
 @dataclass(frozen=True)
@@ -30,7 +42,7 @@ class GraNd4Options(GraNdOptions):
 
 
 @dataclass(frozen=True)
-class EL2NOptions(GraNdOptions):
+class EL2NOptions(RepeatOptions):
     normalize_by_valid: bool = False  # divide by sqrt(#valid tasks) so sparsely labelled molecules are not "easy"
 
 
@@ -51,7 +63,7 @@ class _ErrorNorm(ScoredPruner):
         for seed_index in range(self.options.repeats):
             model = self.warmup_model(ctx, seed_index)
             e, ht = ctx.last_layer_factors(model)
-            total += self.norm(np.where(valid, e, 0.0), ht, valid)
+            total += self.attributed(self.norm(np.where(valid, e, 0.0), ht, valid), draw=seed_index)
         adapted = "regression: MSE-gradient error e = ŷ − y" if regression else None
         return total / self.options.repeats, {"adapted": adapted}
 
@@ -59,6 +71,8 @@ class _ErrorNorm(ScoredPruner):
 @register("grand_20")
 class GraNd(_ErrorNorm):
     Options = GraNdOptions
+    code_options = {"warmup_start": "random", "score_alignment": "official_shuffled"}
+    code_reference = "official MolPeg code: pruning/deepcore/methods/grand.py"
 
     def norm(self, e, ht, valid):
         return gradient_norms(e, ht)
@@ -72,6 +86,7 @@ class GraNd4(GraNd):
 @register("el2n_20")
 class EL2N(_ErrorNorm):
     Options = EL2NOptions
+    code_reference = None  # neither the official MolPeg code nor DeepCore ships EL2N
 
     def norm(self, e, ht, valid):
         norms = np.sqrt(np.einsum("it,it->i", e, e, dtype=np.float64))

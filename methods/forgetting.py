@@ -11,6 +11,13 @@ correctness for classification only (METHODS.md §3.7's threshold adaptation is 
 
 When more samples were never learned than the budget keeps, the selection is a random draw among them:
 the record says so (``never_learned_count``, ``never_learned_exceeds_budget``) and a warning is logged.
+
+``score_alignment="official_shuffled"`` is the official MolPeg code's attribution (``methods.alignment``):
+its warm-up pairs each shuffled batch with the indices of an independent permutation, so every epoch's
+correctness (with its label mask) reaches the counting at the positions of a permutation of its own.
+The code bundle (``--fidelity code``) is that code's Forgetting: a warm-up from a fresh initialisation,
+one event per decrease of the number of correct valid tasks (``events="count"``), never-forgotten and
+never-learned samples alike at 0 (``never_learned="zero"``), and the shuffled attribution.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from methods.alignment import AlignmentOptions
 from methods.base import Requirements
 from methods.options import choice
 from methods.registry import register
@@ -29,25 +37,32 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class ForgettingOptions(WarmupOptions):
+class ForgettingOptions(AlignmentOptions, WarmupOptions):
     never_learned: str = choice("infinite", "infinite", "zero")  # "infinite" (paper: always kept) or "zero" (DeepCore)
     # "per_task" (sum over valid tasks) or "count" (MolPeg: decreases of #correct tasks)
     events: str = choice("per_task", "per_task", "count")
 
 
-def forgetting_scores(correct: list[np.ndarray], valid: np.ndarray, events: str, never_learned: str) -> np.ndarray:
-    """[N] forgetting events from per-epoch correctness [N, T] (masked by ``valid``)."""
+def forgetting_scores(correct: list[np.ndarray], valid: np.ndarray | list[np.ndarray], events: str,
+                      never_learned: str) -> np.ndarray:
+    """[N] forgetting events from per-epoch correctness [N, T], masked by ``valid`` [N, T] or by one mask per
+    epoch (what each presentation at a position had labelled; a task is valid where some epoch's mask says so)."""
     if not correct:
         raise ValueError("forgetting needs at least one epoch of warm-up correctness")
-    steps = [np.asarray(c, dtype=bool) & valid for c in correct]
+    masks = valid if isinstance(valid, list) else [valid] * len(correct)
+    if len(masks) != len(correct):
+        raise ValueError(f"forgetting: {len(masks)} label masks for {len(correct)} epochs of correctness")
+    steps = [np.asarray(c, dtype=bool) & m for c, m in zip(correct, masks, strict=True)]
+    labelled = np.logical_or.reduce(masks)
     if events == "per_task":
-        counts = sum(((a & ~b).sum(axis=1) for a, b in zip(steps, steps[1:], strict=False)), np.zeros(len(valid)))
+        counts = sum(((a & ~b).sum(axis=1) for a, b in zip(steps, steps[1:], strict=False)),
+                     np.zeros(len(labelled)))
         ever = np.logical_or.reduce(steps)
-        never = (valid & ~ever).any(axis=1)
+        never = (labelled & ~ever).any(axis=1)
     elif events == "count":
         n_correct = np.stack([s.sum(axis=1) for s in steps])  # [epochs, N]
         counts = (np.diff(n_correct, axis=0) < 0).sum(axis=0).astype(np.float64)
-        never = (n_correct.max(axis=0) == 0) & valid.any(axis=1)
+        never = (n_correct.max(axis=0) == 0) & labelled.any(axis=1)
     else:
         raise ValueError(f"forgetting events must be 'per_task' or 'count', got {events!r}")
     if never_learned not in ("infinite", "zero"):
@@ -59,13 +74,19 @@ def forgetting_scores(correct: list[np.ndarray], valid: np.ndarray, events: str,
 class Forgetting(ScoredPruner):
     Options = ForgettingOptions
     requires = Requirements(needs_train_dynamics=True)
+    code_options = {"warmup_start": "random", "events": "count", "never_learned": "zero",
+                    "score_alignment": "official_shuffled"}
+    code_reference = "official MolPeg code: pruning/deepcore/methods/forgetting.py, earlytrain.py"
 
     def score(self, ctx) -> tuple[np.ndarray, dict]:
         if check_task_type(ctx, self.name):
             raise ValueError("forgetting is not defined for regression: the warm-up records no correctness for "
                              "a regression task; choose another method")
-        correct = self.warmup_correctness(ctx)
-        scores = forgetting_scores(correct, label_mask(ctx.labels), self.options.events, self.options.never_learned)
+        correct, valid = self.warmup_correctness(ctx), label_mask(ctx.labels)
+        # each epoch's presentations as attributed to positions (unchanged when aligned)
+        correct = [self.attributed(c, draw=epoch) for epoch, c in enumerate(correct)]
+        masks = [self.attributed(valid, draw=epoch) for epoch in range(len(correct))]
+        scores = forgetting_scores(correct, masks, self.options.events, self.options.never_learned)
         return scores, {"adapted": None, "never_learned_count": int(np.isinf(scores).sum())}
 
     def at_budget(self, meta: dict) -> dict:

@@ -7,6 +7,14 @@ linear head). ``picks_per_update`` is the fraction of k added between two update
 update, the original greedy; the default 1 % keeps the cost at ~100 passes of O(N·T·d)).
 ``update=False`` is DeepCore's behaviour (the update callback is never applied: top-k by the initial
 gain); ``validation="train"`` is DeepCore's default validation set (the training set itself).
+
+The step η is ``lr`` (0: the fine-tuning learning rate). With Adam's 1e-3 the virtual SGD step on the head
+is tiny (on HIV the validation loss moved by ~1e-6) and the picks are those without update. So every selection
+records what the update did: η (``lr``), the validation-loss change between θ and θ_S
+(``validation_loss_change``), how many of the k picks differ from the top k by the initial gains
+(``update_changed_picks``) and ``update_effective`` (some pick differs). The code bundle (``--fidelity
+code``) is DeepCore's Glister, which the official MolPeg code does not ship: class-balanced (its main.py's
+``balance=true``), the training set as validation set, no update.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ class GlisterOptions(WarmupOptions):
     update: bool = True  # re-evaluate the validation gradient at θ_S (paper); False = DeepCore (never updated)
     validation: str = choice("valid", "valid", "train")  # "valid" split (paper) or "train" (DeepCore's default)
     picks_per_update: float = 0.01  # fraction of k added between updates; 0 = one at a time
-    lr: float = 0.0  # η; 0 = the fine-tuning learning rate of the context
+    lr: float = 0.0  # η, the step of the virtual update; 0 = the fine-tuning learning rate of the context
 
 
 class ValidationLoss:
@@ -62,11 +70,15 @@ class ValidationLoss:
 class Glister(WarmupPruner):
     Options = GlisterOptions
     requires = Requirements(needs_val=True, needs_logits=True, needs_last_layer_grads=True)
+    code_options = {"balance": True, "validation": "train", "update": False}
+    code_reference = "DeepCore: main.py defaults, deepcore/methods/glister.py"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not 0.0 <= self.options.picks_per_update <= 1.0:
             raise ValueError(f"glister picks_per_update must be in [0, 1], got {self.options.picks_per_update}")
+        if self.options.lr < 0.0:
+            raise ValueError(f"glister lr must be >= 0 (0: the fine-tuning learning rate), got {self.options.lr}")
 
     def validation_loss(self, ctx, model) -> ValidationLoss:
         split = self.options.validation
@@ -83,22 +95,37 @@ class Glister(WarmupPruner):
         check_factors(e, ht, self.name)
         e = np.where(label_mask(ctx.labels), e, 0.0)
         val = self.validation_loss(ctx, model)
+        chosen, delta, first_gain, without_update = self.greedy(e, ht, val, eta)
+        changed = self.k - len(np.intersect1d(chosen, without_update))
+        before, after = val.loss(np.zeros_like(delta)), val.loss(delta)
+        meta = {"adapted": self.adapted, "lr": eta, "validation_loss_before": before,
+                "validation_loss_after": after, "validation_loss_change": after - before,
+                "update_changed_picks": int(changed), "update_effective": bool(changed > 0)}
+        return Selection(indices=chosen, scores=first_gain, meta=meta)
+
+    def greedy(self, e: np.ndarray, ht: np.ndarray, val: ValidationLoss,
+               eta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(the k picks, the head shift Δ of θ_S = θ − Δ, the initial gains [N], the k picks without update:
+        the top k by the initial gains with the same tie-breaking, what ``update=False`` selects)."""
         step = self.k if not self.options.update else max(1, math.ceil(self.options.picks_per_update * self.k))
         rng = self.epoch_rng(0)
         chosen = np.zeros(self.n_samples, dtype=bool)
         delta = np.zeros((e.shape[1], ht.shape[1]))
         picked_sum = np.zeros_like(delta)  # Σ_{j∈S} g_j, grown by the new picks only
-        first_gain = None
+        first_gain = without_update = None
         while chosen.sum() < self.k:
             gains = eta * project(e, ht, val.gradient(delta))
-            first_gain = gains if first_gain is None else first_gain
-            gains[chosen] = -np.inf
             order = rng.permutation(self.n_samples)  # random tie-breaking
-            key = -gains[order] if self.keep_highest else np.where(chosen[order], np.inf, gains[order])
-            take = order[np.argsort(key, kind="stable")[:min(step, self.k - int(chosen.sum()))]]
+            if first_gain is None:
+                first_gain, without_update = gains, self.best(gains, chosen, order, self.k)
+            take = self.best(gains, chosen, order, min(step, self.k - int(chosen.sum())))
             chosen[take] = True
             picked_sum += weighted_gradient_sum(np.ones(len(take)), e[take], ht[take])
             delta = eta * picked_sum / chosen.sum()  # θ_S = θ − η·mean_{j∈S} g_j
-        meta = {"adapted": self.adapted, "validation_loss_before": val.loss(np.zeros_like(delta)),
-                "validation_loss_after": val.loss(delta), "lr": eta}
-        return Selection(indices=np.flatnonzero(chosen).astype(np.int64), scores=first_gain, meta=meta)
+        return np.flatnonzero(chosen).astype(np.int64), delta, first_gain, np.sort(without_update)
+
+    def best(self, gains: np.ndarray, chosen: np.ndarray, order: np.ndarray, count: int) -> np.ndarray:
+        """The ``count`` unchosen samples of largest gain (smallest when the ranking is reversed), ties in
+        ``order``."""
+        key = np.where(chosen, np.inf, -gains if self.keep_highest else gains)[order]
+        return order[np.argsort(key, kind="stable")[:count]]

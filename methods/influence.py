@@ -89,6 +89,7 @@ def self_influence(f: TrainingFactors) -> np.ndarray:
 class Influence(ScoredPruner):
     Options = InfluenceOptions
     requires = Requirements(needs_val=True, needs_logits=True, needs_last_layer_grads=True)
+    code_reference = None  # neither the official MolPeg code nor DeepCore ships it
     keep_highest = False
 
     def __init__(self, *args, **kwargs):

@@ -9,6 +9,13 @@ hardest leftovers; if the floors alone exceed k, a seeded random k of them is ke
 ``features="fingerprint"``: Morgan fingerprints (radius 2, 1024 bits) with Tanimoto similarity to the
 centroid, a·c / (‖a‖² + ‖c‖² − a·c) (the squared-norm form; the MolPeg helper uses plain norms).
 Clustering is scikit-learn's KMeans (MiniBatchKMeans above ``minibatch_above`` samples).
+
+The code bundle (``--fidelity code``) follows the official MolPeg code's ``mini_kmeans.KMeans`` and
+``PrototypesGetHardExamples``: its K (100), ``max_iter`` (100), floor share (0.5, with the same ceiling) and
+hardest-first order are already the defaults; it starts from random rows rather than k-means++
+(``init="random"``). Not reproduced: it assigns by cosine similarity to the raw (unnormalised) centroids,
+where the Euclidean assignment of the normalised embeddings here weighs a centroid's norm too, and its
+``tol`` bounds the mean squared centroid move rather than scikit-learn's relative shift.
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ class KMeansOptions(StaticOptions):
     max_iter: int = 100
     tol: float = 1e-4
     minibatch_above: int = 100_000  # use MiniBatchKMeans for larger training sets
+    # centroid initialisation: "k-means++" or "random" rows (the official code's mini_kmeans default)
+    init: str = choice("k-means++", "k-means++", "random")
 
 
 def morgan_fingerprints(smiles: list[str], radius: int = 2, n_bits: int = 1024) -> np.ndarray:
@@ -82,6 +91,8 @@ class KMeansPrototypes(StaticPruner):
     Options = KMeansOptions
     requires = Requirements(needs_embeddings=True, pretrained_only=True)
     keep_highest = True  # the hardest: the lowest similarity to their own centroid
+    code_options = {"init": "random"}
+    code_reference = "official MolPeg code: pruning/mini_kmeans.py, utils.py"
 
     def coreset(self, ctx) -> Selection:
         if self.options.features == "embedding":
@@ -91,7 +102,8 @@ class KMeansPrototypes(StaticPruner):
             x = morgan_fingerprints(list(ctx.smiles)).astype(np.float64)
         n_clusters = min(self.options.n_clusters, self.n_samples)
         seed = int(self.epoch_rng(0).integers(2 ** 31))
-        common = {"n_clusters": n_clusters, "max_iter": self.options.max_iter, "random_state": seed}
+        common = {"n_clusters": n_clusters, "max_iter": self.options.max_iter, "random_state": seed,
+                  "init": self.options.init}
         if self.n_samples > self.options.minibatch_above:
             model = MiniBatchKMeans(batch_size=4096, n_init=3, tol=self.options.tol, **common)
         else:

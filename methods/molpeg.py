@@ -121,6 +121,7 @@ class MolPeg(DynamicPruner):
     code_options = {"reference_init": "random", "reference_mode": "train", "reference_buffers": "frozen",
                     "ema_convention": "code", "loss_weight": "inverse_keep_squared", "tie_break": "stable",
                     "initial_score": 1.0, "epoch_seeding": "legacy", "reselect": "before_last_batch"}
+    code_reference = "official MolPeg code: main.py, pruning/molpeg.py"
 
     def __init__(self, n_samples: int, keep_ratio: float, seed: int = 0, options: Any = None,
                  rounding: str = "floor"):

@@ -32,6 +32,7 @@ class WholeDataset(StaticPruner):
     family = "whole"
     Options = WholeOptions
     code_options = {"schedule": "molpeg"}
+    code_reference = "official MolPeg code: main.py, pruning/molpeg.py"
 
     def coreset(self, ctx=None) -> Selection:
         return Selection(indices=self.epoch_rng(0).permutation(self.n_samples).astype("int64"))

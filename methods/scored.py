@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from methods.alignment import attribute
 from methods.balance import class_groups, split_selection
 from methods.base import Requirements, Selection, StaticOptions, StaticPruner
 from methods.options import choice
@@ -109,6 +110,11 @@ class ScoredPruner(WarmupPruner):
 
     def score(self, ctx: Any) -> tuple[np.ndarray, dict]:
         raise NotImplementedError
+
+    def attributed(self, values: np.ndarray, draw: int = 0) -> np.ndarray:
+        """``values`` (one row per molecule) as this method writes them under its ``score_alignment`` option
+        (``methods.alignment``): unchanged for a method without it."""
+        return attribute(values, getattr(self.options, "score_alignment", "aligned"), self.seed, self.name, draw)
 
     def at_budget(self, meta: dict) -> dict:
         """The record's meta of a selection at this pruner's budget from the scores' (budget-free) meta."""

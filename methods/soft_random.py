@@ -27,6 +27,7 @@ class SoftRandomOptions:
 class SoftRandom(DynamicPruner):
     Options = SoftRandomOptions
     code_options = {"replace": True, "epoch_seeding": "legacy"}
+    code_reference = "official MolPeg code: pruning/molpeg.py (random mode)"
 
     def plan_epoch(self, epoch: int) -> EpochPlan:
         rng = self.epoch_rng(epoch)

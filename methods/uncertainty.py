@@ -5,6 +5,12 @@ LC: Σ_t 1 − max(p_t, 1 − p_t). Entropy: Σ_t H(p_t), H(p) = −p log(p+1e-6
 ``direction="deepcore"`` reproduces DeepCore's unbalanced branch, which keeps the *most* confident /
 lowest-entropy samples. Regression (adapted): both become the MC-dropout predictive standard deviation
 (dropout active, BatchNorm frozen, ``mc_passes`` forward passes), summed over targets; keep the highest.
+
+``score_alignment="official_shuffled"`` appends the scores in a shuffled loader's order, as the official
+MolPeg code does (``methods.alignment``: its top-k is then a random subset). The code bundle
+(``--fidelity code``) is that code's Least Confidence / Entropy: a warm-up from a fresh initialisation (its
+EarlyTrain builds a new GNN) and the shuffled attribution; it keeps the least confident, as the default
+``direction="paper"`` does (its ``argsort(scores)[::-1]``).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
+from methods.alignment import AlignmentOptions
 from methods.base import Requirements
 from methods.options import choice
 from methods.registry import register
@@ -21,7 +28,7 @@ from methods.scored import ScoredPruner, WarmupOptions, check_task_type
 
 
 @dataclass(frozen=True)
-class UncertaintyOptions(WarmupOptions):
+class UncertaintyOptions(AlignmentOptions, WarmupOptions):
     # "paper": keep the least confident; "deepcore": keep the most confident
     direction: str = choice("paper", "paper", "deepcore")
     mc_passes: int = 10  # regression only: MC-dropout passes
@@ -63,6 +70,8 @@ def mc_dropout_std(ctx, model: nn.Module, passes: int) -> np.ndarray:
 class _Uncertainty(ScoredPruner):
     Options = UncertaintyOptions
     requires = Requirements(needs_logits=True)
+    code_options = {"warmup_start": "random", "score_alignment": "official_shuffled"}
+    code_reference = "official MolPeg code: pruning/deepcore/methods/uncertainty.py"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,10 +84,10 @@ class _Uncertainty(ScoredPruner):
     def score(self, ctx) -> tuple[np.ndarray, dict]:
         model = self.warmup_model(ctx)
         if check_task_type(ctx, self.name):
-            return (mc_dropout_std(ctx, model, self.options.mc_passes),
+            return (self.attributed(mc_dropout_std(ctx, model, self.options.mc_passes)),
                     {"adapted": f"regression: MC-dropout predictive std over {self.options.mc_passes} passes"})
         p = 1.0 / (1.0 + np.exp(-ctx.logits(model).astype(np.float64)))
-        return self.per_head(p).sum(axis=1), {"adapted": None}
+        return self.attributed(self.per_head(p).sum(axis=1)), {"adapted": None}
 
 
 @register("least_confidence")

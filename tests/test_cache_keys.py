@@ -47,6 +47,15 @@ def test_memo_name_holds_the_version_and_every_default(monkeypatch):
     assert memo_name(make_pruner("grand_20", n_samples=10, keep_ratio=0.5)) != memo_name(pruner)
 
 
+def test_each_score_alignment_names_its_own_entry():
+    for name in ("grand_4", "grand_20", "least_confidence", "entropy", "forgetting"):
+        aligned = memo_name(make_pruner(name, n_samples=10, keep_ratio=0.5))
+        shuffled = memo_name(make_pruner(name, n_samples=10, keep_ratio=0.5,
+                                         options={"score_alignment": "official_shuffled"}))
+        assert '"score_alignment": "aligned"' in aligned and shuffled != aligned, name
+    assert "score_alignment" not in memo_name(make_pruner("el2n_20", n_samples=10, keep_ratio=0.5))
+
+
 def test_other_validation_rows_name_another_entry_for_a_method_that_reads_them(tmp_path):
     needs_val = Requirements(warmup_epochs=2, needs_val=True)
     store = make_small_store()

@@ -163,9 +163,34 @@ def test_cd_puts_one_centre_in_each_cluster_of_predictions():
     assert sorted(i // 5 for i in chosen) == [0, 1, 2, 3]  # radius: every molecule within its cluster's jitter
 
 
-# -- Herding: mean matching --------------------------------------------------------------------------------------
+# -- Herding: the reference implementations' argmax walks out along one side; Welling's argmin matches the mean --
+FAR_SIDE, OTHER_SIDE = [7, 21, 40], 33
+
+
+def herding_context() -> FakeContext:
+    """A tight cloud at the origin, three molecules far out on +x and one less far on -x (warm-up model);
+    the pretrained model sees unrelated embeddings."""
+    rng = np.random.default_rng(4)
+    h = rng.normal(scale=0.3, size=(60, 2))
+    h[FAR_SIDE] = [[12.0, 0.0], [11.0, 0.5], [10.0, -0.5]]
+    h[OTHER_SIDE] = [-9.0, 0.0]
+    return FakeContext(h=h, labels=np.ones((60, 1)), head=linear_head(np.zeros((1, 2)), np.zeros(1)),
+                       pretrained_head=linear_head(np.ones((1, 2)), np.zeros(1)), pretrained_h=rng.normal(size=(60, 2)))
+
+
 @known_answer("herding")
-def test_herding_matches_the_mean_far_better_than_random():
+def test_herding_default_argmax_keeps_the_far_side_not_the_farthest_from_the_mean():
+    # μ ≈ (0.4, 0): the first pick is the farthest from it (12, 0); the residual 2μ − h then points to -x, so
+    # the farthest from it are the other two on +x, and after them a cloud molecule, never the -x one,
+    # although it is farther from the mean than (10, -0.5): the argmax is no "farthest from the mean" top k
+    ctx = herding_context()
+    assert kept("herding", ctx, 3 / 60) == set(FAR_SIDE)
+    four = kept("herding", herding_context(), 4 / 60)
+    assert set(FAR_SIDE) < four and OTHER_SIDE not in four
+
+
+@known_answer("herding")
+def test_herding_paper_direction_matches_the_mean_far_better_than_random():
     rng = np.random.default_rng(4)
     h = rng.normal(size=(60, 2)) * [3.0, 1.0]
     ctx = FakeContext(h=h, labels=np.ones((60, 1)), head=linear_head(np.zeros((1, 2)), np.zeros(1)),
@@ -175,10 +200,10 @@ def test_herding_matches_the_mean_far_better_than_random():
     def error(subset) -> float:
         return float(np.linalg.norm(h[list(subset)].mean(axis=0) - h.mean(axis=0)))
 
-    chosen = kept("herding", ctx, 10 / 60)
+    chosen = kept("herding", ctx, 10 / 60, direction="paper")
     random_errors = [error(rng.choice(60, 10, replace=False)) for _ in range(200)]
     assert error(chosen) < 0.25 * np.median(random_errors)
-    first = served_select(make_pruner("herding", n_samples=60, keep_ratio=1 / 60), ctx)
+    first = served_select(make_pruner("herding", n_samples=60, keep_ratio=1 / 60, options={"direction": "paper"}), ctx)
     assert first.indices.tolist() == [int(np.argmin(np.linalg.norm(h - h.mean(axis=0), axis=1)))]
 
 

@@ -187,6 +187,33 @@ def test_glister_gain_equals_recomputed_validation_loss_change():
     assert sel.meta["validation_loss_after"] < sel.meta["validation_loss_before"]
 
 
+def test_glister_records_what_its_update_did():
+    ctx = random_context(n=40, d=3, t=2, seed=0)
+    e, ht = ctx.last_layer_factors(ctx.head)
+    e = np.where(np.isnan(ctx.labels), 0.0, e)
+    _, ht_val = ctx.last_layer_factors(ctx.head, "valid")
+    val = ValidationLoss(ctx.logits(ctx.head, "valid"), ht_val, ctx.valid_labels, False)
+
+    def select(lr: float, **options):
+        return make_pruner("glister", n_samples=40, keep_ratio=0.25,
+                           options={"picks_per_update": 0.0, "lr": lr, **options}).select(ctx)
+
+    # η 0 is the context's fine-tuning rate (1e-3, Adam's): too small a step for the update to change a pick
+    for lr, effective in ((1e-6, False), (0.0, False), (10.0, True)):
+        sel, without = select(lr), set(select(lr, update=False).indices.tolist())
+        meta, eta = sel.meta, lr or ctx.lr
+        changed = len(set(sel.indices.tolist()) - without)
+        assert meta["lr"] == eta and meta["update_changed_picks"] == changed
+        assert meta["update_effective"] is effective and (changed > 0) is effective
+        # the recorded change is the validation loss at θ_S = θ − η·mean_{j∈S} g_j minus that at θ
+        delta = eta * np.mean([e[i][:, None] * ht[i][None] for i in sel.indices], axis=0)
+        assert meta["validation_loss_change"] == pytest.approx(val.loss(delta) - val.loss(np.zeros_like(delta)),
+                                                               rel=1e-6, abs=1e-12)
+        assert abs(meta["validation_loss_change"]) < (1e-4 if not effective else np.inf)
+    with pytest.raises(ValueError, match="glister lr must be >= 0"):
+        make_pruner("glister", n_samples=40, keep_ratio=0.25, options={"lr": -1.0})
+
+
 def test_glister_deepcore_mode_is_top_k_by_initial_gain_on_training_set():
     ctx = random_context(n=30, d=3, t=2, seed=2)
     sel = make_pruner("glister", n_samples=30, keep_ratio=0.2,

@@ -15,20 +15,29 @@ def _ctx_with_embeddings(h: np.ndarray) -> FakeContext:
     return FakeContext(h=h, labels=np.zeros((len(h), 1)), head=linear_head(np.zeros((1, h.shape[1])), np.zeros(1)))
 
 
-def test_herding_first_pick_is_nearest_to_mean_and_each_step_matches_the_mean():
+def _herding_order(h: np.ndarray, k: int, pick) -> list[int]:
+    """Brute force: step t picks ``pick`` (argmax or argmin) over the rest of ‖(t+1)μ − Σ_S h − h_x‖."""
+    mu, order = h.mean(axis=0), []
+    for t in range(k):
+        rest = np.setdiff1d(np.arange(len(h)), order)
+        resid = (t + 1) * mu - h[order].sum(axis=0)
+        order.append(int(rest[pick(np.linalg.norm(resid - h[rest], axis=1))]))
+    return order
+
+
+def test_herding_default_is_the_argmax_of_the_reference_codes_and_paper_the_argmin():
     rng = np.random.default_rng(0)
     h = rng.normal(size=(50, 4))
-    sel = make_pruner("herding", n_samples=50, keep_ratio=0.2).select(_ctx_with_embeddings(h))
-    order = sel.meta["order"]
     mu = h.mean(axis=0)
-    assert order[0] == int(np.argmin(np.linalg.norm(h - mu, axis=1)))
-    for t in range(1, len(order)):  # brute force: argmin over the rest of ‖(t+1)μ − Σ_S h − h_x‖
-        rest = np.setdiff1d(np.arange(50), order[:t])
-        resid = (t + 1) * mu - h[order[:t]].sum(axis=0)
-        assert order[t] == rest[np.argmin(np.linalg.norm(resid - h[rest], axis=1))]
-    inverted = make_pruner("herding", n_samples=50, keep_ratio=0.2, options={"direction": "deepcore"})
-    first = inverted.select(_ctx_with_embeddings(h)).meta["order"][0]
-    assert first == int(np.argmax(np.linalg.norm(h - mu, axis=1)))
+    default = make_pruner("herding", n_samples=50, keep_ratio=0.2)
+    assert default.version == 2 and default.options.direction == "deepcore"
+    order = default.select(_ctx_with_embeddings(h)).meta["order"]
+    assert order[0] == int(np.argmax(np.linalg.norm(h - mu, axis=1)))  # the farthest from the mean first
+    assert order == _herding_order(h, 10, np.argmax)
+    paper = make_pruner("herding", n_samples=50, keep_ratio=0.2, options={"direction": "paper"})
+    order = paper.select(_ctx_with_embeddings(h)).meta["order"]
+    assert order[0] == int(np.argmin(np.linalg.norm(h - mu, axis=1)))  # the nearest to the mean first
+    assert order == _herding_order(h, 10, np.argmin)
 
 
 def test_kmeans_keeps_points_farthest_from_their_centroid():

@@ -20,6 +20,10 @@ from methods import InfoBatch, MolPeg, SoftRandom
     ("infobatch", "max_prune", "abc", "is not a number"),
     ("infobatch", "initial_score", "abc", "is not a number"),
     ("infobatch", "budget", "exact", "expected one of ['nominal', 'matched']"),
+    ("entropy", "score_alignment", "shuffled", "expected one of ['aligned', 'official_shuffled']"),
+    ("herding", "direction", "argmax", "expected one of ['deepcore', 'paper']"),
+    ("kmeans", "init", "kmeans++", "expected one of ['k-means++', 'random']"),
+    ("dp", "swap_block", "many", "is not an integer"),
 ])
 def test_bad_values_name_method_option_value_and_expectation(method, option, value, expected):
     with pytest.raises(ValueError) as info:

@@ -10,7 +10,11 @@ import time
 import warnings
 
 from methods import available_methods, get_method
-from tests import test_known_answers_dynamic, test_known_answers_static  # noqa: F401  (registration)
+from tests import (  # noqa: F401  (registration)
+    test_known_answers_dynamic,
+    test_known_answers_static,
+    test_methods_alignment,
+)
 from tests.mutation.mutants import applied, mutants_for
 from tests.mutation.registry import KNOWN_ANSWERS
 

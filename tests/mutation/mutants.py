@@ -1,7 +1,9 @@
 """Plausible wrong versions of a method, built from its seams: the one place it ranks (``keep_highest``),
 its output (budget, loss weights), its updates (``observe`` / ``score_pass``, MolPeg's gap sign and EMA
-weight) and its warm-up model (``WarmupPruner.warmup_model``: ignored, or one epoch short). Each mutant
-patches one registered class for the duration of a ``with``.
+weight), its warm-up model (``WarmupPruner.warmup_model``: ignored, or one epoch short) and, for the methods
+with a ``score_alignment`` option, how its scores reach the positions (``ScoredPruner.attributed``: always
+aligned, or one loader order for every warm-up run or epoch). Each mutant patches one registered class for
+the duration of a ``with``.
 """
 
 from __future__ import annotations
@@ -160,9 +162,25 @@ def _ema_weights_swapped(pruner: Pruner) -> None:
     pruner.options = dataclasses.replace(pruner.options, ema_convention=other)
 
 
+def _always_aligned(cls: type[Pruner]) -> dict[str, object]:
+    return {"attributed": lambda self, values, draw=0: values}
+
+
+def _one_loader_order(cls: type[Pruner]) -> dict[str, object]:
+    """Every draw (warm-up run, warm-up epoch) attributed through the first draw's loader order."""
+    original = cls.attributed
+    return {"attributed": lambda self, values, draw=0: original(self, values, 0)}
+
+
+def _aligns_scores(cls: type[Pruner]) -> bool:
+    options = cls.Options
+    return dataclasses.is_dataclass(options) and "score_alignment" in {f.name for f in dataclasses.fields(options)}
+
+
 RANKED = lambda cls: cls.name not in ("random", "whole", "soft_random")  # noqa: E731
 WEIGHTED = ("craig", "infobatch", "molpeg")
 SCORED_DYNAMIC = ("epsilon_greedy", "ucb", "infobatch", "molpeg")
+SEVERAL_DRAWS = ("grand_4", "grand_20", "forgetting")  # a loader order per warm-up run / epoch
 
 MUTANTS = (
     Mutant("reversed ranking", RANKED, lambda cls: _after_init(cls, _reverse)),
@@ -175,6 +193,9 @@ MUTANTS = (
     Mutant("warm-up ignored (pretrained model)", lambda cls: issubclass(cls, WarmupPruner) and cls.name != "forgetting",
            _pretrained_for_warmup),
     Mutant("warm-up one epoch short", lambda cls: issubclass(cls, WarmupPruner), _warmup_one_epoch_short),
+    Mutant("score_alignment ignored (always aligned)", _aligns_scores, _always_aligned),
+    Mutant("one loader order for every draw", lambda cls: _aligns_scores(cls) and cls.name in SEVERAL_DRAWS,
+           _one_loader_order),
     Mutant("signed gap flipped", lambda cls: cls.name == "molpeg", _gap_flipped),
     Mutant("EMA beta and 1 - beta swapped", lambda cls: cls.name == "molpeg",
            lambda cls: _after_init(cls, _ema_weights_swapped)),
