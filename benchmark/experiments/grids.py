@@ -99,13 +99,47 @@ def release(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
             for m, r, f in cells for seed in preset.seeds]
 
 
+# the rows the paper's three claims rest on (whole, Random, the dynamic rows, MolPeg, the best static rows of the
+# first release: Forgetting and CD, 0.04 apart), given RELEASE_CLAIM_SEEDS seeds in release v2; every other row
+# RELEASE_SEEDS
+RELEASE_CLAIM_ROWS = ("whole", "molpeg", "random", "soft_random", "epsilon_greedy", "ucb", "infobatch", "forgetting",
+                      "cd")
+RELEASE_CLAIM_SEEDS, RELEASE_SEEDS = 10, 5
+
+
+def differs_under_code(method: str) -> bool:
+    """Whether ``--fidelity code`` runs ``method`` differently from its defaults (its bundle changes an option)."""
+    cls = get_method(method)
+    return bool(cls.code_options) and cls.resolve_options(dict(cls.code_options)) != cls.resolve_options({})
+
+
+def release_v2(preset: Preset, checkpoint: str | None = None) -> list[RunConfig]:
+    """Release v2 of the full-HIV column: every Table 1 row under the suite's defaults and, where the official
+    code's bundle changes it, under ``fidelity="code"``, with RELEASE_SEEDS seeds; the claim rows with
+    RELEASE_CLAIM_SEEDS. Besides: MolPeg under ``code`` with each seed's own epoch stream
+    (``epoch_seeding=run``, the claim row: the code's legacy seeding gives every seed the same epoch subsets and
+    order) next to the legacy one, and Herding under Welling's argmin beside the default argmax. Claim rows come
+    first, cell by cell, so a sweep stopped part-way has decided what it can."""
+    ratio = preset.ratios[0]
+    cells: list[tuple[str, str, dict, int]] = [("whole", "paper", {}, RELEASE_CLAIM_SEEDS),
+                                               ("molpeg", "code", {"epoch_seeding": "run"}, RELEASE_CLAIM_SEEDS)]
+    cells += [(m, "paper", {}, RELEASE_CLAIM_SEEDS) for m in RELEASE_CLAIM_ROWS if m != "whole"]
+    cells += [(m, "paper", {}, RELEASE_SEEDS) for m in TABLE1_METHODS if m not in RELEASE_CLAIM_ROWS]
+    cells += [("molpeg", "code", {}, RELEASE_SEEDS), ("herding", "paper", {"direction": "paper"}, RELEASE_SEEDS)]
+    cells += [(m, "code", {}, RELEASE_SEEDS) for m in ("whole", *TABLE1_METHODS)
+              if m != "molpeg" and differs_under_code(m)]
+    return [preset_run(preset, preset.datasets[0], m, 0.0 if m == "whole" else ratio, seed, checkpoint,
+                       fidelity=fidelity, method_options=options)
+            for m, fidelity, options, seeds in cells for seed in range(seeds)]
+
+
 def with_methods(configs: list[RunConfig], grid: str, methods: list[str], only: bool = False) -> list[RunConfig]:
     """A Table 1-shaped grid with ``methods`` (built-in or external) run in every cell of its rows (the cells of
     its Random row: each dataset, ratio and seed); ``only``: those methods and the whole-data runs alone."""
     template = [c for c in configs if c.method == "random"]
     if not template:
-        raise ValueError(f"--method adds rows to a grid of Table 1's rows (table1, fig4, fig5, release), not to "
-                         f"{grid!r}")
+        raise ValueError("--method adds rows to a grid of Table 1's rows (table1, fig4, fig5, release, release_v2), "
+                         f"not to {grid!r}")
     for name in methods:
         get_method(name)  # an unknown name or a broken import is refused before anything runs
     added = [c.replace(method=name, method_options={}) for name in methods for c in template]
@@ -114,7 +148,8 @@ def with_methods(configs: list[RunConfig], grid: str, methods: list[str], only: 
 
 
 SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
-    "table1": table1, "fig3": figure3, "fig4": figure4, "fig6": figure6, "release": release, "table2": table2,
+    "table1": table1, "fig3": figure3, "fig4": figure4, "fig6": figure6, "release": release,
+    "release_v2": release_v2, "table2": table2,
     "table3": table3}
 MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining,
                                                                      "qm9_pretraining": qm9_pretraining}

@@ -1,0 +1,72 @@
+"""Release v2's grid: every Table 1 row with enough seeds to decide, both fidelities where they differ, the
+claim rows first, and the first release's records reused wherever their run id is unchanged."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from benchmark.data import identity
+from benchmark.experiments import build_grid
+from benchmark.experiments.grids import (
+    RELEASE_CLAIM_ROWS,
+    RELEASE_CLAIM_SEEDS,
+    RELEASE_SEEDS,
+    TABLE1_METHODS,
+    differs_under_code,
+)
+from methods import get_method
+from results.store import RunStore
+
+V1 = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v1"
+CHECKPOINT = "checkpoints/release/graphmae.pt"
+
+
+def _cell(config) -> tuple:
+    """(method, fidelity, the options it states beyond its fidelity's defaults)."""
+    bundle = get_method(config.method).code_options if config.fidelity == "code" else {}
+    stated = {k: v for k, v in config.method_options.items() if not (k in bundle and bundle[k] == v)}
+    return config.method, config.fidelity, tuple(sorted(stated.items()))
+
+
+def test_every_row_has_its_seeds_and_the_claim_rows_ten():
+    grid = build_grid("release_v2", "release", [CHECKPOINT])
+    seeds = Counter(_cell(c) for c in grid)
+    assert len(set(c.run_id() for c in grid)) == len(grid)
+    for method in ("whole", *TABLE1_METHODS):
+        want = RELEASE_CLAIM_SEEDS if method in RELEASE_CLAIM_ROWS else RELEASE_SEEDS
+        assert seeds[(method, "paper", ())] == want, method
+    assert seeds[("molpeg", "code", (("epoch_seeding", "run"),))] == RELEASE_CLAIM_SEEDS
+    assert seeds[("molpeg", "code", ())] == RELEASE_SEEDS
+    assert seeds[("herding", "paper", (("direction", "paper"),))] == RELEASE_SEEDS
+    assert {c.prune_ratio for c in grid if c.method != "whole"} == {0.6}
+
+
+def test_a_code_row_exactly_where_the_code_bundle_changes_the_method():
+    grid = build_grid("release_v2", "release", [CHECKPOINT])
+    code_rows = {method for method, fidelity, stated in map(_cell, grid) if fidelity == "code" and not stated}
+    for method in ("whole", *TABLE1_METHODS):
+        if method == "molpeg":
+            continue
+        assert (method in code_rows) == differs_under_code(method), method
+    assert differs_under_code("soft_random") and not differs_under_code("ucb")
+    assert not get_method("ucb").code_options  # a method without a bundle never differs
+
+
+def test_claim_rows_come_first():
+    grid = build_grid("release_v2", "release", [CHECKPOINT])
+    first_other = next(i for i, c in enumerate(grid) if c.method not in RELEASE_CLAIM_ROWS)
+    assert all(c.method not in RELEASE_CLAIM_ROWS or c.fidelity == "code" or c.method_options
+               for c in grid[first_other:])
+
+
+def test_the_first_release_is_reused_where_its_run_ids_are_unchanged(monkeypatch):
+    v1 = {r["run_id"]: r for r in RunStore(V1).scan().complete}
+    # the run ids hash the checkpoint's content: the one every v1 record names (not committed, rebuilt bit for bit)
+    sha = {r["checkpoint"]["sha256"] for r in v1.values()}.pop()
+    monkeypatch.setattr(identity, "checkpoint_sha256", lambda path: sha if path == CHECKPOINT else None)
+    v2 = {c.run_id(): c for c in build_grid("release_v2", "release", [CHECKPOINT])}
+    reused = {v1[i]["config"]["method"] for i in set(v1) & set(v2)}
+    # the dynamic rows, the whole data and MolPeg under both fidelities keep their ids; Herding's default changed
+    assert {"whole", "molpeg", "soft_random", "epsilon_greedy", "ucb", "infobatch"} <= reused
+    assert "herding" not in reused
