@@ -25,7 +25,7 @@ exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if
 GRID ?= table1
 
 .PHONY: install test test-fast lint mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
-	release-checkpoint release release-report report-html gpu-check
+	release-checkpoint release release-v2 release-report report-html gpu-check
 
 install:
 	python3 -m venv $(VENV)
@@ -148,6 +148,14 @@ release: release-checkpoint
 # one self-contained page of the preset's Tables 1-3, claims, figures, settings and versions: out/$(PRESET)/index.html
 report-html:
 	$(PY) -m benchmark report html --preset $(PRESET)
+
+# Release v2 (results/releases/hiv-cpu-v2): every Table 1 row at 5 seeds, where the code bundle changes it also under
+# --fidelity code, the claim rows at 10; from the checkpoint committed beside its records. Resumable, one run at a
+# time on one core by default (JOBS=2 for both).
+RELEASE_V2_STORE := results/releases/hiv-cpu-v2
+release-v2:
+	$(PY) -m benchmark sweep release_v2 --preset release --checkpoint $(RELEASE_V2_STORE)/checkpoint/graphmae.pt \
+		--store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
 release-report:
 	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE)

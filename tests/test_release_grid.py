@@ -1,12 +1,12 @@
 """Release v2's grid: every Table 1 row with enough seeds to decide, both fidelities where they differ, the
-claim rows first, and the first release's records reused wherever their run id is unchanged."""
+claim rows first, from the checkpoint committed beside its records."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
-from benchmark.data import identity
 from benchmark.experiments import build_grid
 from benchmark.experiments.grids import (
     RELEASE_CLAIM_ROWS,
@@ -15,10 +15,10 @@ from benchmark.experiments.grids import (
     TABLE1_METHODS,
     differs_under_code,
 )
+from fileio.checksums import file_sha256
 from methods import get_method
-from results.store import RunStore
 
-V1 = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v1"
+V2 = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v2"
 CHECKPOINT = "checkpoints/release/graphmae.pt"
 
 
@@ -60,13 +60,9 @@ def test_claim_rows_come_first():
                for c in grid[first_other:])
 
 
-def test_the_first_release_is_reused_where_its_run_ids_are_unchanged(monkeypatch):
-    v1 = {r["run_id"]: r for r in RunStore(V1).scan().complete}
-    # the run ids hash the checkpoint's content: the one every v1 record names (not committed, rebuilt bit for bit)
-    sha = {r["checkpoint"]["sha256"] for r in v1.values()}.pop()
-    monkeypatch.setattr(identity, "checkpoint_sha256", lambda path: sha if path == CHECKPOINT else None)
-    v2 = {c.run_id(): c for c in build_grid("release_v2", "release", [CHECKPOINT])}
-    reused = {v1[i]["config"]["method"] for i in set(v1) & set(v2)}
-    # the dynamic rows, the whole data and MolPeg under both fidelities keep their ids; Herding's default changed
-    assert {"whole", "molpeg", "soft_random", "epsilon_greedy", "ucb", "infobatch"} <= reused
-    assert "herding" not in reused
+def test_the_release_names_its_committed_checkpoint_and_its_bytes():
+    """Release v2 runs from the checkpoint committed with it: a rebuild on another CPU family gives other
+    bytes (float summation order), and the run ids hash the checkpoint's content."""
+    meta = json.loads((V2 / "checkpoint" / "graphmae.json").read_text())
+    assert file_sha256(V2 / "checkpoint" / "graphmae.pt") == meta["weights_sha256"]
+    assert meta["preset"] == "release" and meta["n_molecules"] == 100_000 and meta["epochs"] == 20
