@@ -1,17 +1,20 @@
-"""Synthetic run records (the structure of a real record) and the tidy frames built from them."""
+"""Synthetic run records (the structure of a real record), the tidy frames built from them, and a file too
+large to be a record."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from pathlib import Path
 
 import pytest
 
+from results.data_check import report_records
 from results.frame import RUN_COLUMNS, epochs_frame, runs_frame
 from results.record_schema import RECORD_SCHEMA
-from results.store import RunStore
+from results.store import MAX_RECORD_BYTES, RunStore
 
 FAMILIES = {"whole": "whole", "random": "static", "cd": "static", "herding": "static",
             "soft_random": "dynamic", "infobatch": "dynamic", "molpeg": "dynamic"}
@@ -81,3 +84,18 @@ def test_epochs_frame_long_format_in_percent():
     assert epochs["test"].tolist() == pytest.approx([76.0, 78.0, 80.0])
     assert epochs["kept_fraction"].tolist() == pytest.approx([0.6] * 3)
     assert epochs_frame([]).empty and runs_frame([]).empty
+
+
+def test_a_record_file_over_the_size_bound_is_refused_without_reading_it(tmp_path, caplog):
+    """A record symlinked to a huge file (sparse here) is named as too large, not read whole."""
+    store = RunStore(write_store(tmp_path / "store", [make_record()]))
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as handle:
+        handle.truncate(MAX_RECORD_BYTES + 1)
+    link = store.path("f" * 20)
+    link.symlink_to(huge)
+    with caplog.at_level(logging.WARNING):
+        assert len(report_records(store.root)) == 1
+    expected = f"holds {MAX_RECORD_BYTES + 1} bytes, more than the {MAX_RECORD_BYTES} bytes a file of its kind may have"
+    assert [r.getMessage() for r in caplog.records if str(link) in r.getMessage() and expected in r.getMessage()]
+    assert huge.stat().st_size == MAX_RECORD_BYTES + 1 and link.is_symlink()  # reading changed nothing
