@@ -1,8 +1,9 @@
 """The run store: one JSON record per run, named by the hash of its config, written atomically.
 
-Reading never modifies the store (a report can run on a read-only copy). Every record read is checked
-against the schema (``results.record_schema``). A record that fails (truncated, not JSON, a stub, an older
-schema, over ``MAX_RECORD_BYTES``) is ``InvalidRecord``: reported
+Reading never modifies the store (a report can run on a read-only copy). Every record read is checked:
+the schema (``results.record_schema``), then, for a complete record, that its run id is its config's hash
+and its best epoch its epochs' best (``results.record_integrity``). A record that fails (truncated, not
+JSON, a stub, an older schema, edited by hand, over ``MAX_RECORD_BYTES``) is ``InvalidRecord``: reported
 with its path and treated as missing, so the sweep runs it again; the new record then replaces it and the
 invalid one is kept beside it as ``<id>.json.corrupt-<time>`` (``fileio.atomic.move_aside``).
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from fileio.atomic import check_writable, move_aside, write_text_atomic
 from fileio.reading import FileTooLarge, read_bounded, unreadable_reason
+from results.record_integrity import check_integrity
 from results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,7 @@ class RunStore:
             record = validate_record(json.loads(text), run_id)
         except ValueError as exc:  # JSONDecodeError too
             raise InvalidRecord(str(exc)) from exc
-        return record
+        return check_integrity(record) if record["status"] == "complete" else record
 
     def get(self, run_id: str) -> dict | None:
         """The complete record of ``run_id``, or None when absent, failed or invalid (invalid: reported);
