@@ -25,7 +25,7 @@ exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if
 GRID ?= table1
 
 .PHONY: install test test-fast lint mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
-	release-checkpoint release release-v2 release-report report-html gpu-check
+	release-checkpoint release release-v2 release-report release-manifest report-html gpu-check
 
 install:
 	python3 -m venv $(VENV)
@@ -160,6 +160,11 @@ release-v2:
 release-report:
 	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE)
 	@cat out/release/$(RELEASE)/release.md
+
+# a new release's MANIFEST.sha256 (the sha256 of every published file), written once its records are final;
+# release-report refuses a release that differs from it
+release-manifest:
+	$(PY) -m results.manifest write $(RELEASE_STORE)
 
 # the paper model on full HIV on one GPU: epoch time, utilisation, peak memory, eval speed, same record twice
 gpu-check:

@@ -122,6 +122,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                           threads=args.threads)
     print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
           f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
+          + (f"{len(summary.unreadable)} unreadable (left alone), " if summary.unreadable else "")
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
              f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
              f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 from dataclasses import dataclass, field
 
 from benchmark.losses import LOSS_CONVENTIONS
 from methods.budget import ROUNDING_RULES
-from results.record_schema import LOCATION_DATA_OPTIONS
+from results.run_identity import EXECUTION_FIELDS as EXECUTION_FIELDS  # the fields not hashed, named here too
+from results.run_identity import hashed_body, run_hash
 
-# fields that describe where/how a run executes, not what it computes: excluded from the hash
-EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")
 # fields of the 3D / regression path: written (and so hashed) only when they differ from their default,
 # so the records, ids and settings of runs made before they existed stay valid
 MODELS = ("gin", "painn", "schnet")
@@ -122,21 +119,9 @@ class RunConfig:
         method's algorithm version (from 2 on), so a changed data file, a re-pretrained checkpoint at the same
         path or a changed method names new runs."""
         from benchmark.data.identity import checkpoint_sha256, source_identity
-
-        body = {k: v for k, v in self.to_dict().items() if k not in EXECUTION_FIELDS}
-        data_options = {k: v for k, v in body.pop("data_options", {}).items() if k not in LOCATION_DATA_OPTIONS}
-        if data_options:
-            body["data_options"] = data_options
-        body["data_identity"] = source_identity(self.dataset, self.data_dir, self.data_options)
-        if self.checkpoint is not None:
-            body["checkpoint_sha256"] = checkpoint_sha256(self.checkpoint)
         from methods import get_method
 
         method = get_method(self.method)
-        if method.version != 1:  # version 1 is left out: the ids of records made before versions existed stay valid
-            body["method_version"] = method.version
-        if method.origin is not None:  # a method from outside the suite: its source and distribution
-            body["method_origin"] = method.origin
-        text = json.dumps(body, sort_keys=True, default=list)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
-
+        checkpoint = {} if self.checkpoint is None else {"checkpoint_sha256": checkpoint_sha256(self.checkpoint)}
+        return run_hash(hashed_body(self.to_dict(), source_identity(self.dataset, self.data_dir, self.data_options),
+                                    method_version=method.version, method_origin=method.origin, **checkpoint))

@@ -1,6 +1,6 @@
-"""Reading a store for a report: skip invalid and failed records with a reason each, and refuse to put
-runs on different data (raw file, featurizer, subsample or split; ``record["data_identity"]``) into one
-table. Never writes to the store."""
+"""Reading a store for a report: skip invalid, unreadable and failed records with a reason each, and refuse
+to put runs on different data (raw file, featurizer, subsample or split; ``record["data_identity"]``) into
+one table. Never writes to the store."""
 
 from __future__ import annotations
 
@@ -23,12 +23,19 @@ DATA_SETTING = ("dataset", "preset", "subsample", "split", "split_seed", "pcba_t
 
 
 def report_records(store_root: str | Path) -> list[dict]:
-    """The complete records under ``store_root``; invalid and failed ones are logged with their path and
-    reason. A ValueError when records of one dataset and data setting were computed on different data."""
+    """The complete records under ``store_root``; invalid, unreadable and failed ones are logged with their
+    path and reason, and the invalid and unreadable ones counted. A ValueError when records of one dataset
+    and data setting were computed on different data."""
     store = RunStore(store_root)
     scan = store.scan()
     for path, reason in scan.invalid.items():
         log.warning("skipped invalid run record %s (%s); a sweep recomputes it", path, reason)
+    for path, reason in scan.unreadable.items():
+        log.warning("skipped unreadable run record %s (%s); a sweep leaves it alone: its owner can make it "
+                    "readable", path, reason)
+    if scan.invalid or scan.unreadable:
+        log.warning("%s: %d complete run record(s) reported, %d left out as invalid, %d as unreadable",
+                    store.root, len(scan.complete), len(scan.invalid), len(scan.unreadable))
     for record in scan.failed:
         log.warning("run %s failed: %s", store.path(record["run_id"]), bounded(record["failure"].get("reason")))
     check_same_data(scan.complete, store)

@@ -6,6 +6,9 @@ cost, how often the best validation epoch was the last, the machines and the che
 
 A cell is reported with the seeds it has; ``release.md`` lists every cell with fewer seeds than the
 release asks for, so a partial release never claims more seeds than it holds.
+
+The release is checked against its manifest (``results.manifest``) before anything is read: a changed,
+removed or added record is refused by name, and ``release.md`` states the manifest's sha256.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from results.comparison import ci_text, p_text
 from results.data_check import report_records
 from results.figure4 import RUNTIME_PARTS, figure4
 from results.frame import runs_frame
+from results.manifest import MANIFEST, verify_manifest
 from results.names import paper_method
 from results.stats import confidence_interval, paired_t_test
 from results.table1 import write_table1
@@ -89,7 +93,7 @@ def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[tuple[str, 
 
 def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, claims: pd.DataFrame,
                      records: list[dict], seeds: int, ratio: int,
-                     expected: Iterable[tuple[str, int, str]] = ()) -> str:
+                     expected: Iterable[tuple[str, int, str]] = (), manifest_sha256: str | None = None) -> str:
     last, total = best_epoch_last(runs)
     spent = runs[list(RUNTIME_PARTS)].astype(float).sum(axis=1).sum()
     threads = Counter(int((r.get("environment") or {}).get("num_threads") or 0) for r in records)
@@ -97,6 +101,8 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
                           for r in records if r.get("checkpoint"))
     lines = [f"# Release {name}", "",
              f"{total} complete run records; {runs.groupby(['method', 'prune_ratio', 'fidelity']).ngroups} cells.",
+             *([] if manifest_sha256 is None else
+               ["", f"The records match the release's `{MANIFEST}` (sha256 `{manifest_sha256}`)."]),
              "", "## Cells with fewer seeds than the release's " + str(seeds), ""]
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
     lines += ["", *claims_markdown(claims)]
@@ -124,8 +130,11 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
                   expected: Iterable[tuple[str, int, str]] = ()) -> dict[str, Path]:
     """Every output of the release in ``out_dir``; returns name -> path. ``seeds``: the seeds the release asks
     for (fewer are marked in Table 1 and listed in ``release.md``); ``expected``: the grid's cells (method,
-    ratio in %, fidelity), so that cells without any run are listed as well."""
+    ratio in %, fidelity), so that cells without any run are listed as well. ``ManifestMismatch`` (a
+    ValueError) naming the files when the release is not the one its manifest lists."""
     store_root, out = Path(store_root), Path(out_dir)
+    manifest_sha256 = verify_manifest(store_root)
+    log.info("release %s matches its %s (sha256 %s)", store_root, MANIFEST, manifest_sha256)
     records = report_records(store_root)
     if not records:
         raise ValueError(f"no complete run records under {store_root}")
@@ -146,6 +155,6 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
     page = out / "release.md"
     claims = pd.read_csv(paths["table1_claims.csv"], keep_default_na=False)
     page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
-                                     list(expected)))
+                                     list(expected), manifest_sha256))
     paths["release.md"] = page
     return paths

@@ -3,7 +3,9 @@ handed to an executor. Every sweep gets an id and a manifest (``<store>/.sweeps/
 groups, configs, SLURM job ids) that ``status --sweep`` reads. Submitting the same list again runs only the
 missing and failed runs: runs that are stored, claimed by a live process, or waiting in an array task of an
 earlier SLURM sweep that ``squeue`` still lists are left alone; claims keep two sweeps that overlap anyway
-from computing the same run.
+from computing the same run. A run whose record exists but cannot be read (a colleague's file of mode 0600)
+is left alone too and reported as unreadable: it is neither recomputed nor replaced. An existing store must
+be writable only when there is something to run (a complete store read-only to its reader is just done).
 """
 
 from __future__ import annotations
@@ -21,14 +23,14 @@ from benchmark.config import RunConfig
 from benchmark.data.sources import check_cache_writable
 from benchmark.preflight import check_checkpoints, prepare_data
 from fileio.atomic import write_text_atomic
-from results.store import RunStore
+from results.store import RunStore, UnreadableRecord
 from slurm.claims import Claims
 from slurm.executors import submit
 from slurm.lifetime import sigterm_raises
 from slurm.preflight import check_cluster
 from slurm.profile import ClusterProfile
 from slurm.progress import SweepProgress
-from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, RunTask
+from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, UNREADABLE, RunTask
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,7 @@ class SweepSummary:
     total: int = 0
     skipped: int = 0  # already stored when the sweep started (or finished meanwhile)
     running_elsewhere: int = 0  # claimed by another sweep: left to it
+    unreadable: dict[str, str] = field(default_factory=dict)  # run id -> why its record cannot be read: left alone
     submitted: int = 0
     completed: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
@@ -69,25 +72,30 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
         check_cluster(profile or ClusterProfile())
     store_root = Path(store_root)
     store, claims = RunStore(store_root), Claims(store_root)
-    store.check_writable()  # before any training: a read-only store fails now, not after the first run
-    check_cache_writable()  # and before featurizing
+    if not store_root.is_dir():  # no record there yet, so every run is to run: refused before any data is hashed
+        store.check_writable()
+    check_cache_writable()  # before the run ids, which may download raw data into it, and before featurizing
     check_checkpoints(configs)  # one error for the sweep, not one per run
     runs = unique_configs(configs)
     summary = SweepSummary(sweep_id=f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}", executor=executor,
                            total=len(runs))
-    done = {c.run_id() for c in runs if store.has(c.run_id())}
+    done, summary.unreadable = stored_runs(store, runs)
+    settled = done | set(summary.unreadable)
     queued = queued_run_ids(store_root)
-    busy = {c.run_id() for c in runs if c.run_id() not in done
+    busy = {c.run_id() for c in runs if c.run_id() not in settled
             and (c.run_id() in queued or claims.holder(c.run_id()) is not None)}
-    todo = [c for c in runs if c.run_id() not in done and c.run_id() not in busy]
+    left_alone = settled | busy
+    todo = [c for c in runs if c.run_id() not in left_alone]
     summary.skipped, summary.running_elsewhere, summary.submitted = len(done), len(busy), len(todo)
-    log.info("sweep %s: %d runs, %d already in %s, %d computed elsewhere, %d to run on %s", summary.sweep_id,
-             len(runs), len(done), store_root, len(busy), len(todo), executor)
+    log.info("sweep %s: %d runs, %d already in %s, %d unreadable there (left alone), %d computed elsewhere, %d to "
+             "run on %s", summary.sweep_id, len(runs), len(done), store_root, len(summary.unreadable), len(busy),
+             len(todo), executor)
     if not todo:
         if wait and executor == "slurm" and busy:
             _wait_for_others([c for c in runs if c.run_id() in busy], store_root)
         summary.finished = True
         return summary
+    store.check_writable()  # before any training: a read-only store fails now, not after the first run
     prepare_data(todo)
     if runs_per_task is None:
         runs_per_task = (profile or ClusterProfile()).runs_per_task if executor == "slurm" else 1
@@ -115,12 +123,28 @@ def start_sweep(configs: list[RunConfig], store_root: str | Path, *, executor: s
             summary.skipped += 1
         elif outcome == ELSEWHERE:
             summary.running_elsewhere += 1
+        elif outcome.startswith(UNREADABLE):
+            summary.unreadable[run_id] = outcome.removeprefix(f"{UNREADABLE}: ")
         else:
             summary.failed[run_id] = outcome
     summary.finished = True
     for run_id, error in summary.failed.items():
         log.error("run %s %s", run_id, error)
     return summary
+
+
+def stored_runs(store: RunStore, runs: list[RunConfig]) -> tuple[set[str], dict[str, str]]:
+    """The ids of ``runs`` with a valid complete record, and those whose record exists but cannot be read
+    (id -> why), each reported: neither is run again."""
+    done, unreadable = set(), {}
+    for config in runs:
+        try:
+            if store.has(config.run_id()):
+                done.add(config.run_id())
+        except UnreadableRecord as exc:
+            log.warning("%s", exc)
+            unreadable[config.run_id()] = exc.reason
+    return done, unreadable
 
 
 def _wait_for_others(configs: list[RunConfig], store_root: Path, interval_s: float = 10.0) -> None:

@@ -1,6 +1,7 @@
 """The unit every executor runs: a task that executes a group of run configs one after another.
 
-Per run: skip it when its record exists; claim it (skip it when another process holds the claim);
+Per run: skip it when its record exists (also when that record cannot be read: it is not ours to replace);
+claim it (skip it when another process holds the claim);
 run it with its per-epoch checkpoint in its run folder (``<store>/.work/<run id>/``), so a killed,
 preempted or timed-out run resumes where it stopped; store the record; delete the checkpoint. A
 failure is written to the run folder (error, traceback) next to the run's log and does not stop the
@@ -24,12 +25,13 @@ from submitit.helpers import Checkpointable
 from benchmark.config import RunConfig
 from benchmark.run import run_finetune
 from fileio.atomic import write_text_atomic
-from results.store import RunStore
+from results.store import RunStore, UnreadableRecord
 from slurm.claims import Claims
 
 log = logging.getLogger(__name__)
 
 COMPUTED, SKIPPED, ELSEWHERE, FAILED = "computed", "skipped", "claimed elsewhere", "failed"
+UNREADABLE = "unreadable"  # its record exists but cannot be read: the outcome is "unreadable: <why>"
 
 
 class RunFolder:
@@ -63,16 +65,17 @@ class RunFolder:
 def execute_run(config: RunConfig, store_root: str | Path) -> str:
     """Compute ``config`` unless it is stored or claimed; returns the outcome (``COMPUTED``, ...)."""
     store, run_id = RunStore(store_root), config.run_id()
-    if store.has(run_id):
-        return SKIPPED
+    if stored := _stored_outcome(store, run_id):
+        return stored
     claim = Claims(store_root).claim(run_id)
     if claim is None:
         return ELSEWHERE
     with claim:
         folder = RunFolder(store_root, run_id)
-        if store.has(run_id):  # finished by another process between our check and our claim
-            folder.checkpoint.unlink(missing_ok=True)  # left behind if that process died right after storing
-            return SKIPPED
+        if stored := _stored_outcome(store, run_id):  # finished by another process between our check and claim
+            if stored == SKIPPED:  # left behind if that process died right after storing
+                folder.checkpoint.unlink(missing_ok=True)
+            return stored
         folder.root.mkdir(parents=True, exist_ok=True)
         folder.failure.unlink(missing_ok=True)
         handler = logging.FileHandler(folder.log)
@@ -109,6 +112,16 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
             for h in quiet:
                 h.setLevel(logging.NOTSET)
             handler.close()
+
+
+def _stored_outcome(store: RunStore, run_id: str) -> str | None:
+    """``SKIPPED`` when ``run_id`` is stored, the ``UNREADABLE`` outcome when its record cannot be read (it is
+    left alone), None when it is to be computed."""
+    try:
+        return SKIPPED if store.has(run_id) else None
+    except UnreadableRecord as exc:
+        log.warning("%s", exc)
+        return f"{UNREADABLE}: {exc.reason}"
 
 
 class RunFailed(RuntimeError):

@@ -1,9 +1,12 @@
-"""The committed release (``results/releases/hiv-cpu-v1``): its records pass the store's validation, belong
-to the release grid, share one checkpoint, and its report builds from them alone (offline, no data)."""
+"""The committed release (``results/releases/hiv-cpu-v1``): its files are those its manifest lists, its
+records pass the store's validation, belong to the release grid, share one checkpoint, and its report builds
+from them alone (offline, no data). A copy with one record changed, removed or added is refused by name."""
 
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -11,8 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchmark.cli import main
 from benchmark.config import EXECUTION_FIELDS, RunConfig
 from benchmark.experiments import build_grid
+from results.manifest import MANIFEST, ManifestMismatch, sha256_of, verify_manifest, write_manifest
 from results.release import write_release
 from results.store import RunStore
 
@@ -32,6 +37,7 @@ def cell(config: RunConfig) -> tuple[str, int, str]:
 
 @pytest.fixture(scope="module")
 def records() -> list[dict]:
+    verify_manifest(RELEASE)  # the published files, none changed, missing or added
     scan = RunStore(RELEASE).scan()
     assert not scan.invalid, f"invalid committed records: {scan.invalid}"
     assert not scan.failed, f"failed runs committed: {[r['run_id'] for r in scan.failed]}"
@@ -67,6 +73,70 @@ def test_report_builds_from_the_committed_records_alone(records, tmp_path):
     assert fidelity.loc["whole, `--fidelity paper`", "mean"] == pytest.approx(whole_mean, abs=0.005)
     # every grid cell short of its seeds is listed, and no other
     page = paths["release.md"].read_text()
+    assert f"`{MANIFEST}` (sha256 `{sha256_of(RELEASE / MANIFEST)}`)" in page
     listed = [line for line in page.splitlines() if line.startswith("- ") and " seeds" in line and " of " in line]
     short = [c for c in dict.fromkeys(expected) if len(seeds_of.get(c, {})) < SEEDS]
     assert len(listed) == len(short)
+
+
+def test_the_manifest_lists_every_published_file():
+    listed = (RELEASE / MANIFEST).read_text().splitlines()
+    assert len(listed) == len(list(RELEASE.glob("*.json"))) + 1  # the records and the checkpoint's metadata
+    assert verify_manifest(RELEASE) == sha256_of(RELEASE / MANIFEST)
+
+
+def _first_record(release: Path) -> Path:
+    return sorted(release.glob("*.json"))[0]
+
+
+def _changed_number(release: Path) -> str:
+    path = _first_record(release)
+    record = json.loads(path.read_text())
+    last = record["epochs"][-1]  # a better last epoch, best values to match: only the manifest tells
+    last.update(valid=1.0, test=0.99)
+    record.update(best_epoch=last["epoch"], best_valid=1.0, test_at_best=0.99)
+    path.write_text(json.dumps(record, indent=1))
+    return f"changed since the manifest: {path.name}"
+
+
+def _missing(release: Path) -> str:
+    path = _first_record(release)
+    path.unlink()
+    return f"missing: {path.name}"
+
+
+def _added(release: Path) -> str:
+    shutil.copy(_first_record(release), release / "0000000000extra00000.json")
+    return "not in the manifest: 0000000000extra00000.json"
+
+
+def _changed_checkpoint(release: Path) -> str:
+    (release / "checkpoint" / "graphmae.json").write_text("{}")
+    return "changed since the manifest: checkpoint/graphmae.json"
+
+
+@pytest.mark.parametrize("tamper", [_changed_number, _missing, _added, _changed_checkpoint])
+def test_a_release_that_differs_from_its_manifest_is_refused_by_name(tmp_path, caplog, tamper):
+    copy = tmp_path / RELEASE.name
+    shutil.copytree(RELEASE, copy)
+    named = tamper(copy)
+    with pytest.raises(ManifestMismatch, match=named):
+        verify_manifest(copy)
+    with pytest.raises(ManifestMismatch, match=named):
+        write_release(copy, tmp_path / "out", seeds=SEEDS)
+    with caplog.at_level(logging.ERROR):
+        code = main(["report", "release", "--preset", "release", "--store", str(copy), "--out", str(tmp_path / "cli")])
+    assert code != 0 and named in caplog.text
+    assert not (tmp_path / "out" / "release.md").exists() and not (tmp_path / "cli" / "release.md").exists()
+
+
+def test_a_new_release_gets_its_manifest_written(tmp_path):
+    release = tmp_path / "hiv-cpu-v2"
+    shutil.copytree(RELEASE, release, ignore=shutil.ignore_patterns(MANIFEST))
+    (release / ".sweeps").mkdir()
+    (release / ".sweeps" / "20270101-000000-abcdef.json").write_text("{}")  # a sweep's working state: not published
+    with pytest.raises(ManifestMismatch, match=f"has no {MANIFEST}"):
+        verify_manifest(release)
+    path = write_manifest(release)
+    assert path.read_text() == (RELEASE / MANIFEST).read_text()  # the same files, the same lines
+    assert verify_manifest(release) == sha256_of(path)

@@ -91,7 +91,7 @@ def test_tables_2_and_3_are_the_cells_of_the_table1_path(tmp_path):
     from results.cells import table_data
     from results.frame import runs_frame
     from results.report import build_report
-    from tests.test_results_records import make_record, write_store
+    from tests.test_results_records import make_record, with_run_id, write_store
 
     records = []
     for seed in range(3):
@@ -100,10 +100,13 @@ def test_tables_2_and_3_are_the_cells_of_the_table1_path(tmp_path):
                 ("qm9_u0", "random", 80, 41.0 - seed, "mae_mev"), ("hiv3d", "whole", 0, 0.80 + 0.01 * seed, "roc_auc"),
                 ("hiv3d", "molpeg", 60, 0.82 - 0.02 * seed, "roc_auc"), ("hiv3d", "soft_random", 40, float("nan"),
                                                                        "roc_auc")):
-            record = make_record("hiv", method, ratio, seed, value, family={"whole": "whole"}.get(method, "dynamic"))
+            # one epoch: the best under either metric direction
+            record = make_record("hiv", method, ratio, seed, value, family={"whole": "whole"}.get(method, "dynamic"),
+                                 n_epochs=1)
             record["config"]["dataset"], record["metric"] = dataset, metric
-            record["run_id"] = f"{dataset}-{method}-{ratio}-{seed}"
-            records.append(record)
+            if value != value:  # a run validated without a test value
+                record["epochs"][0]["valid"] = record["best_valid"] = 0.5
+            records.append(with_run_id(record))
     store = write_store(tmp_path / "store", records)
     build_report(store, tmp_path / "out", "table2")
     build_report(store, tmp_path / "out", "table3")

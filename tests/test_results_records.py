@@ -1,17 +1,19 @@
-"""Synthetic run records (the structure of a real record) and the tidy frames built from them."""
+"""Synthetic run records (the structure of a real record), the tidy frames built from them, and a file too
+large to be a record."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 import math
 from pathlib import Path
 
 import pytest
 
+from results.data_check import report_records
 from results.frame import RUN_COLUMNS, epochs_frame, runs_frame
 from results.record_schema import RECORD_SCHEMA
-from results.store import RunStore
+from results.run_identity import record_run_id
+from results.store import MAX_RECORD_BYTES, RunStore
 
 FAMILIES = {"whole": "whole", "random": "static", "cd": "static", "herding": "static",
             "soft_random": "dynamic", "infobatch": "dynamic", "molpeg": "dynamic"}
@@ -35,9 +37,8 @@ def make_record(dataset: str = "hiv", method: str = "whole", ratio: int = 0, see
     epochs = [{"epoch": e, "train_loss": 1.0 / e, "n_trained": 100, "valid": test - 0.01 * (n_epochs - e),
                "test": test - 0.02 * (n_epochs - e), "kept_fraction": 1 - ratio / 100}
               for e in range(1, n_epochs + 1)]
-    run_id = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:20]
-    return {
-        "schema": RECORD_SCHEMA, "run_id": run_id, "status": "complete", "config": config,
+    record = {
+        "schema": RECORD_SCHEMA, "status": "complete", "config": config,
         "data_identity": {"dataset": dataset, "source_sha256": f"sha-of-{dataset}", "featurizer": "hu2020-v1",
                           "data_rules": "v1", "subsample_sha256": f"subsample-of-{dataset}",
                           "split_sha256": f"split-of-{dataset}", "checkpoint_sha256": None},
@@ -48,6 +49,13 @@ def make_record(dataset: str = "hiv", method: str = "whole", ratio: int = 0, see
         "sample_visits": 100 * n_epochs,
         "timings": {"warmup": 0.0, "scoring": 0.1, "training": 1.0, "evaluation": 0.2, "total": 1.5},
     }
+    return with_run_id(record)
+
+
+def with_run_id(record: dict) -> dict:
+    """``record`` named by the hash of its config and data, as a run names it (after a test changed them)."""
+    record["run_id"] = record_run_id(record)
+    return record
 
 
 def write_store(root: Path, records: list[dict]) -> Path:
@@ -81,3 +89,18 @@ def test_epochs_frame_long_format_in_percent():
     assert epochs["test"].tolist() == pytest.approx([76.0, 78.0, 80.0])
     assert epochs["kept_fraction"].tolist() == pytest.approx([0.6] * 3)
     assert epochs_frame([]).empty and runs_frame([]).empty
+
+
+def test_a_record_file_over_the_size_bound_is_refused_without_reading_it(tmp_path, caplog):
+    """A record symlinked to a huge file (sparse here) is named as too large, not read whole."""
+    store = RunStore(write_store(tmp_path / "store", [make_record()]))
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as handle:
+        handle.truncate(MAX_RECORD_BYTES + 1)
+    link = store.path("f" * 20)
+    link.symlink_to(huge)
+    with caplog.at_level(logging.WARNING):
+        assert len(report_records(store.root)) == 1
+    expected = f"holds {MAX_RECORD_BYTES + 1} bytes, more than the {MAX_RECORD_BYTES} bytes a file of its kind may have"
+    assert [r.getMessage() for r in caplog.records if str(link) in r.getMessage() and expected in r.getMessage()]
+    assert huge.stat().st_size == MAX_RECORD_BYTES + 1 and link.is_symlink()  # reading changed nothing

@@ -4,7 +4,6 @@ seeds, spread, intervals, paired tests and the paper's claims on constructed rec
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from results.pretraining import pretraining_table
 from results.report import build_report
 from results.stats import confidence_interval, paired_t_test
 from results.table1 import write_table1
-from tests.test_results_records import make_record, write_store
+from tests.test_results_records import make_record, with_run_id, write_store
 
 NAME = "graphmae / moses 500"
 
@@ -28,9 +27,8 @@ def with_checkpoint(record: dict, path: str | Path, sha: str) -> dict:
     """``record`` fine-tuned from the checkpoint file ``path`` whose content hashes to ``sha``."""
     record["config"]["checkpoint"] = str(path)
     record["checkpoint"] = {"name": NAME, "path": str(path), "sha256": sha}
-    body = json.dumps([record["config"], sha], sort_keys=True).encode()
-    record["run_id"] = hashlib.sha256(body).hexdigest()[:20]
-    return record
+    record["data_identity"]["checkpoint_sha256"] = sha
+    return with_run_id(record)
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 from benchmark.data import load_dataset
 from results.store import RunStore
 from slurm.claims import Claims
+from tests.test_results_records import make_record
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(dataset="nci-tpsa", subsample=200, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
@@ -45,25 +46,31 @@ def test_a_claim_is_exclusive_and_dies_with_its_holder(tmp_path):
 
 
 WRITER = """
-import os, time
-from results.record_schema import RECORD_SCHEMA
+import json, os, time
 from results.store import RunStore
+records = json.loads(open({records!r}).read())
 open({go!r} + f".ready{worker}", "w").close()
 while not os.path.exists({go!r}):
     time.sleep(0.005)
 store = RunStore({root!r})
-for i in range(40):
-    run_id = f"run{{i:03d}}" if i % 2 else f"w{worker:02d}-{{i:03d}}"  # half the ids are shared by every writer
-    store.put({{"schema": RECORD_SCHEMA, "run_id": run_id, "status": "complete", "worker": {worker},
-               "payload": "x" * 20000, "config": {{"dataset": "hiv", "method": "random", "prune_ratio": 0.5,
-               "seed": {worker}}}, "data_identity": {{}}, "metric": "roc_auc", "pruner": {{}}, "epochs": [],
-               "best_epoch": 1, "best_valid": 0.5, "test_at_best": 0.5}})
+for record in records:
+    store.put(record)
 """
+
+
+def _writer_records(worker: int) -> list[dict]:
+    """40 valid records, the odd ones shared by every writer (same run id, another worker's content)."""
+    return [dict(make_record(seed=i if i % 2 else 1000 * (worker + 1) + i), worker=worker, payload="x" * 20000)
+            for i in range(40)]
 
 
 def test_sixteen_concurrent_writers_lose_and_tear_nothing(tmp_path):
     go = tmp_path.parent / f"{tmp_path.name}-go"
-    writers = [_python(WRITER.format(go=str(go), root=str(tmp_path), worker=w)) for w in range(16)]
+    writers = []
+    for w in range(16):
+        records = tmp_path.parent / f"{tmp_path.name}-records{w}"
+        records.write_text(json.dumps(_writer_records(w)))
+        writers.append(_python(WRITER.format(go=str(go), root=str(tmp_path), worker=w, records=str(records))))
     deadline = time.time() + 60
     while len(list(tmp_path.parent.glob(f"{go.name}.ready*"))) < 16 and time.time() < deadline:
         time.sleep(0.01)
@@ -71,9 +78,8 @@ def test_sixteen_concurrent_writers_lose_and_tear_nothing(tmp_path):
     assert [p.wait(120) for p in writers] == [0] * 16
     store = RunStore(tmp_path)
     ids = sorted(p.stem for p in tmp_path.glob("*.json"))
-    expected = sorted({f"run{i:03d}" for i in range(1, 40, 2)} | {f"w{w:02d}-{i:03d}" for w in range(16)
-                                                                 for i in range(0, 40, 2)})
-    assert ids == expected  # 20 shared + 16 x 20 own records
+    expected = sorted({r["run_id"] for w in range(16) for r in _writer_records(w)})
+    assert len(ids) == 20 + 16 * 20 and ids == expected  # 20 shared + 16 x 20 own records
     for run_id in ids:
         record = store.get(run_id)  # parses completely: no torn write
         assert record is not None and len(record["payload"]) == 20000

@@ -38,15 +38,16 @@ def test_stub_record_is_reported_with_its_path_and_recomputed(tmp_path, caplog):
     store = RunStore(tmp_path)
     good = make_record()
     store.put(good)
-    stub = store.path("a" * 20)
-    stub.write_text(json.dumps({"run_id": "a" * 20, "status": "complete"}))
+    replacement = make_record(seed=7)
+    run_id = replacement["run_id"]
+    stub = store.path(run_id)
+    stub.write_text(json.dumps({"run_id": run_id, "status": "complete"}))
     with caplog.at_level(logging.WARNING):
-        assert not store.has("a" * 20) and store.has(good["run_id"])
+        assert not store.has(run_id) and store.has(good["run_id"])
     assert str(stub) in caplog.text and "schema None" in caplog.text
     assert stub.is_file()  # reading changes nothing
-    replacement = dict(make_record(seed=7), run_id="a" * 20)
     store.put(replacement)
-    assert store.get("a" * 20)["config"]["seed"] == 7 and len(list(tmp_path.glob(stub.name + ".corrupt-*"))) == 1
+    assert store.get(run_id)["config"]["seed"] == 7 and len(list(tmp_path.glob(stub.name + ".corrupt-*"))) == 1
 
 
 def test_report_never_writes_to_the_store(tmp_path, monkeypatch, caplog):
