@@ -9,11 +9,14 @@ epoch ends, before its checkpoint is saved.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import numpy as np
 import torch
 
 from methods.base import DynamicPruner, EpochPlan, Selection, shuffled_plan
-from methods.contract import check_selection, check_unchanged, checked_plan
+from methods.contract import check_batch, check_selection, check_unchanged, checked_plan
 from methods.guard import method_call, method_output
 
 
@@ -57,7 +60,30 @@ def epoch_plan(pruner, epoch: int, selection: Selection | None, n: int) -> tuple
     with method_call(pruner.name, call):
         plan = pruner.plan_epoch(epoch)
     with method_output(pruner.name, call):
-        return plan, checked_plan(plan, n, pruner.k if getattr(pruner, "exact_budget", True) else None)
+        trained = checked_plan(plan, n, pruner.k if getattr(pruner, "exact_budget", True) else None)
+    if type(trained).batches is not EpochPlan.batches:  # the method's class makes the batches: check each one
+        trained = CheckedBatches(trained.indices, trained.weights, trained.info, plan=trained,
+                                 method=pruner.name, call=call)
+    return plan, trained
+
+
+@dataclass(frozen=True)
+class CheckedBatches(EpochPlan):
+    """A plan whose class makes its own batches (MolPeg weighs the last one when it is reached), each batch
+    checked as it is made: the plan's positions in order, finite positive weights."""
+
+    plan: EpochPlan | None = None
+    method: str = ""
+    call: str = ""
+
+    def batches(self, batch_size: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        start = 0
+        with method_call(self.method, f"{self.call}.batches()"):
+            for positions, weights in self.plan.batches(batch_size):
+                with method_output(self.method, self.call):
+                    check_batch(positions, weights, self.indices[start:start + len(positions)])
+                start += len(positions)
+                yield positions, weights
 
 
 def check_plan_kept(pruner, epoch: int, returned: EpochPlan, trained: EpochPlan) -> None:

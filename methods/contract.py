@@ -8,6 +8,8 @@ caller adds which method and which call.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from methods.base import EpochPlan, Selection
@@ -72,11 +74,13 @@ def check_selection(selection, n: int, k: int) -> None:
 
 
 def frozen_plan(plan) -> EpochPlan:
-    """A copy of ``plan`` (dtypes kept) that the loop trains: the method cannot change it mid-epoch."""
+    """A copy of ``plan`` (its class and dtypes kept) that the loop trains: the method cannot change its arrays
+    mid-epoch."""
     if not isinstance(plan, EpochPlan):
         raise ContractViolation(f"a {type(plan).__name__}; expected a methods.base.EpochPlan")
     info = plan.info if isinstance(plan.info, dict) else {}
-    return EpochPlan(np.array(plan.indices, copy=True), np.array(plan.weights, copy=True), dict(info))
+    return dataclasses.replace(plan, indices=np.array(plan.indices, copy=True),
+                               weights=np.array(plan.weights, copy=True), info=dict(info))
 
 
 def checked_plan(plan, n: int, k: int | None) -> EpochPlan:
@@ -86,6 +90,18 @@ def checked_plan(plan, n: int, k: int | None) -> EpochPlan:
     if not isinstance(plan.info, dict):
         raise ContractViolation(f"info of type {type(plan.info).__name__}; expected a dict")
     return frozen
+
+
+def check_batch(positions, weights, planned: np.ndarray) -> None:
+    """A batch that a plan class making its own batches yields: the plan's next ``planned`` positions, each with
+    a finite positive weight."""
+    if not np.array_equal(np.asarray(positions), planned):
+        raise ContractViolation("a plan whose batches hold other samples than its indices, in their order; "
+                                "expected batches of its indices in order")
+    try:
+        _check_weights(weights, len(planned))
+    except ContractViolation as exc:
+        raise ContractViolation(f"a plan whose batches carry {exc}") from None
 
 
 def check_unchanged(plan: EpochPlan, frozen: EpochPlan) -> None:

@@ -33,6 +33,15 @@ def weights_with(value, k):
     weights = np.ones(k)
     weights[3] = value
     return weights
+
+
+class NanBatches(EpochPlan):
+    # a plan that makes its own batches, the way MolPeg weighs its last batch when it is reached
+
+    def batches(self, batch_size):
+        for start in range(0, len(self.indices), batch_size):
+            positions = self.indices[start:start + batch_size]
+            yield positions, np.full(len(positions), np.nan)
 """
 STATIC = {  # class name -> (coreset body, what the error says)
     "NegativeWeight": ("Selection(np.arange(self.k), weights_with(-0.5, self.k))",
@@ -62,6 +71,9 @@ DYNAMIC = {  # class name -> (plan_epoch body, what the error says)
                        f"plan_epoch(1) returned {K + 2} indices; expected exactly k = {K} (the budget)"),
     "FloatInEpoch": ("return EpochPlan(np.arange(self.k, dtype=float), np.ones(self.k))",
                      "plan_epoch(1) returned indices of dtype float64; expected an integer array"),
+    "NanInItsBatches": ("return NanBatches(np.arange(self.k), np.ones(self.k))",
+                        "plan_epoch(1) returned a plan whose batches carry a weight of nan at position 0, and 63 more; "
+                        "expected finite positive weights"),
     # rewrites the plan's array after the first batch: every later batch would train sample 0 again and again
     "RewritesPlan": ("self.plan = np.arange(self.k)\n"
                      "return EpochPlan(self.plan, np.ones(self.k, dtype=np.float32))",
