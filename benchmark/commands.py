@@ -4,8 +4,10 @@ function per command, taking the parsed arguments and returning the exit code.""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmark.config import RunConfig
@@ -15,6 +17,7 @@ from benchmark.experiments.grids import with_methods
 from benchmark.experiments.presets import PRESETS, get_preset
 from benchmark.fidelity import describe_bundle
 from fileio.checksums import file_sha256
+from fileio.disk_full import DiskFull
 
 log = logging.getLogger("benchmark")
 
@@ -23,6 +26,25 @@ def _store_dir(args: argparse.Namespace) -> Path:
     return Path(args.store or Path("runs") / args.preset)
 
 
+def _stoppable(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """SIGTERM stops the command as Ctrl-C does (by default it would end the process on the spot): claims are
+    released and no write is left half done. A full disk is one error line naming the file (exit code 2)."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from slurm.lifetime import sigterm_raises
+
+        try:
+            with sigterm_raises():
+                return command(args)
+        except DiskFull as exc:
+            log.error("%s", exc)
+            return 2
+
+    return run
+
+
+@_stoppable
 def cmd_run(args: argparse.Namespace) -> int:
     from benchmark.models.device import resolve_device
     from results.store import RunStore
@@ -103,7 +125,7 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
     return configs
 
 
-
+@_stoppable
 def cmd_sweep(args: argparse.Namespace) -> int:
     from slurm.preflight import check_cluster
     from slurm.profile import load_profile
@@ -273,6 +295,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+@_stoppable
 def cmd_check_method(args: argparse.Namespace) -> int:
     """The contract check of one method (``benchmark.method_check``): one line per property, exit 1 on a ✗."""
     import time

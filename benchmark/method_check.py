@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from methods import DynamicPruner, get_method, make_pruner
+from methods.contract import ContractViolation, check_output, check_selection, check_unchanged, frozen_plan
+from methods.guard import failure
 
 DYNAMIC_EPOCHS = 8
 RESUME_AFTER = 3
@@ -47,31 +49,19 @@ class Violation(AssertionError):
 def _property(name: str, check: Callable[[], str | None]) -> Outcome:
     try:
         return Outcome(name, True, check() or "")
-    except Violation as exc:
+    except (Violation, ContractViolation) as exc:
         return Outcome(name, False, str(exc))
-    except Exception as exc:  # noqa: BLE001  (the method's own error breaks the property, with its type)
-        return Outcome(name, False, f"{type(exc).__name__}: {exc}")
+    except (Exception, SystemExit) as exc:  # noqa: BLE001  (the method's own error, or exit, breaks the property)
+        return Outcome(name, False, failure(exc))
 
 
-def check_plan(indices: np.ndarray, weights: np.ndarray | None, n: int, k: int | None, where: str) -> None:
-    """Indices unique, in range, ``k`` of them (None: 1..n); weights aligned, finite and positive."""
-    indices = np.asarray(indices)
-    if indices.ndim != 1 or (len(indices) and indices.dtype.kind not in "iu"):
-        raise Violation(f"{where}: indices must be a 1-D integer array, got {indices.dtype} {indices.shape}")
-    if k is not None and len(indices) != k:
-        raise Violation(f"{where}: {len(indices)} samples, the budget is k = {k}")
-    if k is None and not 1 <= len(indices) <= n:
-        raise Violation(f"{where}: {len(indices)} samples, expected 1..{n}")
-    if len(indices) and (indices.min() < 0 or indices.max() >= n):
-        raise Violation(f"{where}: index out of range 0..{n - 1} ({indices.min()}..{indices.max()})")
-    if len(np.unique(indices)) != len(indices):
-        raise Violation(f"{where}: {len(indices) - len(np.unique(indices))} repeated indices")
-    if weights is not None:
-        weights = np.asarray(weights, dtype=np.float64)
-        if weights.shape != indices.shape:
-            raise Violation(f"{where}: {weights.shape} weights for {indices.shape} indices")
-        if not (np.isfinite(weights).all() and (weights > 0).all()):
-            raise Violation(f"{where}: weights must be finite and positive (min {weights.min():g})")
+def returned(call: str, check: Callable, *args) -> None:
+    """``check(*args)``, a rule of the contract the run checks too (``methods.contract``), on what ``call``
+    returned; a broken rule is a ``Violation`` naming the call."""
+    try:
+        check(*args)
+    except ContractViolation as exc:
+        raise Violation(f"{call} returned {exc}") from None
 
 
 def check_options_round_trip(name: str, pruner) -> str:
@@ -89,7 +79,8 @@ def check_options_round_trip(name: str, pruner) -> str:
 def static_context(name: str, options: dict, cache_root: Path):
     """The suite's selection context of a tiny real run (nci-tpsa, 160 molecules, GIN 2×16)."""
     from benchmark.config import RunConfig
-    from benchmark.run import load_run_data, method_requirements
+    from benchmark.pruner_calls import method_requirements
+    from benchmark.run import load_run_data
     from benchmark.selection.context import build_context
     from benchmark.selection.warmup_cache import WarmupCache
     from benchmark.tasks import build_model, make_task, task_split
@@ -123,7 +114,7 @@ def static_properties(name: str, options: dict) -> list[Outcome]:
             ks = []
             for keep in keeps:
                 pruner, sel = select(keep)
-                check_plan(sel.indices, sel.weights, n, pruner.k, f"keep {keep:.3g}")
+                returned(f"keep {keep:.3g}: select()", check_selection, sel, n, pruner.k)
                 ks.append(pruner.k)
             return f"k = {', '.join(map(str, ks))} of N = {n}, unique, in range, weights finite and positive"
 
@@ -158,12 +149,14 @@ class _LogisticModel(nn.Module):
 
 @dataclass
 class DrivenRun:
-    """A dynamic method driven like the loop drives it; ``plans[e]`` = (indices, weights) of epoch e + 1."""
+    """A dynamic method driven like the loop drives it; ``plans[e]`` = (indices, weights) of epoch e + 1 as
+    ``plan_epoch`` returned them, ``rewrites`` the epochs whose plan the method changed while it trained."""
 
     pruner: DynamicPruner
     model: nn.Module
     optimizer: torch.optim.Optimizer
     plans: list = dataclasses.field(default_factory=list)
+    rewrites: list = dataclasses.field(default_factory=list)
 
 
 def _data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,13 +179,13 @@ def start_run(name: str, options: dict, n: int, keep: float, epochs: int, seed: 
 
 
 def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> DrivenRun:
-    """Epochs ``first`` .. ``last`` of the loop (the loop's order of calls)."""
+    """Epochs ``first`` .. ``last`` of the loop (the loop's order of calls; it trains a copy of each plan)."""
     x, y = _data(run.pruner.n_samples)
     pruner = run.pruner
     for epoch in range(first, last + 1):
         plan = pruner.plan_epoch(epoch)
-        indices, weights = [], []
-        for idx, w in plan.batches(batch_size):
+        trained = frozen_plan(plan)
+        for idx, w in trained.batches(batch_size):
             idx = np.asarray(idx)
             losses = _losses(run.model, x[idx], y[idx])
             ref = None
@@ -205,9 +198,11 @@ def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> Driven
             run.optimizer.step()
             run.optimizer.zero_grad()
             pruner.after_step(run.model)
-            indices.append(idx)
-            weights.append(np.asarray(w, dtype=np.float64))
-        run.plans.append((np.concatenate(indices), np.concatenate(weights)))
+        run.plans.append((trained.indices, trained.weights))
+        try:
+            check_unchanged(plan, trained)
+        except ContractViolation as exc:
+            run.rewrites.append(f"plan_epoch({epoch}) returned {exc}")
         if pruner.needs_score_pass:
             with torch.no_grad():
                 pruner.score_pass(np.arange(pruner.n_samples), _losses(run.model, x, y))
@@ -245,8 +240,10 @@ def dynamic_properties(name: str, options: dict, n: int = 60, keep: float = 0.3)
         extremes = [drive(start_run(name, options, n, k / n, 3), 1, 3) for k in (1, n - 1)]
         for each in [*extremes, run]:
             for epoch, (indices, weights) in enumerate(each.plans, 1):
-                check_plan(indices, weights, n, each.pruner.k if exact else None,
-                           f"keep {each.pruner.keep_ratio:.3g}, epoch {epoch}")
+                returned(f"keep {each.pruner.keep_ratio:.3g}: plan_epoch({epoch})", check_output, indices, weights,
+                         n, each.pruner.k if exact else None)
+            if each.rewrites:
+                raise Violation(f"keep {each.pruner.keep_ratio:.3g}: {each.rewrites[0]}")
         ks = ", ".join(str(e.pruner.k) for e in extremes)
         return (f"k = {ks} (3 epochs) and {run.pruner.k} ({DYNAMIC_EPOCHS} epochs) of N = {n}" if exact else
                 f"{min(len(p[0]) for p in run.plans)}..{max(len(p[0]) for p in run.plans)} of N = {n} per epoch "

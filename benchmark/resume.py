@@ -24,6 +24,7 @@ from torch import nn
 from fileio.atomic import write_atomic
 from methods import DynamicPruner, Pruner
 from methods.base import Selection
+from methods.guard import method_call
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = 1
@@ -55,10 +56,13 @@ class EpochCheckpoint:
         return self.path.is_file()
 
     def save(self, state: LoopState, model: nn.Module, optimizer: torch.optim.Optimizer, pruner: Pruner) -> None:
+        pruner_state = None
+        if isinstance(pruner, DynamicPruner):
+            with method_call(pruner.name, "state_dict()"):
+                pruner_state = pruner.state_dict()
         payload = {
             "format": CHECKPOINT_FORMAT, "run_id": self.run_id, "loop": state,
-            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-            "pruner": pruner.state_dict() if isinstance(pruner, DynamicPruner) else None,
+            "model": model.state_dict(), "optimizer": optimizer.state_dict(), "pruner": pruner_state,
             "rng_cpu": torch.get_rng_state(),
             "rng_cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None,
         }
@@ -85,7 +89,8 @@ class EpochCheckpoint:
         model.load_state_dict(payload["model"])
         optimizer.load_state_dict(payload["optimizer"])
         if isinstance(pruner, DynamicPruner):
-            pruner.load_state_dict(payload["pruner"])
+            with method_call(pruner.name, "load_state_dict()"):
+                pruner.load_state_dict(payload["pruner"])
         torch.set_rng_state(payload["rng_cpu"])
         if payload["rng_cuda"] is not None and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(payload["rng_cuda"])

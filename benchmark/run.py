@@ -33,6 +33,16 @@ from benchmark.metric_check import UndefinedMetricError, check_metric_defined
 from benchmark.models import describe_checkpoint, load_encoder_checkpoint
 from benchmark.models.device import resolve_device
 from benchmark.models.gin_inference import evaluation_logits
+from benchmark.pruner_calls import (
+    check_plan_kept,
+    check_selected,
+    describe_pruner,
+    epoch_plan,
+    method_requirements,
+    needs_score_pass,
+    score_pass,
+    select_coreset,
+)
 from benchmark.resume import EpochCheckpoint, LoopState
 from benchmark.selection.context import build_context
 from benchmark.selection.diagnostics import with_diagnostics
@@ -49,7 +59,7 @@ from benchmark.tasks import (
 )
 from benchmark.training import predict, train_epoch
 from methods import DynamicPruner, StaticPruner, get_method, make_pruner
-from methods.base import Selection, shuffled_plan
+from methods.guard import MethodError, method_call
 from results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
@@ -119,7 +129,17 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     """Execute ``config`` and return its run record: complete, or failed with the reason when the valid or
     test metric is undefined (checked before training, and again on the trained model's scores). With
     ``checkpoint_path`` the loop's state is saved there after every epoch, and a run that finds a
-    checkpoint there resumes from it."""
+    checkpoint there resumes from it. A method that fails (``methods.guard.MethodError``) stops the run; when
+    its output broke the contract its checkpoint goes too, so no rerun resumes into the same failure."""
+    try:
+        return _finetune(config, store, checkpoint_path)
+    except MethodError as exc:
+        if exc.broke_contract and checkpoint_path is not None:
+            Path(checkpoint_path).unlink(missing_ok=True)
+        raise
+
+
+def _finetune(config: RunConfig, store: GraphStore | None, checkpoint_path: str | Path | None) -> dict:
     started, t_start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     if config.num_threads:
         torch.set_num_threads(config.num_threads)
@@ -147,8 +167,9 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     model = make_model()
     checkpoint = describe_checkpoint(config.checkpoint)
     method, options = pruner_options(config.method, method_options(config), config.fidelity)
-    pruner = make_pruner(method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
-                         seed=config.seed, options=options, rounding=config.budget_rounding)
+    with method_call(method, "__init__()"):
+        pruner = make_pruner(method, n_samples=len(split.train), keep_ratio=config.keep_ratio,
+                             seed=config.seed, options=options, rounding=config.budget_rounding)
     ctx = build_context(config, store, split.train, split.valid, make_model, checkpoint.get("sha256"),
                         method_requirements(pruner), device, task=task)
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
@@ -157,24 +178,20 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     saved = resume.load() if resume is not None else None
     if saved is not None and isinstance(pruner, StaticPruner):
         selection = saved["loop"].selection  # chosen before the interruption: no warm-up again
+        check_selected(pruner, selection, len(split.train))
     elif isinstance(pruner, StaticPruner):
         t0 = time.perf_counter()
         log.info("%s/%s/%g: selecting %d of %d training molecules (warm-up and scoring)", config.dataset,
                  config.method, config.prune_ratio, pruner.k, len(split.train))
-        # the selection draws from its own RNG stream (models it builds, dropout passes), so training starts
-        # from the same state whether the warm-up and the scores were computed here or reused from the cache
-        pruner.check_context(ctx)  # a refusal comes before any warm-up is trained
-        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-            ctx.prepare()
-            selection = pruner.select(ctx)
+        selection = select_coreset(pruner, ctx, len(split.train), device)
         # warm-up: its recorded training cost (trained here or reused); scoring: the rest of the selection
         timings["warmup"] = ctx.warmups.seconds_charged
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
-        _check_selection(selection, pruner.k, len(split.train), config.method)
         # judged by the run seed's reference model; in the selection, so the epoch checkpoint keeps it
         selection = with_diagnostics(selection, ctx, task, store.y[torch.as_tensor(split.train)].numpy())
     else:
-        pruner.setup(model, epochs=config.epochs)
+        with method_call(pruner.name, "setup()"):
+            pruner.setup(model, epochs=config.epochs)
 
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     scheduler = make_scheduler(config, optimizer)
@@ -193,19 +210,16 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     bar = tqdm(range(state.epoch + 1, config.epochs + 1), desc=label, disable=not sys.stderr.isatty(), leave=False)
     for epoch in bar:
         t0 = t0_epoch = time.perf_counter()
-        if selection is not None:
-            weights = 1.0 if selection.weights is None else selection.weights
-            plan = shuffled_plan(pruner.epoch_rng(epoch), selection.indices, weights)
-        else:
-            plan = pruner.plan_epoch(epoch)
+        returned, plan = epoch_plan(pruner, epoch, selection, len(split.train))
         timings["scoring"] += time.perf_counter() - t0
         stats = train_epoch(model, optimizer, store, split.train, plan, config.batch_size,
                             config.loss_convention, device, pruner if isinstance(pruner, DynamicPruner) else None,
                             task=task, after_step=scheduler.step if per_step else None)
+        check_plan_kept(pruner, epoch, returned, plan)
         timings["training"] += stats.seconds_training
         timings["scoring"] += stats.seconds_scoring
         visits += stats.visits
-        if getattr(pruner, "needs_score_pass", False):
+        if needs_score_pass(pruner):
             timings["scoring"] += _score_pass(pruner, model, store, split.train, task, config, device)
         t0 = time.perf_counter()
         scores = {}
@@ -259,14 +273,6 @@ def run_finetune(config: RunConfig, store: GraphStore | None = None,
     }
 
 
-def describe_pruner(pruner, method: str) -> dict:
-    """The record's ``pruner`` section; a whole-data run made as MolPeg at keep ratio 1 stays ``whole``."""
-    described = pruner.describe()
-    if described["method"] != method:
-        described |= {"method": method, "family": "whole", "made_as": described["method"]}
-    return described
-
-
 def positives_kept(task: Task, store: GraphStore, train_idx: np.ndarray, kept: np.ndarray) -> dict:
     """Positive labels (summed over tasks) among the kept training molecules and in the whole training set;
     None for regression. A label-free method at a high pruning ratio can keep almost none of a rare class."""
@@ -276,14 +282,6 @@ def positives_kept(task: Task, store: GraphStore, train_idx: np.ndarray, kept: n
     return {"kept_positives": int((y[np.asarray(kept)] == 1).sum()), "train_positives": int((y == 1).sum())}
 
 
-def method_requirements(pruner) -> object:
-    """The ``Requirements`` a method declares for its options (``requirements(options)``, else ``requires``)."""
-    declare = getattr(type(pruner), "requirements", None)
-    if declare is not None:
-        return declare(pruner.options)
-    return getattr(pruner, "requires", None)
-
-
 def _score_pass(pruner: DynamicPruner, model: torch.nn.Module, store: GraphStore, train_idx: np.ndarray,
                 task: Task, config: RunConfig, device: torch.device) -> float:
     """Per-sample training losses of every training sample (eval mode, no gradients) handed to
@@ -291,16 +289,6 @@ def _score_pass(pruner: DynamicPruner, model: torch.nn.Module, store: GraphStore
     t0 = time.perf_counter()
     logits = torch.from_numpy(predict(model, store, train_idx, config.eval_batch_size, device))
     losses = task.per_sample_loss(logits, store.y[torch.as_tensor(train_idx)])
-    pruner.score_pass(np.arange(len(train_idx)), losses)
+    score_pass(pruner, losses)
     return time.perf_counter() - t0
-
-
-def _check_selection(selection: Selection, k: int, n: int, method: str) -> None:
-    if not isinstance(selection, Selection):
-        raise RuntimeError(f"method {method!r}: select() must return a methods.base.Selection, got "
-                           f"{type(selection).__name__}")
-    idx = np.asarray(selection.indices)
-    if len(idx) != k or len(np.unique(idx)) != k or idx.min() < 0 or idx.max() >= n:
-        raise RuntimeError(f"method {method!r} must select exactly {k} unique indices in [0, {n}); "
-                           f"got {len(idx)} ({len(np.unique(idx))} unique)")
 

@@ -14,6 +14,7 @@ from torch import nn
 from benchmark.data.graph_store import GraphBatch, GraphStore
 from benchmark.tasks import BinaryTask, Task
 from methods.base import DynamicPruner, EpochPlan
+from methods.guard import method_call
 
 
 @dataclass
@@ -35,6 +36,7 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
 
     Order per batch: online forward -> (reference forward) -> ``pruner.observe`` -> ``on_batch`` ->
     backward -> step -> ``after_step`` (a per-step learning-rate schedule) -> ``pruner.after_step``.
+    A failure in the pruner's calls names it (``methods.guard``).
     """
     task = task if task is not None else BinaryTask(convention=convention)
     model.train()
@@ -47,9 +49,13 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
         losses = task.per_sample_loss(logits, batch.y)
         t1 = time.perf_counter()
         if pruner is not None:
-            ref = task.per_sample_loss(pruner.reference_forward(batch), batch.y) \
-                if pruner.needs_reference else None
-            pruner.observe(positions, losses.detach(), ref)
+            ref = None
+            if pruner.needs_reference:
+                with method_call(pruner.name, "reference_forward()"):
+                    ref_logits = pruner.reference_forward(batch)
+                ref = task.per_sample_loss(ref_logits, batch.y)
+            with method_call(pruner.name, "observe()"):
+                pruner.observe(positions, losses.detach(), ref)
         if on_batch is not None:
             on_batch(positions, logits.detach(), batch.y)
         t2 = time.perf_counter()
@@ -61,7 +67,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: Graph
             after_step()
         t3 = time.perf_counter()
         if pruner is not None:
-            pruner.after_step(model)
+            with method_call(pruner.name, "after_step()"):
+                pruner.after_step(model)
         t4 = time.perf_counter()
         stats.seconds_training += (t1 - t0) + (t3 - t2)
         stats.seconds_scoring += (t2 - t1) + (t4 - t3)

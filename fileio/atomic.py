@@ -4,7 +4,8 @@
 it onto the target: a reader, or a kill at any moment, sees the old file or the new one, never a torn one,
 and processes writing the same file at once never collide (the last rename wins, both files are whole).
 The file gets the mode any new file gets, ``0o666`` less the umask (``mkstemp`` alone gives ``0o600``), so
-a store or cache shared by a group stays readable by it.
+a store or cache shared by a group stays readable by it. A write that runs out of room (full disk, quota,
+file size limit) leaves no temporary file and raises ``DiskFull`` naming the file (``fileio.disk_full``).
 ``move_aside`` keeps a damaged file for diagnosis as ``<name>.corrupt-<UTC time>``, out of the way of the
 file that replaces it. Imports neither torch nor RDKit (the run store and the claims use it).
 """
@@ -18,21 +19,28 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from fileio.disk_full import Tally, disk_full, out_of_room
+
 
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     """Create or replace ``path`` with what ``write(handle)`` writes to a binary handle."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tally = None
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), 0o666 & ~umask())
-            write(handle)
+            tally = Tally(handle)
+            write(tally)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        cause = out_of_room(exc, tally) if tally is not None else None
+        if cause is not None:
+            raise disk_full(path, tally.attempted, cause) from exc
         raise
     return path
 

@@ -71,8 +71,9 @@ def load(name: str) -> type | None:
         raise ExternalMethodError(f"method {name!r}: expected module.path:ClassName")
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # the user's code: show its own traceback
-        raise ExternalMethodError(f"method {name!r}: importing module {module_name!r} failed:\n"
+    except (Exception, SystemExit) as exc:  # the user's code (sys.exit too): show its own traceback
+        how_failed = "called sys.exit" if isinstance(exc, SystemExit) else "failed"
+        raise ExternalMethodError(f"method {name!r}: importing module {module_name!r} {how_failed}:\n"
                                   f"{traceback.format_exc().rstrip()}") from exc
     cls = module
     for part in attr.split("."):

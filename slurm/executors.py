@@ -1,7 +1,10 @@
 """Three ways to run the same ``RunTask`` over groups of run configs (one code path, three places).
 
 - ``debug``: in this process, one group after another (breakpoints work).
-- ``local``: worker processes on this machine (``jobs`` at once, ``cpu_count // jobs`` threads each).
+- ``local``: worker processes on this machine (``jobs`` at once, ``cpu_count // jobs`` threads each). A
+  worker that dies (SIGKILL, the OOM killer, a crash) fails only the run it was computing: the other runs go
+  on in a fresh pool, and that run is retried once there (resuming from its epoch checkpoint) before it is
+  reported failed.
 - ``slurm``: one submitit job array on a SLURM cluster, sized by a ``ClusterProfile``.
 
 ``submit`` returns at once for ``slurm`` (the jobs run on the cluster) and after the work for the
@@ -12,9 +15,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import wait as wait_for
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -23,11 +30,14 @@ from benchmark.config import RunConfig
 from slurm.lifetime import bind_to_parent, run_stoppable
 from slurm.preflight import ClusterUnfit
 from slurm.profile import ClusterProfile
-from slurm.task import FAILED, RunTask
+from slurm.task import COMPUTED, FAILED, RunFolder, RunTask
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("debug", "local", "slurm")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TRIES_AFTER_A_DEATH = 2  # a run whose worker died is run once more before it counts as failed
+STOPPED_EXITS = (128 + signal.SIGTERM, -signal.SIGTERM)  # a worker the pool stopped once another one died
+_started = None  # in a local worker: where it announces (group, pid) as it starts a group
 
 
 @dataclass
@@ -81,27 +91,118 @@ def _done(task: RunTask, group: list[RunConfig], on_tick: Callable[[], None] | N
     return future
 
 
-def _worker_init(parent_pid: int) -> None:
+def _worker_init(parent_pid: int, started) -> None:
+    global _started
+    _started = started
     logging.basicConfig(level=logging.WARNING)
     bind_to_parent(parent_pid)
 
 
+def _run_group(task: RunTask, index: int, group: list[RunConfig]) -> dict[str, str]:
+    """In a local worker: announce the group, then run it."""
+    _started.put((index, os.getpid()))
+    return run_stoppable(task, group)
+
+
 def _submit_local(task: RunTask, groups: list[list[RunConfig]], jobs: int,
                   on_tick: Callable[[], None] | None = None) -> Submission:
+    """Run the groups in pools of ``jobs`` workers: one pool, and a fresh one for what is left each time a
+    worker dies (a pool with a dead worker is unusable, and its other workers are stopped)."""
     jobs = max(1, min(jobs, len(groups)))
     threads = task.threads or max(1, (os.cpu_count() or 1) // jobs)
     task = RunTask(task.store_root, threads)
-    pool = ProcessPoolExecutor(jobs, mp_context=get_context("spawn"), initializer=_worker_init,
-                               initargs=(os.getpid(),))
+    todo, outcomes, deaths = dict(enumerate(groups)), {i: {} for i in range(len(groups))}, Counter()
+    barren = 0  # pools in a row that ran nothing (their workers died before starting any group)
+    while todo and barren < 3:
+        done, lost = _pool_round(task, todo, jobs, on_tick)
+        barren = 0 if done or lost else barren + 1
+        for index, result in done.items():
+            outcomes[index] |= result
+            del todo[index]
+        for index, died in lost.items():
+            deaths[index] += 1
+            todo[index] = _after_death(task.store_root, todo.pop(index), outcomes[index], died, deaths[index])
+            if not todo[index]:
+                del todo[index]
+    for index, group in todo.items():
+        outcomes[index] |= {c.run_id(): f"{FAILED}: worker processes died before they could run it" for c in group}
+    futures = [Future() for _ in groups]
+    for future, result in zip(futures, outcomes.values(), strict=True):
+        future.set_result(result)
+    return Submission(groups, futures)
+
+
+def _pool_round(task: RunTask, todo: dict[int, list[RunConfig]], jobs: int,
+                on_tick: Callable[[], None] | None) -> tuple[dict[int, dict], dict[int, str]]:
+    """Run ``todo`` (group index -> runs) in one pool until every group returned or the pool broke: the
+    outcomes of the groups that returned, and how the worker died for each group lost with its worker. A
+    group the broken pool never started, or stopped, is in neither: it runs again in the next pool. When no
+    worker died otherwise, the pool's workers were stopped from outside: every group they held is lost."""
+    context = get_context("spawn")
+    started = context.SimpleQueue()
+    pool = ProcessPoolExecutor(min(jobs, len(todo)), mp_context=context, initializer=_worker_init,
+                               initargs=(os.getpid(), started))
+    workers, pids = {}, {}
     try:
-        futures = [pool.submit(run_stoppable, task, g) for g in groups]
-        submission = Submission(groups, futures)
-        submission.wait(on_tick)  # inside the pool's lifetime: a crashed worker fails its group, not the sweep
+        futures = {index: pool.submit(_run_group, task, index, group) for index, group in todo.items()}
+        while wait_for(futures.values(), timeout=2.0).not_done:  # a broken pool fails every future left
+            workers |= pool._processes or {}  # the pool has no public handle on its processes
+            while not started.empty():
+                pids.update([started.get()])
+            if on_tick is not None:
+                on_tick()
     except BaseException:  # Ctrl-C, SIGTERM (``Stopped``) or a bug here: no worker may outlive the sweep
         _stop_workers(pool)
         raise
-    pool.shutdown()
-    return submission
+    workers |= pool._processes or {}
+    pool.shutdown(wait=True)  # a broken pool has stopped and joined its workers: their exit codes are known
+    while not started.empty():
+        pids.update([started.get()])
+    done, lost, stopped = {}, {}, {}
+    for index, future in futures.items():
+        error = future.exception()
+        if error is None:
+            done[index] = future.result()
+        elif not isinstance(error, BrokenProcessPool):  # the task itself failed (e.g. it could not be sent)
+            reason = f"{FAILED}: task died: {type(error).__name__}: {str(error).strip()[-500:]}"
+            done[index] = {c.run_id(): reason for c in todo[index]}
+        elif index in pids:
+            code = getattr(workers.get(pids[index]), "exitcode", None)
+            (stopped if code in STOPPED_EXITS else lost)[index] = _exit_text(pids[index], code)
+    return done, lost or stopped
+
+
+def _exit_text(pid: int, code: int | None) -> str:
+    if code is None:
+        return f"worker {pid}, exit status unknown"
+    return f"worker {pid}, " + (f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}")
+
+
+def _after_death(store_root: str, group: list[RunConfig], outcomes: dict[str, str], died: str,
+                 deaths: int) -> list[RunConfig]:
+    """The runs of ``group`` to try again after its worker died (``deaths`` times so far, ``died`` how): none
+    once it has had its tries. Its runs stored before the death count as computed, the others as failed."""
+    from results.store import RunStore
+
+    store = RunStore(store_root)
+    left = [c for c in group if not store.has(c.run_id())]
+    outcomes |= {c.run_id(): COMPUTED for c in group if c not in left}
+    if not left:
+        return []
+    running = left[0]  # a group's runs go in order: the first one not stored is the one it was computing
+    name = f"run {running.run_id()} ({running.dataset} {running.method} {running.prune_ratio:g} seed {running.seed})"
+    if deaths < TRIES_AFTER_A_DEATH:
+        log.warning("the worker process computing %s died (%s); running it again in a fresh pool", name, died)
+        return left
+    reason = f"its worker process died ({died}), {deaths} times running it"
+    RunFolder(store_root, running.run_id()).write_failure(WorkerDied(reason))
+    outcomes |= {running.run_id(): f"{FAILED}: {reason}"}
+    outcomes |= {c.run_id(): f"{FAILED}: not run: its task's worker died on {name}" for c in left[1:]}
+    return []
+
+
+class WorkerDied(RuntimeError):
+    """The worker process computing a run ended without unwinding (killed, crashed)."""
 
 
 def _stop_workers(pool: ProcessPoolExecutor, grace_s: float = 30.0) -> None:

@@ -56,7 +56,8 @@ class RunFolder:
             return []
 
     def write_failure(self, exc: BaseException) -> None:
-        text = json.dumps({"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(),
+        text = json.dumps({"error": f"{type(exc).__name__}: {exc}",
+                           "traceback": "".join(traceback.format_exception(exc)),
                            "host": socket.gethostname(), "pid": os.getpid(), "time": time.time(),
                            "slurm_job": os.environ.get("SLURM_JOB_ID")}, indent=1)
         write_text_atomic(self.failure, text)
@@ -102,7 +103,7 @@ def execute_run(config: RunConfig, store_root: str | Path) -> str:
             log.warning("run %s stopped (%s); it resumes from its last epoch checkpoint at the next sweep",
                         run_id, exc)
             raise
-        except Exception as exc:  # one failed run must not stop the others of its task
+        except (Exception, SystemExit) as exc:  # one failed run must not stop the others of its task
             log.exception("run %s failed", run_id)
             folder.write_failure(exc)
             return f"{FAILED}: {type(exc).__name__}: {exc}"
