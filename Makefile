@@ -157,8 +157,10 @@ release-v2:
 	$(PY) -m benchmark sweep release_v2 --preset release --checkpoint $(RELEASE_V2_STORE)/checkpoint/graphmae.pt \
 		--store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
+RELEASE_GRID := $(if $(filter hiv-cpu-v1,$(RELEASE)),release,release_v2)
 release-report:
-	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE)
+	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE) \
+		--grid $(RELEASE_GRID)
 	@cat out/release/$(RELEASE)/release.md
 
 # a new release's MANIFEST.sha256 (the sha256 of every published file), written once its records are final;

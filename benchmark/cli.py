@@ -173,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "a sha256 prefix (6+ hex digits) or its .pt file (matched by content)")
     report.add_argument("--setting", help="only runs of this setting id (listed when a table mixes settings)")
     report.add_argument("--spread", action="store_true", help="Table 1 cells print mean ± std (default: mean only)")
+    report.add_argument("--grid", default="release", choices=("release", "release_v2"),
+                        help="report release: the grid the release was swept from (its cells and their seeds)")
     report.set_defaults(func=cmd_report)
 
     methods = sub.add_parser("methods", formatter_class=_HelpFormatter,

@@ -266,14 +266,22 @@ def _report_html(args: argparse.Namespace, out: Path) -> int:
 def _report_release(args: argparse.Namespace, out: Path) -> int:
     """A published reproduction from its store alone: Table 1, Figure 4, the fidelity comparison and release.md,
     with every cell of the release grid that holds fewer seeds than the preset asks for listed."""
+    from collections import Counter
+
+    from methods import get_method
     from results.data_check import report_records
+    from results.frame import stated_options
     from results.html_page import write_page
     from results.release import write_release
+    from results.settings import canonical
 
-    grid = build_grid("release", args.preset)
-    expected = [(c.method, int(round(100 * c.prune_ratio)), c.fidelity) for c in grid]
+    def cell(c) -> tuple[str, int, str, str]:
+        stated = stated_options({"config": c.to_dict(), "code_options": get_method(c.method).code_options})
+        return c.method, int(round(100 * c.prune_ratio)), c.fidelity, canonical(stated)
+
+    expected = Counter(cell(c) for c in build_grid(args.grid, args.preset))
     paths = write_release(_store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
-                          expected=expected)
+                          expected=dict(expected))
     title = f"MolPeg benchmark: release {_store_dir(args).name}"
     paths["index.html"] = write_page(out, report_records(_store_dir(args)), title=title)
     for p in paths.values():

@@ -150,5 +150,8 @@ def claims_markdown(claims: pd.DataFrame) -> list[str]:
         dataset = markdown_text(row.dataset)
         lines.append(f"- **{row.claim}** on {dataset}, {row.statistic} ({row.n_seeds} seed(s)): "
                      f"**{row.verdict}**")
-        lines += [f"    - {markdown_text(d)}" for d in row.details.split(" | ")]
+        for detail in row.details.split(" | "):  # a ratio: its verdict, then one line per comparison
+            head, _, comparisons = detail.partition(" (")
+            lines.append(f"    - {markdown_text(head)}")
+            lines += [f"        - {markdown_text(c)}" for c in comparisons.removesuffix(")").split("; ") if c]
     return lines + [""]

@@ -13,10 +13,11 @@ removed or added record is refused by name, and ``release.md`` states the manife
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ from results.figure4 import RUNTIME_PARTS, figure4
 from results.frame import runs_frame
 from results.manifest import MANIFEST, verify_manifest
 from results.names import paper_method
+from results.release_rows import release_rows, release_rows_markdown
 from results.stats import confidence_interval, paired_t_test
 from results.table1 import write_table1
 
@@ -82,18 +84,29 @@ def best_epoch_last(runs: pd.DataFrame) -> tuple[int, int]:
     return int((runs["best_epoch"] == runs["epochs"]).sum()), len(runs)
 
 
-def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[tuple[str, int, str]] = ()) -> list[str]:
-    """The cells (method, ratio in %, fidelity) holding fewer than ``seeds`` seeds, with the seeds they hold;
-    ``expected``: the release grid's cells, so a cell with no run at all is listed too."""
-    counts = runs.groupby(["method", "prune_ratio", "fidelity"])["seed"].nunique().to_dict()
-    cells = list(dict.fromkeys([*expected, *counts]))
-    return [f"{paper_method(m)} at {r} % ({f}): {counts.get((m, r, f), 0)} of {seeds} seeds"
-            for m, r, f in cells if counts.get((m, r, f), 0) < seeds]
+Cell = tuple  # (method, ratio in %, fidelity) or (method, ratio in %, fidelity, stated options as canonical JSON)
+
+
+def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[Cell] | Mapping[Cell, int] = ()) -> list[str]:
+    """The cells (method, ratio in %, fidelity, stated options) holding fewer seeds than the grid asks for, with
+    the seeds they hold; ``expected``: the release grid's cells, so a cell with no run at all is listed too,
+    each asking for ``seeds`` or, given as a mapping, for its own number of seeds."""
+    wanted = {(*c, "{}")[:4]: n for c, n in (expected.items() if isinstance(expected, Mapping)
+                                             else ((c, seeds) for c in expected))}
+    counts = runs.groupby(["method", "prune_ratio", "fidelity", "options"])["seed"].nunique().to_dict()
+    lines = []
+    for m, r, f, o in dict.fromkeys([*wanted, *counts]):
+        held, asked = counts.get((m, r, f, o), 0), wanted.get((m, r, f, o), seeds)
+        if held < asked:
+            variant = f + "".join(f", {k}={v}" for k, v in sorted(json.loads(o).items()))
+            lines.append(f"{paper_method(m)} at {r} % ({variant}): {held} of {asked} seeds")
+    return lines
 
 
 def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, claims: pd.DataFrame,
-                     records: list[dict], seeds: int, ratio: int,
-                     expected: Iterable[tuple[str, int, str]] = (), manifest_sha256: str | None = None) -> str:
+                     records: list[dict], seeds: int, ratio: int, expected: Iterable[Cell] | Mapping[Cell, int] = (),
+                     manifest_sha256: str | None = None, rows: pd.DataFrame | None = None) -> str:
+    rows = release_rows(runs) if rows is None else rows
     last, total = best_epoch_last(runs)
     spent = runs[list(RUNTIME_PARTS)].astype(float).sum(axis=1).sum()
     threads = Counter(int((r.get("environment") or {}).get("num_threads") or 0) for r in records)
@@ -103,9 +116,9 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
              f"{total} complete run records; {runs.groupby(['method', 'prune_ratio', 'fidelity']).ngroups} cells.",
              *([] if manifest_sha256 is None else
                ["", f"The records match the release's `{MANIFEST}` (sha256 `{manifest_sha256}`)."]),
-             "", "## Cells with fewer seeds than the release's " + str(seeds), ""]
+             "", "## Cells with fewer seeds than the release asks for", ""]
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
-    lines += ["", *claims_markdown(claims)]
+    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows)]
     lines += ["## MolPeg under each fidelity beside the whole-data run", "",
               f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned; paired t-test against the whole-data "
               "run over common seeds.", "",
@@ -127,7 +140,7 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
 
 def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | None = None, seeds: int = 3,
                   ratio: int = 60, preset: str = "release",
-                  expected: Iterable[tuple[str, int, str]] = ()) -> dict[str, Path]:
+                  expected: Iterable[Cell] | Mapping[Cell, int] = ()) -> dict[str, Path]:
     """Every output of the release in ``out_dir``; returns name -> path. ``seeds``: the seeds the release asks
     for (fewer are marked in Table 1 and listed in ``release.md``); ``expected``: the grid's cells (method,
     ratio in %, fidelity), so that cells without any run are listed as well. ``ManifestMismatch`` (a
@@ -154,7 +167,11 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
     paths["release_fidelity.csv"] = out / "release_fidelity.csv"
     page = out / "release.md"
     claims = pd.read_csv(paths["table1_claims.csv"], keep_default_na=False)
+    rows = release_rows(runs)
+    rows.to_csv(out / "release_rows.csv", index=False, float_format="%.4g")
+    paths["release_rows.csv"] = out / "release_rows.csv"
     page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
-                                     list(expected), manifest_sha256))
+                                     expected if isinstance(expected, Mapping) else list(expected), manifest_sha256,
+                                     rows))
     paths["release.md"] = page
     return paths
