@@ -187,8 +187,10 @@ def _finetune(config: RunConfig, store: GraphStore | None, checkpoint_path: str 
         # warm-up: its recorded training cost (trained here or reused); scoring: the rest of the selection
         timings["warmup"] = ctx.warmups.seconds_charged
         timings["scoring"] = time.perf_counter() - t0 - ctx.warmups.seconds_wall
-        # judged by the run seed's reference model; in the selection, so the epoch checkpoint keeps it
-        selection = with_diagnostics(selection, ctx, task, store.y[torch.as_tensor(split.train)].numpy())
+        # judged by the run seed's reference model; in the selection, so the epoch checkpoint keeps it (a
+        # selection of the whole training set has nothing to judge and trains no reference model for it)
+        if pruner.k < len(split.train):
+            selection = with_diagnostics(selection, ctx, task, store.y[torch.as_tensor(split.train)].numpy())
     else:
         with method_call(pruner.name, "setup()"):
             pruner.setup(model, epochs=config.epochs)

@@ -116,3 +116,13 @@ def test_a_resumed_run_records_the_diagnostics_of_its_selection(tmp_path, monkey
     resumed = run.run_finetune(config, checkpoint_path=path)
     assert resumed["environment"]["resumed_after_epochs"] == [1]
     assert resumed["selection"]["diagnostics"] == uninterrupted["selection"]["diagnostics"]
+
+
+@needs_shared_data("hiv.csv.gz")
+def test_a_whole_data_run_trains_no_reference_model(monkeypatch):
+    def no_reference(*args, **kwargs):
+        raise AssertionError("a selection of every training molecule has nothing to judge")
+
+    monkeypatch.setattr(FineTuneContext, "reference_model", no_reference)
+    record = run.run_finetune(preset_run(CI, "hiv", "whole", 0.0, 0, None))
+    assert "diagnostics" not in record["selection"] and record["timings"]["warmup"] == 0.0
