@@ -37,8 +37,7 @@ def method_call(method: str, call: str) -> Iterator[None]:
         raise
     except (Exception, SystemExit) as exc:  # noqa: BLE001  (the method's own code: anything may come out)
         named = f"method {method!r}"
-        text = " ".join(str(exc).split())
-        raise MethodError(text if text.startswith(named) else f"{named}: {call} {failure(exc)}") from exc
+        raise MethodError(str(exc) if str(exc).startswith(named) else f"{named}: {call} {failure(exc)}") from exc
 
 
 def failure(exc: BaseException) -> str:

@@ -194,3 +194,37 @@ def test_a_sweep_goes_on_past_a_method_that_exits(user_code, tmp_path, capsys):
     assert sorted(r["config"]["prune_ratio"] for r in records) == [0.0, 0.4]
     (failure,) = [json.loads(p.read_text()) for p in store.glob(".work/*/failure.json")]
     assert "method 'exits_in_sweep:ExitsAt80': plan_epoch(1) called sys.exit(0)" in failure["error"]
+
+
+@needs_shared_data("hiv.csv.gz")
+def test_a_checkpoint_holding_a_selection_that_breaks_the_contract_is_refused_and_deleted(tmp_path, monkeypatch,
+                                                                                           caplog):
+    """A checkpoint written before the selection was checked (float indices) would replay its crash on every
+    rerun: the run checks the selection it reads back and deletes the checkpoint."""
+    import dataclasses
+
+    import torch
+
+    from benchmark.resume import EpochCheckpoint
+    from tests.test_slurm_resume import Killed
+
+    original = EpochCheckpoint.save
+
+    def save_then_die(self, state, *args):
+        original(self, state, *args)
+        raise Killed  # the process dies right after the epoch-1 checkpoint
+
+    args = [*RUN, "--method", "random", "--store", str(tmp_path / "store")]
+    with monkeypatch.context() as m:
+        m.setattr(EpochCheckpoint, "save", save_then_die)
+        with pytest.raises(Killed):
+            main(args)
+    (path,) = (tmp_path / "store").glob(".work/*/checkpoint.pt")
+    payload = torch.load(path, weights_only=False)
+    selection = payload["loop"].selection
+    payload["loop"].selection = dataclasses.replace(selection, indices=selection.indices.astype(float))
+    torch.save(payload, path)
+    assert main(args) == 2
+    (error,) = _errors(caplog)
+    assert error == ("method 'random': select() returned indices of dtype float64; expected an integer array")
+    assert not path.exists()
