@@ -1,6 +1,7 @@
 # MolPeg benchmark suite. `make install && make test`, then `make table1`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
+CLI := $(VENV)/bin/molpeg-bench
 TORCH_VERSION ?= 2.13.0
 # Empty: torch from PyPI (the CUDA build on a GPU node) or a local wheel. On a CPU-only laptop without
 # a local wheel use TORCH_INDEX=https://download.pytorch.org/whl/cpu to avoid the multi-GB CUDA build.
@@ -31,7 +32,7 @@ install:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[suite,dev]"
 
 test:
 	$(PY) -m pytest tests
@@ -44,63 +45,63 @@ lint:
 
 # the contract check of a method: make check-method METHOD=my_pruner (or module.path:ClassName)
 check-method:
-	$(PY) -m benchmark check-method $(METHOD)
+	$(CLI) check-method $(METHOD)
 
 # every method's known-answer tests against plausible wrong versions of it (one line per method; fails on a survivor)
 mutants:
 	$(PY) -m tests.mutation
 
 demo:
-	$(PY) -m benchmark sweep table1 --preset demo --jobs $(JOBS)
-	$(PY) -m benchmark report table1 --preset demo
+	$(CLI) sweep table1 --preset demo --jobs $(JOBS)
+	$(CLI) report table1 --preset demo
 	@cat out/demo/table1_comparison.md
 
 table1:
-	$(PY) -m benchmark sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags) $(method_flags)
-	$(PY) -m benchmark collect table1 --preset $(PRESET) $(ckpt_flag) $(method_flags)
-	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag) $(method_flags)
+	$(CLI) sweep table1 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags) $(method_flags)
+	$(CLI) collect table1 --preset $(PRESET) $(ckpt_flag) $(method_flags)
+	$(CLI) collect fig4 --preset $(PRESET) $(ckpt_flag) $(method_flags)
 	@cat out/$(PRESET)/table1_comparison.md 2>/dev/null || true
 
 # Figure 4: test metric vs time efficiency of every method at pruning 0.6 (Table 1's runs on the first dataset)
 fig4:
-	$(PY) -m benchmark sweep fig4 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
-	$(PY) -m benchmark collect fig4 --preset $(PRESET) $(ckpt_flag)
+	$(CLI) sweep fig4 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(CLI) collect fig4 --preset $(PRESET) $(ckpt_flag)
 
 fig3:
-	$(PY) -m benchmark sweep fig3 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
-	$(PY) -m benchmark collect fig3 --preset $(PRESET) $(ckpt_flag)
+	$(CLI) sweep fig3 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(CLI) collect fig3 --preset $(PRESET) $(ckpt_flag)
 
 fig6:
-	$(PY) -m benchmark sweep fig6 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
-	$(PY) -m benchmark collect fig6 --preset $(PRESET) $(ckpt_flag)
+	$(CLI) sweep fig6 --preset $(PRESET) --jobs $(JOBS) $(ckpt_flag) $(exec_flags)
+	$(CLI) collect fig6 --preset $(PRESET) $(ckpt_flag)
 
 # Figure 5: the Table 1 methods on HIV fine-tuned from the GraphMAE and from the GraphCL checkpoint
 CKPT_DIR ?= checkpoints/$(PRESET)
 fig5: pretrain
-	$(PY) -m benchmark sweep fig5 --preset $(PRESET) --jobs $(JOBS) $(exec_flags) \
+	$(CLI) sweep fig5 --preset $(PRESET) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/graphmae.pt --checkpoint $(CKPT_DIR)/graphcl.pt
-	$(PY) -m benchmark collect fig5 --preset $(PRESET) \
+	$(CLI) collect fig5 --preset $(PRESET) \
 		--checkpoint $(CKPT_DIR)/graphmae.pt --checkpoint $(CKPT_DIR)/graphcl.pt
 
 figures: fig3 fig4 fig5 fig6
 
 # GraphMAE + GraphCL checkpoints (smoke: offline, RDKit's NCI molecules, minutes on a CPU)
 pretrain:
-	$(PY) -m pretrain --preset $(PRESET) --out $(CKPT_DIR)
+	$(CLI) pretrain --preset $(PRESET) --out $(CKPT_DIR)
 
 # peak memory of every last-layer-factor method's selection at PCBA scale (tens of minutes on 2 cores)
 bench-memory:
 	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/test_methods_scale.py -m integration -v
-	$(PY) -m bench.factor_memory
+	$(PY) -m molpeg_bench.bench.factor_memory
 
 bench:
-	$(PY) -m bench.finetune
-	$(PY) -m bench.pretraining
-	$(PY) -m bench.models_3d
+	$(PY) -m molpeg_bench.bench.finetune
+	$(PY) -m molpeg_bench.bench.pretraining
+	$(PY) -m molpeg_bench.bench.models_3d
 
 # done / running / failed / pending runs of GRID at PRESET, failed runs with their error and log tail
 status:
-	$(PY) -m benchmark status $(GRID) --preset $(PRESET) $(ckpt_flag)
+	$(CLI) status $(GRID) --preset $(PRESET) $(ckpt_flag)
 
 clean:
 	rm -rf runs out checkpoints
@@ -112,25 +113,25 @@ protocol_tag := $(if $(filter-out geossl,$(PROTOCOL)),-$(PROTOCOL),)
 STORE_3D ?= runs/$(PRESET)-3d$(protocol_tag)
 OUT_3D ?= out/$(PRESET)$(protocol_tag)
 pretrain3d:
-	$(PY) -m pretrain.geossl_cli --preset $(PRESET) --out $(CKPT_DIR)
+	$(CLI) pretrain-3d --preset $(PRESET) --out $(CKPT_DIR)
 
 table2: pretrain3d
-	$(PY) -m benchmark sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
+	$(CLI) sweep table2 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt --protocol $(PROTOCOL)
-	$(PY) -m benchmark report table2 --preset $(PRESET) --store $(STORE_3D) --out $(OUT_3D)
+	$(CLI) report table2 --preset $(PRESET) --store $(STORE_3D) --out $(OUT_3D)
 	@cat $(OUT_3D)/table2_comparison.md
 
 table3: pretrain3d
-	$(PY) -m benchmark sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
+	$(CLI) sweep table3 --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) $(exec_flags) \
 		--checkpoint $(CKPT_DIR)/geossl_ddm_schnet.pt
-	$(PY) -m benchmark report table3 --preset $(PRESET) --store $(STORE_3D)
+	$(CLI) report table3 --preset $(PRESET) --store $(STORE_3D)
 	@cat out/$(PRESET)/table3_comparison.md
 
 # whole-data QM9 U0 from the GeoSSL checkpoint vs from scratch, 3 seeds
 qm9-pretraining: pretrain3d
-	$(PY) -m benchmark sweep qm9_pretraining --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
+	$(CLI) sweep qm9_pretraining --preset $(PRESET) --store $(STORE_3D) --jobs $(JOBS) \
 		--checkpoint $(CKPT_DIR)/geossl_ddm_painn.pt
-	$(PY) -m benchmark report qm9_pretraining --preset $(PRESET) --store $(STORE_3D)
+	$(CLI) report qm9_pretraining --preset $(PRESET) --store $(STORE_3D)
 	@cat out/$(PRESET)/qm9_pretraining.md
 
 # The published CPU reproduction on all of HIV (README, "A reproduction you can cite"). release-report rebuilds
@@ -138,36 +139,36 @@ qm9-pretraining: pretrain3d
 RELEASE ?= hiv-cpu-v1
 RELEASE_STORE := results/releases/$(RELEASE)
 release-checkpoint:
-	$(PY) -m pretrain --preset release --method graphmae --out checkpoints/release
+	$(CLI) pretrain --preset release --method graphmae --out checkpoints/release
 
 # resumable, one run at a time on one core (nohup make release > release.log &); JOBS=2 for both cores
 release: release-checkpoint
-	$(PY) -m benchmark sweep release --preset release --checkpoint checkpoints/release/graphmae.pt \
+	$(CLI) sweep release --preset release --checkpoint checkpoints/release/graphmae.pt \
 		--store $(RELEASE_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
 # one self-contained page of the preset's Tables 1-3, claims, figures, settings and versions: out/$(PRESET)/index.html
 report-html:
-	$(PY) -m benchmark report html --preset $(PRESET)
+	$(CLI) report html --preset $(PRESET)
 
 # Release v2 (results/releases/hiv-cpu-v2): every Table 1 row at 5 seeds, where the code bundle changes it also under
 # --fidelity code, the claim rows at 10; from the checkpoint committed beside its records. Resumable, one run at a
 # time on one core by default (JOBS=2 for both).
 RELEASE_V2_STORE := results/releases/hiv-cpu-v2
 release-v2:
-	$(PY) -m benchmark sweep release_v2 --preset release --checkpoint $(RELEASE_V2_STORE)/checkpoint/graphmae.pt \
+	$(CLI) sweep release_v2 --preset release --checkpoint $(RELEASE_V2_STORE)/checkpoint/graphmae.pt \
 		--store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
 RELEASE_GRID := $(if $(filter hiv-cpu-v1,$(RELEASE)),release,release_v2)
 release-report:
-	$(PY) -m benchmark report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE) \
+	$(CLI) report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE) \
 		--grid $(RELEASE_GRID)
 	@cat out/release/$(RELEASE)/release.md
 
 # a new release's MANIFEST.sha256 (the sha256 of every published file), written once its records are final;
 # release-report refuses a release that differs from it
 release-manifest:
-	$(PY) -m results.manifest write $(RELEASE_STORE)
+	$(PY) -m molpeg_bench.results.manifest write $(RELEASE_STORE)
 
 # the paper model on full HIV on one GPU: epoch time, utilisation, peak memory, eval speed, same record twice
 gpu-check:
-	$(PY) -m bench.gpu_check --preset paper --device cuda --epochs 2 --out out/gpu_check.json
+	$(PY) -m molpeg_bench.bench.gpu_check --preset paper --device cuda --epochs 2 --out out/gpu_check.json

@@ -1,4 +1,4 @@
-"""``python -m bench.cost``: what the paper's Table 1 grid costs, from measured throughputs.
+"""``python -m molpeg_bench.bench.cost``: what the paper's Table 1 grid costs, from measured throughputs.
 
 The grid is the suite's own (``build_grid("table1", "paper")``: HIV and PCBA, 20 methods + whole, six
 ratios, five seeds, 100 epochs); the warm-ups are those the static methods declare (``Requirements``),
@@ -22,10 +22,10 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from benchmark.experiments.grids import build_grid
-from benchmark.machine import machine_line
-from methods.base import DynamicPruner
-from methods.registry import get_method
+from molpeg_bench.benchmark.experiments.grids import build_grid
+from molpeg_bench.benchmark.machine import machine_line
+from molpeg_bench.methods.base import DynamicPruner
+from molpeg_bench.methods.registry import get_method
 
 # molecules (train, valid + test) under the paper's random 80/10/10 split
 SIZES = {"hiv": (32_901, 8_226), "pcba": (350_343, 87_586)}
@@ -73,7 +73,7 @@ DEFAULT_RATES_MACHINE = "Intel Xeon, 2 cores, torch 2.13 CPU build"  # where mak
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.cost", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.cost", description=__doc__.split("\n\n")[0])
     parser.add_argument("--train-rate", type=float, default=DEFAULT_TRAIN_RATE, help="molecules/s trained (GIN 5x300)")
     parser.add_argument("--eval-rate", type=float, default=2_700.0, help="molecules/s evaluated")
     parser.add_argument("--reference-cost", type=float, default=0.39)

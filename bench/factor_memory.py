@@ -1,6 +1,6 @@
 """Peak memory and time of the last-layer-factor selections at PCBA scale on synthetic factors.
 
-``python -m bench.factor_memory [--n 350000 --tasks 128 --dim 300]`` prints, per method, the
+``python -m molpeg_bench.bench.factor_memory [--n 350000 --tasks 128 --dim 300]`` prints, per method, the
 seconds and the tracemalloc peak of ``select`` (numpy allocations), both above the context's own inputs
 and in total. The context holds float32 factors e [N, T], h̃ [N, d+1], logits and labels with 40 %
 missing, like ogbg-molpcba; nothing else of the suite is involved.
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods import make_pruner
+from molpeg_bench.methods import make_pruner
 
 FACTOR_METHODS = ("grand_20", "el2n_20", "influence", "glister", "craig", "dp")
 
@@ -91,7 +91,7 @@ def measure(method: str, ctx: SyntheticFactorContext, keep_ratio: float, options
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.factor_memory", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.factor_memory", description=__doc__)
     parser.add_argument("--n", type=int, default=350_000)
     parser.add_argument("--tasks", type=int, default=128)
     parser.add_argument("--dim", type=int, default=300)

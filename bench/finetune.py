@@ -24,16 +24,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from bench.selection import report as report_selection
-from benchmark.data import load_dataset, make_split
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.sources import get_source, resolve_file
-from benchmark.losses import per_sample_bce, reduce_batch_loss
-from benchmark.models import GINConfig, GraphPredictor
-from benchmark.models.gin_inference import evaluation_logits
-from benchmark.training import predict, train_epoch
-from methods import MolPeg, SoftRandom
-from methods.base import EpochPlan, shuffled_plan
+from molpeg_bench.bench.selection import report as report_selection
+from molpeg_bench.benchmark.data import load_dataset, make_split
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.sources import get_source, resolve_file
+from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
+from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
+from molpeg_bench.benchmark.models.gin_inference import evaluation_logits
+from molpeg_bench.benchmark.training import predict, train_epoch
+from molpeg_bench.methods import MolPeg, SoftRandom
+from molpeg_bench.methods.base import EpochPlan, shuffled_plan
 
 
 def cpu_name() -> str:
@@ -152,7 +152,7 @@ def bench_molpeg_ratio(dataset: str, subsample: int, repeats: int, config: GINCo
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.finetune", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.finetune", description=__doc__)
     parser.add_argument("--dataset", default="hiv", help="dataset for all measurements (default hiv)")
     parser.add_argument("--subsample", type=int, default=10000, help="molecules for the epoch-time ratio")
     parser.add_argument("--repeats", type=int, default=3, help="measured epochs per variant (median)")

@@ -27,14 +27,14 @@ from pathlib import Path
 
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.experiments.grids import preset_run
-from benchmark.experiments.presets import get_preset
-from benchmark.machine import machine_line
-from benchmark.models.device import resolve_device
-from benchmark.run import run_finetune
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments.grids import preset_run
+from molpeg_bench.benchmark.experiments.presets import get_preset
+from molpeg_bench.benchmark.machine import machine_line
+from molpeg_bench.benchmark.models.device import resolve_device
+from molpeg_bench.benchmark.run import run_finetune
 
-log = logging.getLogger("bench.gpu_check")
+log = logging.getLogger("molpeg_bench.bench.gpu_check")
 METHODS = (("whole", 0.0, {}), ("molpeg", 0.6, {}), ("el2n_20", 0.6, None))  # None: warm-up = the epochs
 
 
@@ -118,7 +118,8 @@ def slurm_profile(results: list[dict], full_epochs: int = 100) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.gpu_check", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.gpu_check",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="paper", help="model and batch of this preset (paper: GIN 5x300)")
     parser.add_argument("--device", default="cuda", help="cuda, cuda:N or cpu")
     parser.add_argument("--epochs", type=int, default=2)

@@ -18,19 +18,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.data import featurize_smiles, load_dataset
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.hiv3d import add_conformers
-from benchmark.data.qm9 import load_qm9, qm9_split, select_target
-from benchmark.models import GINConfig, GraphPredictor
-from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
-from benchmark.models.schnet import SchNetConfig, SchNetPredictor
-from benchmark.tasks import BinaryTask, RegressionTask, Task
-from benchmark.training import predict, train_epoch
-from methods.base import shuffled_plan
-from pretrain.geossl import GeoSSLDDM
-from pretrain.loop import epoch_generator
+from molpeg_bench.benchmark.data import featurize_smiles, load_dataset
+from molpeg_bench.benchmark.data.conformers import ConformerOptions
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.hiv3d import add_conformers
+from molpeg_bench.benchmark.data.qm9 import load_qm9, qm9_split, select_target
+from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
+from molpeg_bench.benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from molpeg_bench.benchmark.models.schnet import SchNetConfig, SchNetPredictor
+from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask, Task
+from molpeg_bench.benchmark.training import predict, train_epoch
+from molpeg_bench.methods.base import shuffled_plan
+from molpeg_bench.pretrain.geossl import GeoSSLDDM
+from molpeg_bench.pretrain.loop import epoch_generator
 
 CPU = torch.device("cpu")
 
@@ -78,7 +78,7 @@ def bench_ddm(store: GraphStore, config: PaiNNConfig, idx: np.ndarray, batch_siz
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.models_3d", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.models_3d", description=__doc__)
     parser.add_argument("--conformer-molecules", type=int, default=200, help="HIV molecules for the conformer rate")
     parser.add_argument("--steps", type=int, default=4, help="timed training batches per model")
     args = parser.parse_args(argv)

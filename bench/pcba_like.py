@@ -1,7 +1,7 @@
 """A PCBA-sized molecule CSV for measuring the suite at the paper's largest scale (PCBA itself cannot be
 downloaded here): real MOSES molecules with synthetic binary assays.
 
-    python -m bench.pcba_like --out data/pcba_like.csv          # 440,000 molecules x 128 tasks
+    python -m molpeg_bench.bench.pcba_like --out data/pcba_like.csv          # 440,000 molecules x 128 tasks
 
 Molecules: ``--molecules`` SMILES drawn without replacement (seeded) from ``moses_train.csv.gz`` in
 ``$MOLPEG_DATA_DIR`` (1.58 M drug-like ZINC molecules; 26 heavy atoms on average, as ogbg-molpcba's 26.0).
@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from fileio.atomic import write_atomic
+from molpeg_bench.fileio.atomic import write_atomic
 
-log = logging.getLogger("bench.pcba_like")
+log = logging.getLogger("molpeg_bench.bench.pcba_like")
 COUNTED = {"carbons": r"[Cc]", "nitrogens": r"[Nn]", "oxygens": r"[Oo]", "halogens": r"Cl|Br|F|I",
            "ring_closures": r"\d", "aromatic": r"[cnos]", "branches": r"\("}
 
@@ -70,7 +70,8 @@ def build(source: Path, molecules: int, tasks: int, positive_rate: float, missin
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.pcba_like", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.pcba_like",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="CSV to write (e.g. data/pcba_like.csv)")
     parser.add_argument("--molecules", type=int, default=440_000)
     parser.add_argument("--tasks", type=int, default=128)

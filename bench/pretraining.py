@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from pretrain.corpus import load_corpus
-from pretrain.train import METHODS, measure_throughput
+from molpeg_bench.pretrain.corpus import load_corpus
+from molpeg_bench.pretrain.train import METHODS, measure_throughput
 
 
 def main() -> None:

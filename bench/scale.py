@@ -1,4 +1,4 @@
-"""``python -m bench.scale --csv PATH``: every step of a sweep on one large dataset, one process per step,
+"""``python -m molpeg_bench.bench.scale --csv PATH``: every step of a sweep on one large dataset, one process per step,
 with its wall time, peak memory and the disk size of each cache it leaves.
 
 Meant for a PCBA-sized file (``bench.pcba_like``) at the paper's model size on a CPU: featurization, one
@@ -35,7 +35,7 @@ def steps(csv: str, store: Path, out: Path, prune_ratio: float, warmup_epochs: i
           static: tuple[str, ...]) -> list[Step]:
     """The commands, in order (the warm-up is paid by the first static method and reused by the others)."""
     py = sys.executable
-    run = [py, "-m", "benchmark", "run", "--preset", "paper", "--device", "cpu", "--dataset", f"csv:{csv}",
+    run = [py, "-m", "molpeg_bench", "run", "--preset", "paper", "--device", "cpu", "--dataset", f"csv:{csv}",
            "--epochs", "1", "--store", str(store)]
     ratio = ["--prune-ratio", str(prune_ratio)]
     found = [Step("featurize", [py, "-c", f"from benchmark.data import load_dataset; load_dataset({f'csv:{csv}'!r})"]),
@@ -44,7 +44,7 @@ def steps(csv: str, store: Path, out: Path, prune_ratio: float, warmup_epochs: i
              Step("infobatch", [*run, "--method", "infobatch", *ratio])]
     found += [Step(method, [*run, "--method", method, *ratio, "--option", f"warmup_epochs={warmup_epochs}"])
               for method in static]
-    found.append(Step("report", [py, "-m", "benchmark", "report", "table1", "--preset", "paper",
+    found.append(Step("report", [py, "-m", "molpeg_bench", "report", "table1", "--preset", "paper",
                                  "--store", str(store), "--out", str(out)]))
     return found
 
@@ -79,8 +79,10 @@ def describe(record: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--csv", required=True, help="the molecule CSV (e.g. from python -m bench.pcba_like)")
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.scale",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--csv", required=True, 
+                        help="the molecule CSV (e.g. from python -m molpeg_bench.bench.pcba_like)")
     parser.add_argument("--work", type=Path, default=Path("runs/scale"), help="store, cache and report folder")
     parser.add_argument("--out", type=Path, default=Path("runs/scale/scale.md"))
     parser.add_argument("--prune-ratio", type=float, default=0.6)

@@ -22,10 +22,10 @@ import argparse
 import logging
 from dataclasses import dataclass
 
-from benchmark.experiments import preset_run
-from benchmark.experiments.presets import TABLE1_RATIOS, get_preset
-from benchmark.run import run_finetune
-from methods.registry import available_methods, get_method
+from molpeg_bench.benchmark.experiments import preset_run
+from molpeg_bench.benchmark.experiments.presets import TABLE1_RATIOS, get_preset
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.methods.registry import available_methods, get_method
 
 PAPER_EPOCHS = 100
 FURTHER_RATIO = 0.4
@@ -115,7 +115,7 @@ def report(preset: str, dataset: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.selection", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.bench.selection", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--preset", default="smoke")
     parser.add_argument("--dataset", default="hiv")

@@ -1,7 +1,8 @@
-"""Command line: ``python -m benchmark run | sweep | status | collect | report | methods``.
+"""Command line: ``molpeg-bench run | sweep | status | collect | report | methods | check-method | pretrain |
+pretrain-3d`` (also ``python -m molpeg_bench``).
 
 Method options (``--option NAME=VALUE``) are typed: each value is converted to the option's declared type
-and checked against its allowed values (``python -m benchmark methods`` lists them); a value that does not
+and checked against its allowed values (``molpeg-bench methods`` lists them); a value that does not
 fit is an error. Errors in the input (data files, arguments, checkpoints, store) end with exit code 2.
 """
 
@@ -14,7 +15,7 @@ import os
 import signal
 import sys
 
-from benchmark.commands import (
+from molpeg_bench.benchmark.commands import (
     cmd_check_method,
     cmd_collect,
     cmd_methods,
@@ -23,12 +24,12 @@ from benchmark.commands import (
     cmd_status,
     cmd_sweep,
 )
-from benchmark.experiments import GRIDS
-from benchmark.experiments.presets import PRESETS
-from benchmark.experiments.protocols import PROTOCOLS
-from benchmark.fidelity import FIDELITIES, describe_bundle
-from methods.registry import refuse_clash
-from results.report import WHAT as REPORTS
+from molpeg_bench.benchmark.experiments import GRIDS
+from molpeg_bench.benchmark.experiments.presets import PRESETS
+from molpeg_bench.benchmark.experiments.protocols import PROTOCOLS
+from molpeg_bench.benchmark.fidelity import FIDELITIES, describe_bundle
+from molpeg_bench.methods.registry import refuse_clash
+from molpeg_bench.results.report import WHAT as REPORTS
 
 log = logging.getLogger("benchmark")
 
@@ -64,9 +65,14 @@ def _add_fidelity(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m benchmark", description=__doc__, formatter_class=_HelpFormatter)
+    from molpeg_bench._version import suite_version
+
+    parser = argparse.ArgumentParser(prog="molpeg-bench", description=__doc__, formatter_class=_HelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"molpeg-bench {suite_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
+    for name, (_, text) in FORWARDED.items():  # listed in --help; main() hands their arguments over whole
+        sub.add_parser(name, help=text, add_help=False)
     presets = ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
 
     def grid_data(p: argparse.ArgumentParser) -> None:
@@ -199,7 +205,25 @@ def _named_methods(args: argparse.Namespace) -> list[str]:
     return named + ([args.name] if args.func is cmd_check_method else [])
 
 
+# subcommands with a command line of their own: module, help line
+FORWARDED = {"pretrain": ("molpeg_bench.pretrain.__main__", "GraphMAE / GraphCL pretraining of the GIN encoder "
+                                                            "(molpeg-bench pretrain --help)"),
+             "pretrain-3d": ("molpeg_bench.pretrain.geossl_cli", "GeoSSL-DDM pretraining of the PaiNN / SchNet "
+                                                                 "encoders (molpeg-bench pretrain-3d --help)")}
+
+
+def _forward(argv: list[str]) -> int:
+    """Run a subcommand that parses its own arguments (``pretrain``, ``pretrain-3d``)."""
+    import importlib
+
+    importlib.import_module(FORWARDED[argv[0]][0]).main(argv[1:])
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in FORWARDED:
+        return _forward(argv)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)

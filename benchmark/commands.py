@@ -1,4 +1,4 @@
-"""What each subcommand of ``python -m benchmark`` does (``benchmark.cli`` parses the arguments): one
+"""What each subcommand of ``molpeg-bench`` does (``benchmark.cli`` parses the arguments): one
 function per command, taking the parsed arguments and returning the exit code."""
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmark.config import RunConfig
-from benchmark.data.sources import check_cache_writable
-from benchmark.experiments import build_grid
-from benchmark.experiments.grids import with_methods
-from benchmark.experiments.presets import PRESETS, get_preset
-from benchmark.fidelity import describe_bundle
-from fileio.checksums import file_sha256
-from fileio.disk_full import DiskFull
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.sources import check_cache_writable
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.experiments.grids import with_methods
+from molpeg_bench.benchmark.experiments.presets import PRESETS, get_preset
+from molpeg_bench.benchmark.fidelity import describe_bundle
+from molpeg_bench.fileio.checksums import file_sha256
+from molpeg_bench.fileio.disk_full import DiskFull
 
 log = logging.getLogger("benchmark")
 
@@ -32,7 +32,7 @@ def _stoppable(command: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
     @functools.wraps(command)
     def run(args: argparse.Namespace) -> int:
-        from slurm.lifetime import sigterm_raises
+        from molpeg_bench.slurm.lifetime import sigterm_raises
 
         try:
             with sigterm_raises():
@@ -46,8 +46,8 @@ def _stoppable(command: Callable[[argparse.Namespace], int]) -> Callable[[argpar
 
 @_stoppable
 def cmd_run(args: argparse.Namespace) -> int:
-    from benchmark.models.device import resolve_device
-    from results.store import RunStore
+    from molpeg_bench.benchmark.models.device import resolve_device
+    from molpeg_bench.results.store import RunStore
 
     preset = get_preset(args.preset)
     if args.method == "whole" and args.prune_ratio is not None:
@@ -81,10 +81,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
     """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
     (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
-    from benchmark.run import run_finetune
-    from results.store import RunStore
-    from slurm.claims import Claims
-    from slurm.task import RunFolder
+    from molpeg_bench.benchmark.run import run_finetune
+    from molpeg_bench.results.store import RunStore
+    from molpeg_bench.slurm.claims import Claims
+    from molpeg_bench.slurm.task import RunFolder
 
     folder = RunFolder(store_root, config.run_id())
     claim = Claims(store_root).claim(config.run_id())
@@ -108,7 +108,7 @@ def _check_pretraining(args: argparse.Namespace) -> None:
         raise ValueError("--checkpoint and --no-pretraining contradict each other; give one")
     if args.preset == "paper" and not args.checkpoint and not args.no_pretraining:
         raise ValueError("the paper preset fine-tunes from a pretrained encoder (Table 1: GraphMAE): pass "
-                         "--checkpoint PATH (e.g. from `python -m pretrain`), or --no-pretraining to sweep "
+                         "--checkpoint PATH (e.g. from `molpeg-bench pretrain`), or --no-pretraining to sweep "
                          "from random initialisation on purpose")
 
 
@@ -127,14 +127,14 @@ def _grid_configs(args: argparse.Namespace) -> list[RunConfig]:
 
 @_stoppable
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from slurm.preflight import check_cluster
-    from slurm.profile import load_profile
+    from molpeg_bench.slurm.preflight import check_cluster
+    from molpeg_bench.slurm.profile import load_profile
 
     _check_pretraining(args)
     profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
     if profile is not None and not args.dry_run:
         check_cluster(profile)  # in a second, before the grid's data files are hashed
-    from slurm import start_sweep
+    from molpeg_bench.slurm import start_sweep
     configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)
@@ -150,8 +150,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
              f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
     if not summary.finished:
         grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
-        print(f"the arrays run on: watch with `python -m benchmark status {grid} --sweep {summary.sweep_id}`, "
-              f"collect with `python -m benchmark collect {grid}` once they end, or sweep again with --wait "
+        print(f"the arrays run on: watch with `molpeg-bench status {grid} --sweep {summary.sweep_id}`, "
+              f"collect with `molpeg-bench collect {grid}` once they end, or sweep again with --wait "
               "(make ... WAIT=1) to wait for them")
     return 1 if summary.failed else 0
 
@@ -173,8 +173,8 @@ def _list_runs(configs: list[RunConfig]) -> None:
 
 
 def _states(args: argparse.Namespace):
-    from slurm import run_states
-    from slurm.sweep import load_manifest
+    from molpeg_bench.slurm import run_states
+    from molpeg_bench.slurm.sweep import load_manifest
 
     if args.sweep:
         configs = [RunConfig.from_dict(c) for c in load_manifest(_store_dir(args), args.sweep)["configs"]]
@@ -184,7 +184,7 @@ def _states(args: argparse.Namespace):
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from slurm import status_report
+    from molpeg_bench.slurm import status_report
 
     print(status_report(_states(args)))
     return 0
@@ -216,7 +216,7 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from results.report import build_report
+    from molpeg_bench.results.report import build_report
 
     out = Path(args.out or Path("out") / args.preset)
     if args.what == "release":
@@ -240,9 +240,9 @@ def _report_options(args: argparse.Namespace) -> dict:
 def _report_html(args: argparse.Namespace, out: Path) -> int:
     """Rebuild the preset's tables and figures from its stores (``--store``, or the 2D store and the 3D one
     beside it, ``runs/<preset>-3d``) and write ``index.html`` of them."""
-    from results.data_check import report_records
-    from results.html_page import write_page
-    from results.report import build_report
+    from molpeg_bench.results.data_check import report_records
+    from molpeg_bench.results.html_page import write_page
+    from molpeg_bench.results.report import build_report
 
     stores = {_store_dir(args): ("all",)}
     if not args.store:
@@ -268,12 +268,12 @@ def _report_release(args: argparse.Namespace, out: Path) -> int:
     with every cell of the release grid that holds fewer seeds than the preset asks for listed."""
     from collections import Counter
 
-    from methods import get_method
-    from results.data_check import report_records
-    from results.frame import stated_options
-    from results.html_page import write_page
-    from results.release import write_release
-    from results.settings import canonical
+    from molpeg_bench.methods import get_method
+    from molpeg_bench.results.data_check import report_records
+    from molpeg_bench.results.frame import stated_options
+    from molpeg_bench.results.html_page import write_page
+    from molpeg_bench.results.release import write_release
+    from molpeg_bench.results.settings import canonical
 
     def cell(c) -> tuple[str, int, str, str]:
         stated = stated_options({"config": c.to_dict(), "code_options": get_method(c.method).code_options})
@@ -290,8 +290,8 @@ def _report_release(args: argparse.Namespace, out: Path) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    from methods import available_methods, get_method
-    from methods.options import describe_field, option_fields
+    from molpeg_bench.methods import available_methods, get_method
+    from molpeg_bench.methods.options import describe_field, option_fields
 
     for name in available_methods():
         cls = get_method(name)
@@ -308,7 +308,7 @@ def cmd_check_method(args: argparse.Namespace) -> int:
     """The contract check of one method (``benchmark.method_check``): one line per property, exit 1 on a ✗."""
     import time
 
-    from benchmark.method_check import check_method
+    from molpeg_bench.benchmark.method_check import check_method
 
     t0 = time.perf_counter()
     outcomes = check_method(args.name, dict(args.option or []))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from benchmark.losses import LOSS_CONVENTIONS
-from methods.budget import ROUNDING_RULES
-from results.run_identity import EXECUTION_FIELDS as EXECUTION_FIELDS  # the fields not hashed, named here too
-from results.run_identity import hashed_body, run_hash
+from molpeg_bench.benchmark.losses import LOSS_CONVENTIONS
+from molpeg_bench.methods.budget import ROUNDING_RULES
+from molpeg_bench.results.run_identity import (
+    EXECUTION_FIELDS as EXECUTION_FIELDS,  # the fields not hashed, named here too
+)
+from molpeg_bench.results.run_identity import hashed_body, run_hash
 
 # fields of the 3D / regression path: written (and so hashed) only when they differ from their default,
 # so the records, ids and settings of runs made before they existed stay valid
@@ -55,7 +57,7 @@ class RunConfig:
     loss_convention: str = "official"
     budget_rounding: str = "floor"
     # "paper" (the paper's text) or "code": fills in every option that reproduces the official MolPeg code
-    # where method_options do not name it (benchmark.fidelity; `python -m benchmark methods` lists them)
+    # where method_options do not name it (benchmark.fidelity; `molpeg-bench methods` lists them)
     fidelity: str = "paper"
     # floating-point type of the model, its inputs, losses and optimizer state: "float32", or "float64" (the
     # model is built as under float32, so with the same initial weights, then converted; benchmark.tasks.build_model)
@@ -90,7 +92,7 @@ class RunConfig:
                                  f"got {getattr(self, name)!r}")
         # options coerced to their declared types, defaults left out: `beta=0.5` names the same run as no beta
         # (under fidelity "code" the code bundle's options are kept, see benchmark.fidelity.resolve_options)
-        from benchmark.fidelity import resolve_options
+        from molpeg_bench.benchmark.fidelity import resolve_options
 
         object.__setattr__(self, "method_options", resolve_options(self.method, self.method_options, self.fidelity))
 
@@ -118,8 +120,8 @@ class RunConfig:
         identity (raw file sha256, featurizer and subsample/split rule versions, checkpoint sha256) and of the
         method's algorithm version (from 2 on), so a changed data file, a re-pretrained checkpoint at the same
         path or a changed method names new runs."""
-        from benchmark.data.identity import checkpoint_sha256, source_identity
-        from methods import get_method
+        from molpeg_bench.benchmark.data.identity import checkpoint_sha256, source_identity
+        from molpeg_bench.methods import get_method
 
         method = get_method(self.method)
         checkpoint = {} if self.checkpoint is None else {"checkpoint_sha256": checkpoint_sha256(self.checkpoint)}

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from methods import get_method
-from methods.options import non_default
+from molpeg_bench.methods import get_method
+from molpeg_bench.methods.options import non_default
 
 FIDELITIES = ("paper", "code")
 # run-level choices of the official code that are already the defaults of every run (nothing to set)
@@ -58,7 +58,7 @@ def pruner_options(method: str, options: dict, fidelity: str) -> tuple[str, dict
 def describe_bundle() -> list[str]:
     """Lines of ``methods`` / ``--help``: what ``--fidelity code`` sets, where it comes from, and the methods
     with no reference implementation."""
-    from methods import available_methods
+    from molpeg_bench.methods import available_methods
 
     lines, without = ["--fidelity code sets (explicit --option values win):"], []
     for name in available_methods():

@@ -1,4 +1,4 @@
-"""``python -m benchmark check-method NAME``: the contract every pruning method must keep, checked on any
+"""``molpeg-bench check-method NAME``: the contract every pruning method must keep, checked on any
 method (built-in, an entry point or ``module.path:ClassName``) in seconds on a CPU.
 
 A static method selects from the suite's real selection context (RDKit's bundled NCI molecules, a GIN 2×16,
@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from methods import DynamicPruner, get_method, make_pruner
-from methods.contract import ContractViolation, check_output, check_selection, check_unchanged, frozen_plan
-from methods.guard import failure
+from molpeg_bench.methods import DynamicPruner, get_method, make_pruner
+from molpeg_bench.methods.contract import ContractViolation, check_output, check_selection, check_unchanged, frozen_plan
+from molpeg_bench.methods.guard import failure
 
 DYNAMIC_EPOCHS = 8
 RESUME_AFTER = 3
@@ -65,7 +65,7 @@ def returned(call: str, check: Callable, *args) -> None:
 
 
 def check_options_round_trip(name: str, pruner) -> str:
-    from benchmark.config import RunConfig
+    from molpeg_bench.benchmark.config import RunConfig
 
     recorded = json.loads(json.dumps(pruner.describe()["options"]))
     if type(pruner).resolve_options(recorded) != pruner.options:
@@ -78,12 +78,12 @@ def check_options_round_trip(name: str, pruner) -> str:
 # -- static methods --------------------------------------------------------------------------------------
 def static_context(name: str, options: dict, cache_root: Path):
     """The suite's selection context of a tiny real run (nci-tpsa, 160 molecules, GIN 2×16)."""
-    from benchmark.config import RunConfig
-    from benchmark.pruner_calls import method_requirements
-    from benchmark.run import load_run_data
-    from benchmark.selection.context import build_context
-    from benchmark.selection.warmup_cache import WarmupCache
-    from benchmark.tasks import build_model, make_task, task_split
+    from molpeg_bench.benchmark.config import RunConfig
+    from molpeg_bench.benchmark.pruner_calls import method_requirements
+    from molpeg_bench.benchmark.run import load_run_data
+    from molpeg_bench.benchmark.selection.context import build_context
+    from molpeg_bench.benchmark.selection.warmup_cache import WarmupCache
+    from molpeg_bench.benchmark.tasks import build_model, make_task, task_split
 
     config = RunConfig(dataset="nci-tpsa", subsample=160, num_layers=2, emb_dim=16, dropout=0.1, batch_size=32,
                        epochs=1, method=name, prune_ratio=0.0 if name == "whole" else 0.5, method_options=options,

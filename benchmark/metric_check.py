@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmark.data.splits import Split
+from molpeg_bench.benchmark.data.splits import Split
 
 
 class UndefinedMetricError(ValueError):

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 
-from benchmark.config import RunConfig
-from benchmark.models import load_encoder_checkpoint
-from benchmark.run import load_run_data
-from benchmark.tasks import build_model
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.models import load_encoder_checkpoint
+from molpeg_bench.benchmark.run import load_run_data
+from molpeg_bench.benchmark.tasks import build_model
 
 
 def prepare_data(configs: list[RunConfig]) -> None:

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import DynamicPruner, EpochPlan, Selection, shuffled_plan
-from methods.contract import check_batch, check_selection, check_unchanged, checked_plan
-from methods.guard import method_call, method_output
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, Selection, shuffled_plan
+from molpeg_bench.methods.contract import check_batch, check_selection, check_unchanged, checked_plan
+from molpeg_bench.methods.guard import method_call, method_output
 
 
 def method_requirements(pruner) -> object:

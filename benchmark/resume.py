@@ -21,10 +21,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fileio.atomic import write_atomic
-from methods import DynamicPruner, Pruner
-from methods.base import Selection
-from methods.guard import method_call
+from molpeg_bench.fileio.atomic import write_atomic
+from molpeg_bench.methods import DynamicPruner, Pruner
+from molpeg_bench.methods.base import Selection
+from molpeg_bench.methods.guard import method_call
 
 log = logging.getLogger(__name__)
 CHECKPOINT_FORMAT = 1

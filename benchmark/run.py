@@ -21,19 +21,19 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from benchmark.config import PER_STEP_SCHEDULES, RunConfig
-from benchmark.data import GraphStore, load_dataset
-from benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
-from benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
-from benchmark.data.sources_3d import get_3d_source
-from benchmark.data.splits import Split
-from benchmark.fidelity import pruner_options
-from benchmark.machine import describe_machine
-from benchmark.metric_check import UndefinedMetricError, check_metric_defined
-from benchmark.models import describe_checkpoint, load_encoder_checkpoint
-from benchmark.models.device import resolve_device
-from benchmark.models.gin_inference import evaluation_logits
-from benchmark.pruner_calls import (
+from molpeg_bench.benchmark.config import PER_STEP_SCHEDULES, RunConfig
+from molpeg_bench.benchmark.data import GraphStore, load_dataset
+from molpeg_bench.benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
+from molpeg_bench.benchmark.data.identity import DATA_RULES, checkpoint_sha256, indices_sha256, subsample_indices
+from molpeg_bench.benchmark.data.sources_3d import get_3d_source
+from molpeg_bench.benchmark.data.splits import Split
+from molpeg_bench.benchmark.fidelity import pruner_options
+from molpeg_bench.benchmark.machine import describe_machine
+from molpeg_bench.benchmark.metric_check import UndefinedMetricError, check_metric_defined
+from molpeg_bench.benchmark.models import describe_checkpoint, load_encoder_checkpoint
+from molpeg_bench.benchmark.models.device import resolve_device
+from molpeg_bench.benchmark.models.gin_inference import evaluation_logits
+from molpeg_bench.benchmark.pruner_calls import (
     check_plan_kept,
     check_selected,
     describe_pruner,
@@ -43,10 +43,10 @@ from benchmark.pruner_calls import (
     score_pass,
     select_coreset,
 )
-from benchmark.resume import EpochCheckpoint, LoopState
-from benchmark.selection.context import build_context
-from benchmark.selection.diagnostics import with_diagnostics
-from benchmark.tasks import (
+from molpeg_bench.benchmark.resume import EpochCheckpoint, LoopState
+from molpeg_bench.benchmark.selection.context import build_context
+from molpeg_bench.benchmark.selection.diagnostics import with_diagnostics
+from molpeg_bench.benchmark.tasks import (
     Task,
     build_model,
     geometry_record,
@@ -57,10 +57,10 @@ from benchmark.tasks import (
     method_options,
     task_split,
 )
-from benchmark.training import predict, train_epoch
-from methods import DynamicPruner, StaticPruner, get_method, make_pruner
-from methods.guard import MethodError, method_call
-from results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
+from molpeg_bench.benchmark.training import predict, train_epoch
+from molpeg_bench.methods import DynamicPruner, StaticPruner, get_method, make_pruner
+from molpeg_bench.methods.guard import MethodError, method_call
+from molpeg_bench.results.record_schema import DATA_IDENTITY, RECORD_SCHEMA
 
 log = logging.getLogger(__name__)
 

@@ -21,16 +21,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.config import RunConfig
-from benchmark.data import GraphStore, make_split
-from benchmark.data.sources_3d import DataRequest, Source3D, geometry_fields, get_3d_source, standardisation
-from benchmark.data.splits import Split
-from benchmark.experiments.protocols import protocol_of
-from benchmark.losses import per_sample_bce, reduce_batch_loss
-from benchmark.metrics import multitask_score
-from benchmark.models import GINConfig, GraphPredictor
-from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
-from benchmark.models.schnet import SchNetConfig, SchNetPredictor
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data import GraphStore, make_split
+from molpeg_bench.benchmark.data.sources_3d import (
+    DataRequest,
+    Source3D,
+    geometry_fields,
+    get_3d_source,
+    standardisation,
+)
+from molpeg_bench.benchmark.data.splits import Split
+from molpeg_bench.benchmark.experiments.protocols import protocol_of
+from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
+from molpeg_bench.benchmark.metrics import multitask_score
+from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
+from molpeg_bench.benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from molpeg_bench.benchmark.models.schnet import SchNetConfig, SchNetPredictor
 
 EV_TO_MEV = 1000.0
 

@@ -11,10 +11,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.data.graph_store import GraphBatch, GraphStore
-from benchmark.tasks import BinaryTask, Task
-from methods.base import DynamicPruner, EpochPlan
-from methods.guard import method_call
+from molpeg_bench.benchmark.data.graph_store import GraphBatch, GraphStore
+from molpeg_bench.benchmark.tasks import BinaryTask, Task
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan
+from molpeg_bench.methods.guard import method_call
 
 
 @dataclass

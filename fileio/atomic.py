@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from fileio.disk_full import Tally, disk_full, out_of_room
+from molpeg_bench.fileio.disk_full import Tally, disk_full, out_of_room
 
 
 def write_atomic(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:

@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from fileio.atomic import move_aside, write_atomic, write_text_atomic
+from molpeg_bench.fileio.atomic import move_aside, write_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

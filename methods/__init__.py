@@ -3,7 +3,7 @@
 Usable without the rest of the suite: ``from methods import MolPeg``.
 """
 
-from methods import (  # noqa: F401  (registration)
+from molpeg_bench.methods import (  # noqa: F401  (registration)
     bandit,
     craig,
     dataset_pruning,
@@ -20,12 +20,12 @@ from methods import (  # noqa: F401  (registration)
     soft_random,
     uncertainty,
 )
-from methods.base import DynamicPruner, EpochPlan, Pruner, Requirements, Selection, StaticPruner
-from methods.budget import budget
-from methods.infobatch import InfoBatch
-from methods.molpeg import MolPeg
-from methods.registry import available_methods, get_method, make_pruner, register, seal_built_ins
-from methods.soft_random import SoftRandom
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, Pruner, Requirements, Selection, StaticPruner
+from molpeg_bench.methods.budget import budget
+from molpeg_bench.methods.infobatch import InfoBatch
+from molpeg_bench.methods.molpeg import MolPeg
+from molpeg_bench.methods.registry import available_methods, get_method, make_pruner, register, seal_built_ins
+from molpeg_bench.methods.soft_random import SoftRandom
 
 seal_built_ins()
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.options import choice
+from molpeg_bench.methods.options import choice
 
 SCORE_ALIGNMENTS = ("aligned", "official_shuffled")
 _STREAM = 0x5C0DE  # the loader orders' own stream: no other draw of a run is seeded with it

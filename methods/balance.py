@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from methods.budget import proportional_shares
+from molpeg_bench.methods.budget import proportional_shares
 
 
 def class_groups(ctx: Any, method: str) -> list[np.ndarray]:

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import DynamicPruner, EpochPlan, shuffled_plan
-from methods.options import choice
-from methods.registry import register
-from methods.scored import top_k
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import top_k
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from methods.balance import SubsetContext, class_groups, split_selection
-from methods.budget import budget
-from methods.options import coerce_options
+from molpeg_bench.methods.balance import SubsetContext, class_groups, split_selection
+from molpeg_bench.methods.budget import budget
+from molpeg_bench.methods.options import coerce_options
 
 # how an epoch's RNG is seeded: "run" from (run seed, epoch); "epoch_only" from the epoch alone, so every
 # run seed sees the same subsets and order, as the official MolPeg code; "legacy" is the official sampler's

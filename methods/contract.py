@@ -12,7 +12,7 @@ import dataclasses
 
 import numpy as np
 
-from methods.base import EpochPlan, Selection
+from molpeg_bench.methods.base import EpochPlan, Selection
 
 
 class ContractViolation(ValueError):

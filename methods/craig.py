@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.balance import class_groups
-from methods.base import Requirements, Selection
-from methods.budget import proportional_shares
-from methods.last_layer import check_factors, gradient_gram
-from methods.options import choice
-from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask, memo_name
+from molpeg_bench.methods.balance import class_groups
+from molpeg_bench.methods.base import Requirements, Selection
+from molpeg_bench.methods.budget import proportional_shares
+from molpeg_bench.methods.last_layer import check_factors, gradient_gram
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask, memo_name
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import Requirements, Selection
-from methods.influence import TrainingFactors, training_factors
-from methods.last_layer import apply_blocks, project, weighted_gradient_sum
-from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, top_k
+from molpeg_bench.methods.base import Requirements, Selection
+from molpeg_bench.methods.influence import TrainingFactors, training_factors
+from molpeg_bench.methods.last_layer import apply_blocks, project, weighted_gradient_sum
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import WarmupOptions, WarmupPruner, top_k
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import Requirements
-from methods.context import InputEmbeddingBatch
-from methods.options import choice
-from methods.registry import register
-from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.methods.context import InputEmbeddingBatch
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import Requirements, Selection
-from methods.options import choice
-from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, check_task_type
+from molpeg_bench.methods.base import Requirements, Selection
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import WarmupOptions, WarmupPruner, check_task_type
 
 
 @dataclass(frozen=True)

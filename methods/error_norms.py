@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.alignment import AlignmentOptions
-from methods.base import Requirements
-from methods.last_layer import gradient_norms
-from methods.registry import register
-from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
+from molpeg_bench.methods.alignment import AlignmentOptions
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.methods.last_layer import gradient_norms
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
 
 
 @dataclass(frozen=True)

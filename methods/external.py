@@ -87,7 +87,7 @@ def load(name: str) -> type | None:
 
 
 def _check_class(name: str, cls: Any) -> None:
-    from methods.base import DynamicPruner, StaticPruner
+    from molpeg_bench.methods.base import DynamicPruner, StaticPruner
 
     if not (isinstance(cls, type) and issubclass(cls, (StaticPruner, DynamicPruner))):
         raise ExternalMethodError(f"method {name!r}: {cls!r} is not a subclass of methods.base.StaticPruner or "

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import Requirements, Selection
-from methods.last_layer import check_factors, project, weighted_gradient_sum
-from methods.options import choice
-from methods.registry import register
-from methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask
+from molpeg_bench.methods.base import Requirements, Selection
+from molpeg_bench.methods.last_layer import check_factors, project, weighted_gradient_sum
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import WarmupOptions, WarmupPruner, check_task_type, label_mask
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fileio.disk_full import DiskFull
-from methods.contract import ContractViolation
+from molpeg_bench.fileio.disk_full import DiskFull
+from molpeg_bench.methods.contract import ContractViolation
 
 _LIBRARIES = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib")})
 

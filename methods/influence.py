@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import Requirements
-from methods.last_layer import (
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.methods.last_layer import (
     CHUNK,
     apply_blocks,
     check_factors,
@@ -26,9 +26,9 @@ from methods.last_layer import (
     project,
     weighted_gradient_sum,
 )
-from methods.options import choice
-from methods.registry import register
-from methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import ScoredPruner, WarmupOptions, check_task_type, label_mask
 
 
 @dataclass(frozen=True)

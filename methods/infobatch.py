@@ -20,9 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import DynamicPruner, EpochPlan, shuffled_plan
-from methods.options import bounded, choice
-from methods.registry import register
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from molpeg_bench.methods.options import bounded, choice
+from molpeg_bench.methods.registry import register
 
 
 @dataclass(frozen=True)

@@ -24,12 +24,11 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
 
-from methods.base import Requirements, Selection, StaticOptions, StaticPruner
-from methods.options import choice
-from methods.registry import register
-from methods.scored import top_k
+from molpeg_bench.methods.base import Requirements, Selection, StaticOptions, StaticPruner
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import top_k
 
 
 @dataclass(frozen=True)
@@ -105,8 +104,12 @@ class KMeansPrototypes(StaticPruner):
         common = {"n_clusters": n_clusters, "max_iter": self.options.max_iter, "random_state": seed,
                   "init": self.options.init}
         if self.n_samples > self.options.minibatch_above:
+            from sklearn.cluster import MiniBatchKMeans  # here: scikit-learn imports pandas when it is installed
+
             model = MiniBatchKMeans(batch_size=4096, n_init=3, tol=self.options.tol, **common)
         else:
+            from sklearn.cluster import KMeans
+
             model = KMeans(n_init=1, tol=self.options.tol, **common)
         assign = model.fit_predict(x)
         kind = "cosine" if self.options.features == "embedding" else "tanimoto"

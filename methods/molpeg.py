@@ -34,6 +34,7 @@ Works in any PyTorch loop::
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,9 +43,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
-from methods.options import bounded, choice
-from methods.registry import register
+from molpeg_bench.methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
+from molpeg_bench.methods.options import bounded, choice
+from molpeg_bench.methods.registry import register
 
 EMA_CONVENTIONS = ("paper", "code")
 CRITERIA = ("absolute", "hard", "easy")
@@ -138,6 +139,7 @@ class MolPeg(DynamicPruner):
     # -- reference model -------------------------------------------------------------------------
     def setup(self, model: nn.Module, epochs: int | None = None) -> None:
         self.epochs = epochs
+        self._warn_unmatched_shared(model)
         self.reference = copy.deepcopy(model)
         for p in self.reference.parameters():
             p.requires_grad_(False)
@@ -162,6 +164,19 @@ class MolPeg(DynamicPruner):
 
     def _is_shared(self, name: str) -> bool:
         return any(name.startswith(prefix + ".") or name == prefix for prefix in self.options.shared)
+
+    def _warn_unmatched_shared(self, model: nn.Module) -> None:
+        """Warn (once per pruner) when the ``shared`` option names a head the model does not have: then every
+        parameter, the classifier's too, is averaged into the reference, silently unlike the paper's setup."""
+        names = [name for name, _ in model.named_parameters()]
+        missing = [p for p in self.options.shared if not any(n.startswith(p + ".") or n == p for n in names)]
+        if missing and not getattr(self, "_warned_shared", False):
+            self._warned_shared = True
+            warnings.warn(f"MolPeg option 'shared'={list(self.options.shared)}: no parameter of the model is named "
+                          f"{' or '.join(repr(p) for p in missing)} (its top-level modules: "
+                          f"{sorted({n.split('.')[0] for n in names})}); every parameter is averaged into the "
+                          "reference. Pass options={'shared': ('<your head>',)} to copy the head as the paper does, "
+                          "or shared=() to average everything without this warning.", UserWarning, stacklevel=3)
 
     def reference_forward(self, batch: Any) -> torch.Tensor:
         if self.reference is None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from methods.base import Selection, StaticOptions, StaticPruner
-from methods.options import choice
-from methods.registry import register
+from molpeg_bench.methods.base import Selection, StaticOptions, StaticPruner
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from methods.base import Pruner
+from molpeg_bench.methods.base import Pruner
 
 _REGISTRY: dict[str, type[Pruner]] = {}
 _BUILT_IN: set[str] = set()
@@ -27,7 +27,7 @@ def register(name: str):
 
 
 def get_method(name: str) -> type[Pruner]:
-    from methods import external
+    from molpeg_bench.methods import external
 
     if name not in _REGISTRY:
         cls = external.load(name)
@@ -41,7 +41,7 @@ def get_method(name: str) -> type[Pruner]:
 def refuse_clash(name: str) -> None:
     """Refuse, in one line, a method name the user gave that an installed entry point also claims for a
     built-in method (the suite would otherwise run its own method under that name without a word)."""
-    from methods import external
+    from molpeg_bench.methods import external
 
     refusal = external.clash(name) if name in _BUILT_IN else None
     if refusal:

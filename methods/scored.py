@@ -11,10 +11,10 @@ from typing import Any
 
 import numpy as np
 
-from methods.alignment import attribute
-from methods.balance import class_groups, split_selection
-from methods.base import Requirements, Selection, StaticOptions, StaticPruner
-from methods.options import choice
+from molpeg_bench.methods.alignment import attribute
+from molpeg_bench.methods.balance import class_groups, split_selection
+from molpeg_bench.methods.base import Requirements, Selection, StaticOptions, StaticPruner
+from molpeg_bench.methods.options import choice
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
-from methods.options import choice
-from methods.registry import register
+from molpeg_bench.methods.base import EPOCH_SEEDING, DynamicPruner, EpochPlan, shuffled_plan
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from methods.alignment import AlignmentOptions
-from methods.base import Requirements
-from methods.options import choice
-from methods.registry import register
-from methods.scored import ScoredPruner, WarmupOptions, check_task_type
+from molpeg_bench.methods.alignment import AlignmentOptions
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.methods.options import choice
+from molpeg_bench.methods.registry import register
+from molpeg_bench.methods.scored import ScoredPruner, WarmupOptions, check_task_type
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pretrain --preset smoke --out checkpoints/smoke`` (see ``--help``)."""
+"""Command line: ``molpeg-bench pretrain --preset smoke --out checkpoints/smoke`` (see ``--help``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from benchmark.data.sources import default_cache_dir
-from fileio.atomic import check_writable
-from pretrain.augment import SUBGRAPH_MODES
-from pretrain.corpus import CORPUS_SPECS
-from pretrain.train import METHODS, PRESETS, preset_config, pretrain
+from molpeg_bench.benchmark.data.sources import default_cache_dir
+from molpeg_bench.fileio.atomic import check_writable
+from molpeg_bench.pretrain.augment import SUBGRAPH_MODES
+from molpeg_bench.pretrain.corpus import CORPUS_SPECS
+from molpeg_bench.pretrain.train import METHODS, PRESETS, preset_config, pretrain
 
 
 def _describe(preset: str) -> str:
@@ -36,7 +36,7 @@ Options given explicitly replace the preset's values. Each method writes <out>/<
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m pretrain", description="Pretrain a GIN encoder on "
+    p = argparse.ArgumentParser(prog="molpeg-bench pretrain", description="Pretrain a GIN encoder on "
                                 "unlabelled molecules with GraphMAE and/or GraphCL.", epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--method", choices=[*METHODS, "both"], default="both", help="default: both")

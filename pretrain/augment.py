@@ -28,9 +28,9 @@ from dataclasses import replace
 
 import torch
 
-from benchmark.data.featurize import MASK_ATOM_ID
-from benchmark.data.graph_store import GraphBatch
-from pretrain.graph_ops import choose_per_group, group_sizes, grow_subgraph, induced_subgraph, random_rank
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.pretrain.graph_ops import choose_per_group, group_sizes, grow_subgraph, induced_subgraph, random_rank
 
 AUGMENTATIONS = ("none", "dropN", "subgraph", "permE", "maskN", "random")
 SUBGRAPH_MODES = ("grow", "official")

@@ -17,8 +17,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fileio.atomic import write_atomic, write_text_atomic
-from fileio.checksums import file_sha256
+from molpeg_bench.fileio.atomic import write_atomic, write_text_atomic
+from molpeg_bench.fileio.checksums import file_sha256
 
 
 def library_versions() -> dict[str, str]:

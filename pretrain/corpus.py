@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.dataset import cached_store, featurize_smiles, file_sha256
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.sources import DATA_DIR_ENV, default_cache_dir
-from pretrain.pcqm4mv2 import read_pcqm4mv2, resolve_pcqm4mv2
+from molpeg_bench.benchmark.data.dataset import cached_store, featurize_smiles, file_sha256
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.sources import DATA_DIR_ENV, default_cache_dir
+from molpeg_bench.pretrain.pcqm4mv2 import read_pcqm4mv2, resolve_pcqm4mv2
 
 log = logging.getLogger(__name__)
 

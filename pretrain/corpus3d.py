@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 from rdkit import Chem
 
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.dataset import cached_store, featurize_smiles, file_sha256
-from benchmark.data.featurize import mol_to_graph, smiles_to_graph
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.hiv3d import add_conformers
-from benchmark.data.sources import DATA_DIR_ENV
-from pretrain.corpus import corpus_smiles, resolve_corpus, subsample_rows
+from molpeg_bench.benchmark.data.conformers import ConformerOptions
+from molpeg_bench.benchmark.data.dataset import cached_store, featurize_smiles, file_sha256
+from molpeg_bench.benchmark.data.featurize import mol_to_graph, smiles_to_graph
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.hiv3d import add_conformers
+from molpeg_bench.benchmark.data.sources import DATA_DIR_ENV
+from molpeg_bench.pretrain.corpus import corpus_smiles, resolve_corpus, subsample_rows
 
 PCQM4MV2_SDF = "pcqm4m-v2-train.sdf"
 

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 from torch_geometric.utils import scatter
 
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models.interaction_graph import molecule_pairs
-from pretrain.subgraph_mask import check_mask_ratio, subgraph_mask
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models.interaction_graph import molecule_pairs
+from molpeg_bench.pretrain.subgraph_mask import check_mask_ratio, subgraph_mask
 
 
 def mlp(dims: list[int]) -> nn.Sequential:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m pretrain.geossl_cli --preset smoke --encoder painn --out checkpoints/smoke``."""
+"""Command line: ``molpeg-bench pretrain-3d --preset smoke --encoder painn --out checkpoints/smoke``."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import logging
 import os
 from pathlib import Path
 
-from benchmark.models.atom_index import ATOM_INDICES
-from pretrain.geossl_train import ENCODERS, PRESETS, geossl_preset, pretrain_geossl
+from molpeg_bench.benchmark.models.atom_index import ATOM_INDICES
+from molpeg_bench.pretrain.geossl_train import ENCODERS, PRESETS, geossl_preset, pretrain_geossl
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m pretrain.geossl_cli", description="GeoSSL-DDM pretraining of the "
+    p = argparse.ArgumentParser(prog="molpeg-bench pretrain-3d", description="GeoSSL-DDM pretraining of the "
                                 "3D encoders (PaiNN with H, SchNet heavy atoms) on a corpus with RDKit conformers. "
                                 "Writes <out>/geossl_ddm_<encoder>.pt (best epoch), .final.pt and their .json; "
                                 "rerunning continues an interrupted run.")

@@ -20,17 +20,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.graph_store import GraphStore
-from benchmark.models.device import resolve_device
-from benchmark.models.painn import PaiNNConfig, PaiNNEncoder
-from benchmark.models.schnet import SchNetConfig, SchNetEncoder
-from pretrain.checkpoint import save_pretrained
-from pretrain.corpus3d import load_corpus_3d
-from pretrain.geossl import GeoSSLDDM
-from pretrain.loop import ResumableRun, RunSettings, cpu_threads
-from pretrain.subgraph_mask import check_mask_ratio
-from pretrain.train import corpus_metadata
+from molpeg_bench.benchmark.data.conformers import ConformerOptions
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.models.device import resolve_device
+from molpeg_bench.benchmark.models.painn import PaiNNConfig, PaiNNEncoder
+from molpeg_bench.benchmark.models.schnet import SchNetConfig, SchNetEncoder
+from molpeg_bench.pretrain.checkpoint import save_pretrained
+from molpeg_bench.pretrain.corpus3d import load_corpus_3d
+from molpeg_bench.pretrain.geossl import GeoSSLDDM
+from molpeg_bench.pretrain.loop import ResumableRun, RunSettings, cpu_threads
+from molpeg_bench.pretrain.subgraph_mask import check_mask_ratio
+from molpeg_bench.pretrain.train import corpus_metadata
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import torch
 
-from benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
 
 
 def group_sizes(group: torch.Tensor, num_groups: int) -> torch.Tensor:

@@ -19,9 +19,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import global_mean_pool
 
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models.gin import GINConfig, GINEncoder
-from pretrain.augment import AUGMENTATIONS, SUBGRAPH_MODES, augment
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models.gin import GINConfig, GINEncoder
+from molpeg_bench.pretrain.augment import AUGMENTATIONS, SUBGRAPH_MODES, augment
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float = 0.1) -> torch.Tensor:

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from benchmark.data.featurize import MASK_ATOM_ID
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models.gin import GINConfig, GINEncoder, HuGINConv
-from pretrain.graph_ops import choose_per_group, group_sizes
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models.gin import GINConfig, GINEncoder, HuGINConv
+from molpeg_bench.pretrain.graph_ops import choose_per_group, group_sizes
 
 NUM_TARGET_TYPES = MASK_ATOM_ID  # atom types 0..118 (GraphMAE: one_hot(..., num_classes=119))
 

@@ -24,8 +24,8 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from benchmark.data.graph_store import GraphStore
-from pretrain.checkpoint import load_resume_state, save_resume_state, set_rng_states
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.pretrain.checkpoint import load_resume_state, save_resume_state, set_rng_states
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.data.graph_store import GraphBatch
-from pretrain.graph_ops import choose_per_group, group_sizes, grow_subgraph, induced_subgraph
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.pretrain.graph_ops import choose_per_group, group_sizes, grow_subgraph, induced_subgraph
 
 
 def check_mask_ratio(mask_ratio: float, name: str = "mask ratio") -> float:

@@ -19,15 +19,22 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmark.data.featurize import FEATURIZER_VERSION
-from benchmark.data.graph_store import GraphStore
-from benchmark.models.device import resolve_device
-from benchmark.models.gin import GINConfig
-from pretrain.checkpoint import save_pretrained
-from pretrain.corpus import load_corpus
-from pretrain.graphcl import GraphCL
-from pretrain.graphmae import GraphMAE
-from pretrain.loop import ResumableRun, RunSettings, cpu_threads, epoch_batches, epoch_generator, train_step
+from molpeg_bench.benchmark.data.featurize import FEATURIZER_VERSION
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.models.device import resolve_device
+from molpeg_bench.benchmark.models.gin import GINConfig
+from molpeg_bench.pretrain.checkpoint import save_pretrained
+from molpeg_bench.pretrain.corpus import load_corpus
+from molpeg_bench.pretrain.graphcl import GraphCL
+from molpeg_bench.pretrain.graphmae import GraphMAE
+from molpeg_bench.pretrain.loop import (
+    ResumableRun,
+    RunSettings,
+    cpu_threads,
+    epoch_batches,
+    epoch_generator,
+    train_step,
+)
 
 log = logging.getLogger(__name__)
 

@@ -5,12 +5,12 @@ The public functions are imported on first use, so ``results.store`` stays light
 
 from __future__ import annotations
 
-from fileio.lazy import lazy_names
+from molpeg_bench.fileio.lazy import lazy_names
 
 __all__, __getattr__ = lazy_names(__name__, {
-    "results.frame": ("runs_frame", "epochs_frame"),
-    "results.paper": ("reported",),
-    "results.table1": ("write_table1",),
-    "results.figures": ("figure3", "figure5", "figure6"),
-    "results.report": ("build_report",),
+    "molpeg_bench.results.frame": ("runs_frame", "epochs_frame"),
+    "molpeg_bench.results.paper": ("reported",),
+    "molpeg_bench.results.table1": ("write_table1",),
+    "molpeg_bench.results.figures": ("figure3", "figure5", "figure6"),
+    "molpeg_bench.results.report": ("build_report",),
 })

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from results.select import require_distinct_seeds
+from molpeg_bench.results.select import require_distinct_seeds
 
 CELL_KEYS = ("dataset", "metric", "family", "method", "prune_ratio", "preset", "checkpoint", "setting")
 

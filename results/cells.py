@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from results.aggregate import CELL_KEYS, over_seeds
-from results.frame import STATISTICS, as_runs
-from results.names import dataset_order, family_order, higher_is_better
-from results.paper import method_rank
-from results.select import default_runs, narrow_runs, require_one_setting, require_runs
+from molpeg_bench.results.aggregate import CELL_KEYS, over_seeds
+from molpeg_bench.results.frame import STATISTICS, as_runs
+from molpeg_bench.results.names import dataset_order, family_order, higher_is_better
+from molpeg_bench.results.paper import method_rank
+from molpeg_bench.results.select import default_runs, narrow_runs, require_one_setting, require_runs
 
 log = logging.getLogger(__name__)
 

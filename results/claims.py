@@ -19,11 +19,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from results.cells import WHOLE, Cell, TableData
-from results.escape import markdown_text
-from results.frame import STATISTICS
-from results.names import paper_dataset, paper_method
-from results.stats import ALPHA, POWER, paired_t_test
+from molpeg_bench.results.cells import WHOLE, Cell, TableData
+from molpeg_bench.results.escape import markdown_text
+from molpeg_bench.results.frame import STATISTICS
+from molpeg_bench.results.names import paper_dataset, paper_method
+from molpeg_bench.results.stats import ALPHA, POWER, paired_t_test
 
 SUPPORTED, CONTRADICTED, UNDECIDED = "supported", "contradicted", "cannot decide"
 COLUMNS = ["claim", "dataset", "statistic", "verdict", "n_seeds", "details"]

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.cells import WHOLE, Cell, TableData
-from results.claims import claims_frame, claims_markdown
-from results.escape import markdown_text
-from results.frame import LAST_EPOCHS
-from results.markdown import pipe_table, setting_lines
-from results.names import dataset_note, paper_dataset, paper_method
-from results.paper import has_method, paper_cell
-from results.stats import LEVEL, confidence_interval, contains, paired_t_test
+from molpeg_bench.results.cells import WHOLE, Cell, TableData
+from molpeg_bench.results.claims import claims_frame, claims_markdown
+from molpeg_bench.results.escape import markdown_text
+from molpeg_bench.results.frame import LAST_EPOCHS
+from molpeg_bench.results.markdown import pipe_table, setting_lines
+from molpeg_bench.results.names import dataset_note, paper_dataset, paper_method
+from molpeg_bench.results.paper import has_method, paper_cell
+from molpeg_bench.results.stats import LEVEL, confidence_interval, contains, paired_t_test
 
 EXTERNAL = "★"  # marks a method from outside the suite
 REFERENCE = "molpeg"  # every other pruned cell is also tested against this method at the same ratio

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.cells import WHOLE, TableData
-from results.markdown import pipe_table, setting_lines
-from results.names import paper_method
-from results.paper import paper_cell
+from molpeg_bench.results.cells import WHOLE, TableData
+from molpeg_bench.results.markdown import pipe_table, setting_lines
+from molpeg_bench.results.names import paper_method
+from molpeg_bench.results.paper import paper_cell
 
 # our dataset -> the paper's, per table: the datasets each table is drawn from
 TABLE_DATASETS = {2: {"qm9_u0": "QM9-U0", "qm9_zpve": "QM9-ZPVE"}, 3: {"hiv3d": "HIV-3D (SchNet)"}}

@@ -9,10 +9,10 @@ import logging
 from collections import defaultdict
 from pathlib import Path
 
-from results.escape import bounded
-from results.markdown import table_row
-from results.record_schema import DATA_IDENTITY
-from results.store import RunStore
+from molpeg_bench.results.escape import bounded
+from molpeg_bench.results.markdown import table_row
+from molpeg_bench.results.record_schema import DATA_IDENTITY
+from molpeg_bench.results.store import RunStore
 
 log = logging.getLogger(__name__)
 

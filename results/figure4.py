@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.escape import plot_text
-from results.names import dataset_label, file_slug, metric_label, paper_method
-from results.paper import method_rank
-from results.plotting import panels, save
-from results.select import default_runs, narrow_runs, require_one_setting, require_runs
+from molpeg_bench.results.escape import plot_text
+from molpeg_bench.results.names import dataset_label, file_slug, metric_label, paper_method
+from molpeg_bench.results.paper import method_rank
+from molpeg_bench.results.plotting import panels, save
+from molpeg_bench.results.select import default_runs, narrow_runs, require_one_setting, require_runs
 
 RUNTIME_PARTS = ("time_warmup", "time_scoring", "time_training", "time_evaluation")
 MARKERS = {"static": "o", "dynamic": "s", "whole": "*"}

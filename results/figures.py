@@ -14,12 +14,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
-from results.aggregate import over_seeds
-from results.escape import plot_text
-from results.names import dataset_label, dataset_order, file_slug, metric_label, paper_method
-from results.paper import method_rank
-from results.plotting import mean_std_line, panels, save
-from results.select import (
+from molpeg_bench.results.aggregate import over_seeds
+from molpeg_bench.results.escape import plot_text
+from molpeg_bench.results.names import dataset_label, dataset_order, file_slug, metric_label, paper_method
+from molpeg_bench.results.paper import method_rank
+from molpeg_bench.results.plotting import mean_std_line, panels, save
+from molpeg_bench.results.select import (
     default_runs,
     filter_runs,
     narrow_runs,

@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from results.degenerate import degenerate_reasons
-from results.names import metric_scale
-from results.settings import (
+from molpeg_bench.results.degenerate import degenerate_reasons
+from molpeg_bench.results.names import metric_scale
+from molpeg_bench.results.settings import (
     canonical,
     checkpoint_label,
     checkpoint_name,

@@ -21,12 +21,12 @@ from pathlib import Path
 
 from PIL import Image
 
-from results.escape import html_text
-from results.frame import origin_label
-from results.names import file_slug
-from results.release import machines
-from results.safe_markdown import render
-from results.settings import setting_fields, setting_id
+from molpeg_bench.results.escape import html_text
+from molpeg_bench.results.frame import origin_label
+from molpeg_bench.results.names import file_slug
+from molpeg_bench.results.release import machines
+from molpeg_bench.results.safe_markdown import render
+from molpeg_bench.results.settings import setting_fields, setting_id
 
 # the Markdown pages of a results folder, in the order the page shows them
 PAGES = ("release.md", "table1_comparison.md", "table2_comparison.md", "table3_comparison.md", "failed_runs.md")

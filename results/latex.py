@@ -11,9 +11,9 @@ import math
 from collections.abc import Iterable
 from pathlib import Path
 
-from results.cells import TableData
-from results.escape import latex_text
-from results.names import family_label, paper_method
+from molpeg_bench.results.cells import TableData
+from molpeg_bench.results.escape import latex_text
+from molpeg_bench.results.names import family_label, paper_method
 
 _TEX_NAMES = {"epsilon-greedy": r"$\epsilon$-greedy"}
 NOT_RUN, NO_VALUE = "--", "n/a"

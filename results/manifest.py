@@ -11,7 +11,7 @@ The manifest covers every file under the release folder except itself and hidden
 state a sweep keeps beside the records: claims, epoch checkpoints, sweep manifests; not published).
 Writing it for a new release, once its sweep is done::
 
-    python -m results.manifest write results/releases/<name>
+    python -m molpeg_bench.results.manifest write results/releases/<name>
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import re
 import sys
 from pathlib import Path
 
-from fileio.atomic import write_text_atomic
+from molpeg_bench.fileio.atomic import write_text_atomic
 
 MANIFEST = "MANIFEST.sha256"
 _LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
@@ -66,7 +66,7 @@ def read_manifest(root: str | Path) -> dict[str, str]:
         text = path.read_text()
     except FileNotFoundError:
         raise ManifestMismatch(f"release {root} has no {MANIFEST}: nothing says which records it publishes "
-                               f"(write it with `python -m results.manifest write {root}`)") from None
+                               f"(write it with `python -m molpeg_bench.results.manifest write {root}`)") from None
     listed = {}
     for number, line in enumerate(text.splitlines(), 1):
         match = _LINE.match(line)
@@ -94,7 +94,8 @@ def verify_manifest(root: str | Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m results.manifest", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m molpeg_bench.results.manifest",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("action", choices=("write", "check"), help="write the manifest, or check the release")
     parser.add_argument("release", type=Path, help="the release folder, e.g. results/releases/hiv-cpu-v1")
     args = parser.parse_args(argv)

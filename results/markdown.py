@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from results.escape import markdown_code, markdown_text
+from molpeg_bench.results.escape import markdown_code, markdown_text
 
 
 def fmt(value: object) -> str:

@@ -8,7 +8,7 @@ from importlib import resources
 
 import pandas as pd
 
-from results.names import paper_method
+from molpeg_bench.results.names import paper_method
 
 PAPER_CSV = "reported_results.csv"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.markdown import pipe_table
-from results.select import require_distinct_seeds
-from results.settings import NO_PRETRAINING
+from molpeg_bench.results.markdown import pipe_table
+from molpeg_bench.results.select import require_distinct_seeds
+from molpeg_bench.results.settings import NO_PRETRAINING
 
 KEYS = ["dataset", "preset", "checkpoint", "setting"]
 

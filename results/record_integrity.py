@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from results.names import higher_is_better
-from results.record_schema import InvalidRecord
-from results.run_identity import record_run_id
+from molpeg_bench.results.names import higher_is_better
+from molpeg_bench.results.record_schema import InvalidRecord
+from molpeg_bench.results.run_identity import record_run_id
 
 # how far a recorded best value may be from its epoch's (both are the same float written twice; the slack
 # only forgives a rewrite that went through a shorter float repr, never an edit)

@@ -22,16 +22,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.claims import claims_markdown
-from results.comparison import ci_text, p_text
-from results.data_check import report_records
-from results.figure4 import RUNTIME_PARTS, figure4
-from results.frame import runs_frame
-from results.manifest import MANIFEST, verify_manifest
-from results.names import paper_method
-from results.release_rows import release_rows, release_rows_markdown
-from results.stats import confidence_interval, paired_t_test
-from results.table1 import write_table1
+from molpeg_bench.results.claims import claims_markdown
+from molpeg_bench.results.comparison import ci_text, p_text
+from molpeg_bench.results.data_check import report_records
+from molpeg_bench.results.figure4 import RUNTIME_PARTS, figure4
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.manifest import MANIFEST, verify_manifest
+from molpeg_bench.results.names import paper_method
+from molpeg_bench.results.release_rows import release_rows, release_rows_markdown
+from molpeg_bench.results.stats import confidence_interval, paired_t_test
+from molpeg_bench.results.table1 import write_table1
 
 log = logging.getLogger(__name__)
 

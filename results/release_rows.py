@@ -10,11 +10,11 @@ import math
 
 import pandas as pd
 
-from results.escape import markdown_text
-from results.frame import LAST_EPOCHS
-from results.names import paper_dataset, paper_method
-from results.paper import method_rank, paper_cell
-from results.stats import paired_t_test
+from molpeg_bench.results.escape import markdown_text
+from molpeg_bench.results.frame import LAST_EPOCHS
+from molpeg_bench.results.names import paper_dataset, paper_method
+from molpeg_bench.results.paper import method_rank, paper_cell
+from molpeg_bench.results.stats import paired_t_test
 
 REFERENCE = ("molpeg", "paper", "{}")  # every row is tested against MolPeg under the paper's text
 COLUMNS = ["method", "fidelity", "options", "seeds", "best_mean", "best_std", "last_mean", "last_std",

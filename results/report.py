@@ -1,4 +1,4 @@
-"""Build the tables, figures and comparisons from a run store (the glue behind ``python -m benchmark report``).
+"""Build the tables, figures and comparisons from a run store (the glue behind ``molpeg-bench report``).
 
 ``WHAT`` is the one list of outputs: the command line offers its names. The writers (pandas, matplotlib) are
 imported when a report is built, so reading ``WHAT`` costs nothing.
@@ -32,16 +32,16 @@ def build_report(store_root: str | Path, out_dir: str | Path, what: str = "all",
     """
     if what not in WHAT:
         raise ValueError(f"unknown report {what!r}; expected one of {WHAT}")
-    from results.data_check import report_records, write_failed_runs
-    from results.figure4 import figure4
-    from results.figures import figure3, figure5, figure6
-    from results.frame import epochs_frame, runs_frame
-    from results.names import dataset_order
-    from results.pretraining import pretraining_3d, pretraining_table
-    from results.select import filter_runs, matches_checkpoint
-    from results.table1 import write_table1
-    from results.table2_tex import write_table2
-    from results.table3_tex import write_table3
+    from molpeg_bench.results.data_check import report_records, write_failed_runs
+    from molpeg_bench.results.figure4 import figure4
+    from molpeg_bench.results.figures import figure3, figure5, figure6
+    from molpeg_bench.results.frame import epochs_frame, runs_frame
+    from molpeg_bench.results.names import dataset_order
+    from molpeg_bench.results.pretraining import pretraining_3d, pretraining_table
+    from molpeg_bench.results.select import filter_runs, matches_checkpoint
+    from molpeg_bench.results.table1 import write_table1
+    from molpeg_bench.results.table2_tex import write_table2
+    from molpeg_bench.results.table3_tex import write_table3
 
     records = report_records(store_root)
     if not records:

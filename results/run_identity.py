@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
+from molpeg_bench.results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
 
 # config fields that describe where/how a run executes, not what it computes: not hashed
 EXECUTION_FIELDS = ("device", "num_threads", "preset", "data_dir")

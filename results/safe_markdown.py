@@ -22,7 +22,7 @@ import markdown
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
-from results.escape import bounded
+from molpeg_bench.results.escape import bounded
 
 SAFE_SCHEMES = ("", "http", "https")
 

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 
 import pandas as pd
 
-from results.settings import differing_fields
+from molpeg_bench.results.settings import differing_fields
 
 SETTING_COLUMNS = ["preset", "checkpoint", "setting"]
 _SHA_PREFIX = re.compile(r"[0-9a-f]{6,64}")

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
+from molpeg_bench.results.record_schema import DATA_IDENTITY, LOCATION_DATA_OPTIONS
 
 NO_PRETRAINING = "no pretraining"
 # config fields outside the setting: the cell, the seed, the checkpoint path (its content counts), execution

@@ -22,10 +22,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fileio.atomic import check_writable, move_aside, write_text_atomic
-from fileio.reading import FileTooLarge, read_bounded, unreadable_reason
-from results.record_integrity import check_integrity
-from results.record_schema import InvalidRecord, validate_record
+from molpeg_bench.fileio.atomic import check_writable, move_aside, write_text_atomic
+from molpeg_bench.fileio.reading import FileTooLarge, read_bounded, unreadable_reason
+from molpeg_bench.results.record_integrity import check_integrity
+from molpeg_bench.results.record_schema import InvalidRecord, validate_record
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from results.cells import table1_data
-from results.comparison import write_comparison
-from results.frame import as_runs
-from results.table1_tex import render_table1
+from molpeg_bench.results.cells import table1_data
+from molpeg_bench.results.comparison import write_comparison
+from molpeg_bench.results.frame import as_runs
+from molpeg_bench.results.table1_tex import render_table1
 
 
 def write_table1(records: Iterable[dict] | pd.DataFrame, out_dir: str | Path,

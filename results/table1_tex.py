@@ -10,9 +10,9 @@ cell with fewer seeds than its preset asks for; a section sign a cell with a deg
 
 from __future__ import annotations
 
-from results.cells import Cell, TableData
-from results.escape import latex_text
-from results.latex import (
+from molpeg_bench.results.cells import Cell, TableData
+from molpeg_bench.results.escape import latex_text
+from molpeg_bench.results.latex import (
     AT_BEST,
     BOLD_BEST,
     DELTAS,
@@ -27,7 +27,7 @@ from results.latex import (
     source,
     value_tex,
 )
-from results.names import dataset_label, metric_label
+from molpeg_bench.results.names import dataset_label, metric_label
 
 FEW_SEEDS = r"$^\dagger$"
 DEGENERATE = r"$^\S$"  # a seed of the cell is flagged by results.degenerate (reasons on the comparison page)

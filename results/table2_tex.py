@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import latex
-from results.cells import TableData, table_data
-from results.comparison_3d import TABLE_DATASETS, write_comparison
-from results.escape import latex_text
+from molpeg_bench.results import latex
+from molpeg_bench.results.cells import TableData, table_data
+from molpeg_bench.results.comparison_3d import TABLE_DATASETS, write_comparison
+from molpeg_bench.results.escape import latex_text
 
 TABLE2_RATIOS = (90, 80, 70, 60, 40, 20)
 TABLE2_ROWS = (("static", ("random", "dp")), ("dynamic", ("infobatch", "molpeg")))

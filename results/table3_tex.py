@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from results import latex
-from results.cells import TableData, table_data
-from results.comparison_3d import TABLE_DATASETS, write_comparison
+from molpeg_bench.results import latex
+from molpeg_bench.results.cells import TableData, table_data
+from molpeg_bench.results.comparison_3d import TABLE_DATASETS, write_comparison
 
 TABLE3_RATIOS = (60, 40, 20)
 TABLE3_METHODS = ("soft_random", "molpeg")

@@ -9,9 +9,10 @@ loading torch (a sweep that cannot reach its cluster says so in a second).
 
 from importlib import import_module
 
-_EXPORTS = {"EXECUTORS": "slurm.executors", "ClusterProfile": "slurm.profile", "load_profile": "slurm.profile",
-            "run_states": "slurm.status", "status_report": "slurm.status", "SweepSummary": "slurm.sweep",
-            "start_sweep": "slurm.sweep"}
+_EXPORTS = {"EXECUTORS": "molpeg_bench.slurm.executors", "ClusterProfile": "molpeg_bench.slurm.profile",
+            "load_profile": "molpeg_bench.slurm.profile", "run_states": "molpeg_bench.slurm.status",
+            "status_report": "molpeg_bench.slurm.status", "SweepSummary": "molpeg_bench.slurm.sweep",
+            "start_sweep": "molpeg_bench.slurm.sweep"}
 __all__ = sorted(_EXPORTS)
 
 

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
 
-from benchmark.config import RunConfig
-from slurm.lifetime import bind_to_parent, run_stoppable
-from slurm.preflight import ClusterUnfit
-from slurm.profile import ClusterProfile
-from slurm.task import COMPUTED, FAILED, RunFolder, RunTask
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.slurm.lifetime import bind_to_parent, run_stoppable
+from molpeg_bench.slurm.preflight import ClusterUnfit
+from molpeg_bench.slurm.profile import ClusterProfile
+from molpeg_bench.slurm.task import COMPUTED, FAILED, RunFolder, RunTask
 
 log = logging.getLogger(__name__)
 EXECUTORS = ("debug", "local", "slurm")
@@ -182,7 +182,7 @@ def _after_death(store_root: str, group: list[RunConfig], outcomes: dict[str, st
                  deaths: int) -> list[RunConfig]:
     """The runs of ``group`` to try again after its worker died (``deaths`` times so far, ``died`` how): none
     once it has had its tries. Its runs stored before the death count as computed, the others as failed."""
-    from results.store import RunStore
+    from molpeg_bench.results.store import RunStore
 
     store = RunStore(store_root)
     left = [c for c in group if not store.has(c.run_id())]

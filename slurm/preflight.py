@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
-from slurm.profile import ClusterProfile
+from molpeg_bench.slurm.profile import ClusterProfile
 
 FIX_PROFILE = "PROFILE=slurm/profiles/local.toml (make) / --profile local (CLI)"
 

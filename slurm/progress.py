@@ -12,10 +12,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from benchmark.config import RunConfig
-from results.store import RunStore
-from slurm.claims import Claims
-from slurm.task import RunFolder
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.claims import Claims
+from molpeg_bench.slurm.task import RunFolder
 
 log = logging.getLogger(__name__)
 

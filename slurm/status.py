@@ -9,12 +9,12 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmark.config import RunConfig
-from benchmark.resume import EpochCheckpoint
-from results.store import RunStore, UnreadableRecord
-from slurm.claims import Claims
-from slurm.sweep import unique_configs
-from slurm.task import RunFolder
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.resume import EpochCheckpoint
+from molpeg_bench.results.store import RunStore, UnreadableRecord
+from molpeg_bench.slurm.claims import Claims
+from molpeg_bench.slurm.sweep import unique_configs
+from molpeg_bench.slurm.task import RunFolder
 
 STATES = ("done", "unreadable", "running", "failed", "pending")
 

@@ -19,18 +19,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from benchmark.config import RunConfig
-from benchmark.data.sources import check_cache_writable
-from benchmark.preflight import check_checkpoints, prepare_data
-from fileio.atomic import write_text_atomic
-from results.store import RunStore, UnreadableRecord
-from slurm.claims import Claims
-from slurm.executors import submit
-from slurm.lifetime import sigterm_raises
-from slurm.preflight import check_cluster
-from slurm.profile import ClusterProfile
-from slurm.progress import SweepProgress
-from slurm.task import COMPUTED, ELSEWHERE, SKIPPED, UNREADABLE, RunTask
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.sources import check_cache_writable
+from molpeg_bench.benchmark.preflight import check_checkpoints, prepare_data
+from molpeg_bench.fileio.atomic import write_text_atomic
+from molpeg_bench.results.store import RunStore, UnreadableRecord
+from molpeg_bench.slurm.claims import Claims
+from molpeg_bench.slurm.executors import submit
+from molpeg_bench.slurm.lifetime import sigterm_raises
+from molpeg_bench.slurm.preflight import check_cluster
+from molpeg_bench.slurm.profile import ClusterProfile
+from molpeg_bench.slurm.progress import SweepProgress
+from molpeg_bench.slurm.task import COMPUTED, ELSEWHERE, SKIPPED, UNREADABLE, RunTask
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from pathlib import Path
 
 from submitit.helpers import Checkpointable
 
-from benchmark.config import RunConfig
-from benchmark.run import run_finetune
-from fileio.atomic import write_text_atomic
-from results.store import RunStore, UnreadableRecord
-from slurm.claims import Claims
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.fileio.atomic import write_text_atomic
+from molpeg_bench.results.store import RunStore, UnreadableRecord
+from molpeg_bench.slurm.claims import Claims
 
 log = logging.getLogger(__name__)
 

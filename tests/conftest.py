@@ -26,7 +26,7 @@ def small_store():
 
 def make_small_store():
     """120 molecules, 2 tasks, every 7th label of task 2 missing (also usable outside a fixture)."""
-    from benchmark.data import featurize_smiles
+    from molpeg_bench.benchmark.data import featurize_smiles
 
     rng = np.random.default_rng(0)
     smiles = SMILES * 10

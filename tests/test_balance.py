@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from methods import available_methods, get_method, make_pruner
+from molpeg_bench.methods import available_methods, get_method, make_pruner
 from tests.method_context import FakeContext, linear_head
 from tests.test_methods_deepfool import _batch, linear_in_u
 
@@ -56,8 +56,8 @@ def test_balance_needs_a_single_task_classification_dataset():
 
 def test_balance_on_a_dataset_it_cannot_split_is_refused_before_the_warmup(tmp_path, monkeypatch):
     """A three-task CSV dataset with balance=true: one line naming the method, no warm-up trained."""
-    from benchmark import run
-    from benchmark.config import RunConfig
+    from molpeg_bench.benchmark import run
+    from molpeg_bench.benchmark.config import RunConfig
     from tests.test_data_csv import _multitask
 
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path / "cache"))

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from methods import budget, make_pruner
+from molpeg_bench.methods import budget, make_pruner
 
 
 def test_budget_rounding_rules():

@@ -7,9 +7,9 @@ import gzip
 import numpy as np
 import pandas as pd
 
-from bench.pcba_like import build
-from bench.scale import steps
-from benchmark.data.csv_source import parse_csv
+from molpeg_bench.bench.pcba_like import build
+from molpeg_bench.bench.scale import steps
+from molpeg_bench.benchmark.data.csv_source import parse_csv
 from tests.conftest import SMILES
 
 
@@ -41,6 +41,6 @@ def test_the_scale_plan_runs_the_users_commands_and_shares_the_warmup(tmp_path):
     assert names == ["featurize", "whole", "molpeg", "infobatch", "grand_4", "dp", "report"]
     for step in plan[1:-1]:
         argv = " ".join(step.argv)
-        assert "-m benchmark run --preset paper" in argv and "--dataset csv:data.csv" in argv
+        assert "-m molpeg_bench run --preset paper" in argv and "--dataset csv:data.csv" in argv
         assert "--epochs 1" in argv
     assert all("warmup_epochs=1" in " ".join(s.argv) for s in plan[4:6])

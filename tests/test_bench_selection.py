@@ -1,6 +1,6 @@
 import pytest
 
-from bench.selection import MethodCost, grid_share
+from molpeg_bench.bench.selection import MethodCost, grid_share
 
 
 def test_grid_share_counts_each_shared_warmup_once_at_its_longest_length():

@@ -9,12 +9,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from benchmark import run
-from benchmark.config import RunConfig
-from benchmark.selection import context as context_module
-from methods import get_method, make_pruner
-from methods.base import Requirements
-from methods.scored import memo_name
+from molpeg_bench.benchmark import run
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.selection import context as context_module
+from molpeg_bench.methods import get_method, make_pruner
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.methods.scored import memo_name
 from tests.conftest import make_small_store
 from tests.test_warmup_cache import _context
 

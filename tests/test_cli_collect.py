@@ -2,10 +2,10 @@
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.experiments import build_grid
-from benchmark.run import run_finetune
-from results.store import RunStore
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.results.store import RunStore
 from tests.conftest import needs_shared_data
 
 

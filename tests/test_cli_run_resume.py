@@ -1,12 +1,12 @@
-"""`python -m benchmark run` resumes a killed run from its epoch checkpoint, as a sweep task does."""
+"""`molpeg-bench run` resumes a killed run from its epoch checkpoint, as a sweep task does."""
 
 import json
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.resume import EpochCheckpoint
-from slurm.task import RunFolder
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.resume import EpochCheckpoint
+from molpeg_bench.slurm.task import RunFolder
 from tests.test_slurm_resume import Killed, comparable
 
 ARGS = ["run", "--preset", "ci", "--dataset", "nci-tpsa", "--method", "molpeg", "--prune-ratio", "0.5", "--epochs",

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data import conformers as conf
-from benchmark.data import featurize_smiles
-from benchmark.data.conformers import ConformerOptions, molecule_conformer
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.hiv3d import add_conformers
-from benchmark.data.qm9 import HARTREE_EV, load_qm9, parse_qm9, qm9_split, select_target
-from benchmark.data.sources_3d import standardisation
+from molpeg_bench.benchmark.data import conformers as conf
+from molpeg_bench.benchmark.data import featurize_smiles
+from molpeg_bench.benchmark.data.conformers import ConformerOptions, molecule_conformer
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.hiv3d import add_conformers
+from molpeg_bench.benchmark.data.qm9 import HARTREE_EV, load_qm9, parse_qm9, qm9_split, select_target
+from molpeg_bench.benchmark.data.sources_3d import standardisation
 
 from .conftest import SHARED_DATA, needs_shared_data
 
@@ -122,7 +122,7 @@ def test_conformer_cascade_tiers_counted_in_metadata(monkeypatch):
 
 
 def test_parallel_generation_equals_serial():
-    from benchmark.data.conformers import generate_conformers
+    from molpeg_bench.benchmark.data.conformers import generate_conformers
 
     smiles = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "C(C)(C)(C)(C)C"]
     serial, tiers = generate_conformers(smiles, ConformerOptions(mode="etkdg"), processes=1)

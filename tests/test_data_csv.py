@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.data import load_dataset
-from benchmark.run import run_finetune
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data import load_dataset
+from molpeg_bench.benchmark.run import run_finetune
 from tests.conftest import SMILES
 
 SMILES_96 = SMILES * 8
@@ -99,7 +99,7 @@ def test_regression_csv_with_a_scaffold_split_reports_mae_in_its_units(tmp_path,
 
 
 def test_a_regression_csv_table_prints_mae_in_the_columns_units(tmp_path):
-    from results.frame import runs_frame
+    from molpeg_bench.results.frame import runs_frame
     from tests.test_results_records import make_record
 
     record = make_record("hiv", "whole", 0, 0, 0.42)

@@ -7,12 +7,12 @@ import logging
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import RunConfig
-from benchmark.data.featurize import FEATURIZER_VERSION
-from results.data_check import report_records
-from results.store import RunStore
-from slurm.sweep import run_sweep
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.featurize import FEATURIZER_VERSION
+from molpeg_bench.results.data_check import report_records
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.sweep import run_sweep
 from tests.test_input_errors import write_hiv
 
 TINY = dict(dataset="hiv", num_layers=2, emb_dim=16, dropout=0.2, epochs=1, batch_size=32)

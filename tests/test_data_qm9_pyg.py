@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.config import EXECUTION_FIELDS, RunConfig
-from benchmark.data.identity import DATA_RULES, file_sha256, source_identity
-from benchmark.data.qm9 import load_qm9, parse_qm9, parse_source_option
-from benchmark.data.qm9_pyg import NO_SMILES, read_uncharacterized
-from benchmark.tasks import load_3d_store
-from results.settings import setting_fields
+from molpeg_bench.benchmark.config import EXECUTION_FIELDS, RunConfig
+from molpeg_bench.benchmark.data.identity import DATA_RULES, file_sha256, source_identity
+from molpeg_bench.benchmark.data.qm9 import load_qm9, parse_qm9, parse_source_option
+from molpeg_bench.benchmark.data.qm9_pyg import NO_SMILES, read_uncharacterized
+from molpeg_bench.benchmark.tasks import load_3d_store
+from molpeg_bench.results.settings import setting_fields
 
 from .conftest import SHARED_DATA, needs_shared_data
 from .test_data_3d import QM9_HEADER, QM9_ROWS

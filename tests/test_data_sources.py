@@ -3,9 +3,9 @@ import gzip
 import numpy as np
 import pytest
 
-from benchmark.data import load_dataset, make_split
-from benchmark.data.sources import parse_pcba
-from benchmark.data.splits import murcko_scaffold, random_split
+from molpeg_bench.benchmark.data import load_dataset, make_split
+from molpeg_bench.benchmark.data.sources import parse_pcba
+from molpeg_bench.benchmark.data.splits import murcko_scaffold, random_split
 
 from .conftest import SHARED_DATA, needs_shared_data
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmark.selection.diagnostics import selection_diagnostics
-from benchmark.tasks import BinaryTask
-from results.degenerate import degenerate_reasons
+from molpeg_bench.benchmark.selection.diagnostics import selection_diagnostics
+from molpeg_bench.benchmark.tasks import BinaryTask
+from molpeg_bench.results.degenerate import degenerate_reasons
 
 N, POSITIVES = 1000, 100
 LABELS = (np.arange(N) < POSITIVES).astype(np.float64)[:, None]  # the first 100 molecules are positive

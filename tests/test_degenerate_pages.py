@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from benchmark.selection.diagnostics import selection_diagnostics
-from benchmark.tasks import BinaryTask
-from results.table1 import write_table1
+from molpeg_bench.benchmark.selection.diagnostics import selection_diagnostics
+from molpeg_bench.benchmark.tasks import BinaryTask
+from molpeg_bench.results.table1 import write_table1
 from tests.test_results_records import make_record
 
 N, POSITIVES = 1000, 100
@@ -87,7 +87,7 @@ def test_the_marked_table_compiles(pages, tmp_path):
 
 
 def test_the_results_page_shows_the_flags(pages):
-    from results.html_page import render_page
+    from molpeg_bench.results.html_page import render_page
 
     _, out = pages
     html = render_page(out, [], "flags")

@@ -2,9 +2,9 @@
 
 import torch
 
-from benchmark.experiments import build_grid
-from benchmark.run import load_run_data
-from benchmark.tasks import task_split
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.run import load_run_data
+from molpeg_bench.benchmark.tasks import task_split
 from tests.conftest import needs_shared_data
 
 

@@ -12,15 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.cli import main
-from methods import external
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.methods import external
 
 ROOT = Path(__file__).resolve().parents[1]
 TOY = textwrap.dedent('''
     """Keeps the molecules with the highest index: a deterministic static method for tests."""
     import numpy as np
 
-    from methods.base import Selection, StaticPruner
+    from molpeg_bench.methods.base import Selection, StaticPruner
 
 
     class KeepLast(StaticPruner):
@@ -109,7 +109,7 @@ def test_an_entry_point_that_clashes_with_a_built_in_is_refused_in_one_line(on_p
 def test_an_entry_point_names_a_method_with_its_distribution(on_path):
     _module(on_path, "toy_entry", TOY)
     _entry_point(on_path, "keep_last", "toy_entry:KeepLast")
-    from methods.registry import get_method
+    from molpeg_bench.methods.registry import get_method
     origin = get_method("keep_last").origin
     assert origin["found_by"] == "entry_point" and origin["spec"] == "toy_entry:KeepLast"
     assert (origin["distribution"], origin["distribution_version"]) == ("user_methods", "0.3")

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data.featurize import MASK_ATOM_ID, smiles_to_graph
-from benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID, smiles_to_graph
+from molpeg_bench.benchmark.data.graph_store import GraphStore
 
 
 def test_hu_scheme_atoms_bonds_and_chirality():

@@ -7,11 +7,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import RunConfig
-from benchmark.experiments import TABLE1_STATIC
-from benchmark.fidelity import describe_bundle, pruner_options
-from methods import get_method, make_pruner
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments import TABLE1_STATIC
+from molpeg_bench.benchmark.fidelity import describe_bundle, pruner_options
+from molpeg_bench.methods import get_method, make_pruner
 from tests.method_context import FakeContext, linear_head
 
 OFFICIAL_WARMUP = {"warmup_start": "random", "score_alignment": "official_shuffled"}

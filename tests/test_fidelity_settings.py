@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmark.cli import main
-from benchmark.data.splits import scaffold_split
-from benchmark.experiments import build_grid
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.data.splits import scaffold_split
+from molpeg_bench.benchmark.experiments import build_grid
 
 
 def test_scaffold_split_orders_equal_size_sets_as_hu_et_al():
@@ -42,7 +42,7 @@ def test_paper_preset_sweep_requires_a_checkpoint_or_no_pretraining(capsys, capl
     assert "--no-pretraining" in caplog.text and "--checkpoint" in caplog.text
     assert capsys.readouterr().out == ""  # nothing listed
     assert main(["sweep", "table1", "--preset", "paper", "--dry-run", "--no-pretraining"]) == 0
-    from benchmark.experiments import TABLE1_METHODS
+    from molpeg_bench.benchmark.experiments import TABLE1_METHODS
 
     lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("(")]
     assert len(lines) == 2 * 5 * (1 + len(TABLE1_METHODS) * 6)  # HIV + PCBA, 5 seeds, whole + methods x ratios
@@ -58,8 +58,8 @@ def test_paper_preset_uses_the_92_task_pcba_filter():
 
 
 def test_figure3_criteria_each_train_more_distinct_molecules_than_the_budget():
-    from benchmark.config import RunConfig
-    from benchmark.run import run_finetune
+    from molpeg_bench.benchmark.config import RunConfig
+    from molpeg_bench.benchmark.run import run_finetune
 
     tiny = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=4, batch_size=32)
     for criterion in ("easy", "hard", "absolute"):

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.cli import main
-from benchmark.config import RunConfig
-from methods import MolPeg, SoftRandom
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.methods import MolPeg, SoftRandom
 
 
 def test_default_run_ids_are_unchanged_by_the_switch():
@@ -117,7 +117,7 @@ def test_epoch_end_reselect_scores_the_whole_epoch():
 
 
 def test_whole_run_under_code_fidelity_is_molpeg_at_keep_ratio_one():
-    from benchmark.run import run_finetune
+    from molpeg_bench.benchmark.run import run_finetune
 
     tiny = dict(dataset="nci-tpsa", subsample=200, num_layers=2, emb_dim=16, dropout=0.0, epochs=2, batch_size=64)
     record = run_finetune(RunConfig(fidelity="code", **tiny))
@@ -131,8 +131,8 @@ def test_whole_run_under_code_fidelity_is_molpeg_at_keep_ratio_one():
 
 
 def test_tables_take_a_code_run_at_its_bundle_as_a_default_run():
-    from methods import get_method
-    from results.frame import run_row
+    from molpeg_bench.methods import get_method
+    from molpeg_bench.results.frame import run_row
 
     def row(**options):  # the record as the runner writes it: the bundle it filled in as code_options
         config = RunConfig(method="molpeg", prune_ratio=0.6, fidelity="code", method_options=options).to_dict()

@@ -9,11 +9,11 @@ import stat
 import pytest
 import torch
 
-from benchmark.data.dataset import cached_store
-from benchmark.resume import EpochCheckpoint, LoopState
-from methods.base import Requirements
-from results.store import RunStore
-from slurm.claims import Claims
+from molpeg_bench.benchmark.data.dataset import cached_store
+from molpeg_bench.benchmark.resume import EpochCheckpoint, LoopState
+from molpeg_bench.methods.base import Requirements
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.claims import Claims
 from tests.test_results_records import make_record
 from tests.test_warmup_cache import _context
 

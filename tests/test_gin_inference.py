@@ -8,8 +8,8 @@ import copy
 import pytest
 import torch
 
-from benchmark.models import GINConfig, GraphPredictor
-from benchmark.models.gin_inference import evaluation_logits, foldable, folded_logits
+from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
+from molpeg_bench.benchmark.models.gin_inference import evaluation_logits, foldable, folded_logits
 from tests.conftest import make_small_store
 
 

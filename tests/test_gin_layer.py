@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.data.featurize import SELF_LOOP_BOND_ID
-from benchmark.models.gin import HuGINConv
+from molpeg_bench.benchmark.data.featurize import SELF_LOOP_BOND_ID
+from molpeg_bench.benchmark.models.gin import HuGINConv
 
 
 def _explicit(conv: HuGINConv, x, edge_index, edge_attr):

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from bench.gpu_check import main, slurm_profile
+from molpeg_bench.bench.gpu_check import main, slurm_profile
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 

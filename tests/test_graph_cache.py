@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.data.dataset import cached_store
+from molpeg_bench.benchmark.data.dataset import cached_store
 
 
 def _cached(tmp_path, store, builds: list):

@@ -12,9 +12,9 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from benchmark.cli import main
-from results.data_check import report_records
-from results.html_page import render_page
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.results.data_check import report_records
+from molpeg_bench.results.html_page import render_page
 
 RELEASE = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v1"
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)

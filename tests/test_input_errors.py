@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.cli import main
-from benchmark.models import GINConfig, GINEncoder
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.models import GINConfig, GINEncoder
 from tests.conftest import SMILES
 
 N_ROWS = 60  # 48 / 6 / 6 molecules in the random split, both classes in each
@@ -142,7 +142,7 @@ def test_bad_checkpoints(caplog, tmp_path):
 def test_sweep_reports_an_architecture_mismatch_once_before_any_run(caplog, tmp_path, monkeypatch):
     write_hiv(tmp_path / "data")
     ckpt = _checkpoints(tmp_path / "ckpt")
-    monkeypatch.setattr("slurm.task.run_finetune", lambda *a, **k: pytest.fail("a run started"))
+    monkeypatch.setattr("molpeg_bench.slurm.task.run_finetune", lambda *a, **k: pytest.fail("a run started"))
     code, errors = cli(caplog, tmp_path, "sweep", "pretraining", "--preset", "ci", "--checkpoint", str(ckpt["big"]),
                        "--data-dir", str(tmp_path / "data"), "--store", str(tmp_path / "store"))
     assert code == 2 and len(errors) == 1 and errors[0].count("5×300") == 1 and "2×32" in errors[0]
@@ -153,8 +153,8 @@ def test_unwritable_store_fails_before_training(caplog, tmp_path, monkeypatch):
     """A store path below a regular file cannot be created (a permission check would not hold as root)."""
     write_hiv(tmp_path / "data")
     (tmp_path / "blocker").write_text("")
-    monkeypatch.setattr("benchmark.run.run_finetune", lambda *a, **k: pytest.fail("training started"))
-    monkeypatch.setattr("slurm.task.run_finetune", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr("molpeg_bench.benchmark.run.run_finetune", lambda *a, **k: pytest.fail("training started"))
+    monkeypatch.setattr("molpeg_bench.slurm.task.run_finetune", lambda *a, **k: pytest.fail("training started"))
     store = str(tmp_path / "blocker" / "store")
     args = run_args(tmp_path)
     args[args.index("--store") + 1] = store
@@ -183,7 +183,7 @@ def test_run_without_flags_names_its_preset(caplog, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     write_hiv(tmp_path / "data")
     monkeypatch.setenv("MOLPEG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setattr("benchmark.run.run_finetune", lambda *a, **k: pytest.fail("stop before training"))
+    monkeypatch.setattr("molpeg_bench.benchmark.run.run_finetune", lambda *a, **k: pytest.fail("stop before training"))
     with pytest.raises(pytest.fail.Exception):
         cli(caplog, tmp_path, "run")
     assert any(r.getMessage().startswith("preset smoke (") for r in caplog.records)
@@ -204,7 +204,8 @@ def test_unwritable_cache_directory_fails_before_featurizing(caplog, tmp_path, m
     (tmp_path / "blocker").write_text("")
     cache = str(tmp_path / "blocker" / "cache")
     monkeypatch.setenv("MOLPEG_CACHE_DIR", cache)
-    monkeypatch.setattr("benchmark.data.dataset.featurize_smiles", lambda *a, **k: pytest.fail("featurizing started"))
+    monkeypatch.setattr("molpeg_bench.benchmark.data.dataset.featurize_smiles",
+                        lambda *a, **k: pytest.fail("featurizing started"))
     assert_fails(caplog, tmp_path, run_args(tmp_path), cache, "not writable", "MOLPEG_CACHE_DIR")
     code, errors = cli(caplog, tmp_path, "sweep", "table1", "--preset", "ci", "--data-dir", str(tmp_path / "data"),
                        "--store", str(tmp_path / "store"))

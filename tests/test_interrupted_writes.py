@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from benchmark.data import load_dataset
-from fileio import atomic
-from fileio.atomic import write_atomic
-from fileio.disk_full import DiskFull, Tally, disk_full, out_of_room
+from molpeg_bench.benchmark.data import load_dataset
+from molpeg_bench.fileio import atomic
+from molpeg_bench.fileio.atomic import write_atomic
+from molpeg_bench.fileio.disk_full import DiskFull, Tally, disk_full, out_of_room
 from tests.conftest import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,7 +44,7 @@ def _errors(stderr: str) -> list[str]:
 def test_a_checkpoint_beyond_the_file_size_limit_is_one_line_and_leaves_nothing(tmp_path):
     load_dataset("hiv")  # featurized into the test cache before the limit: only the run's own files are written
     done = _cli(f"""
-        from benchmark.cli import main
+        from molpeg_bench.benchmark.cli import main
         raise SystemExit(main({[*RUN, "--store", str(tmp_path / "store")]!r}))
     """, tmp_path, limit_bytes=20_000)  # a claim file fits, the GIN's epoch checkpoint does not
     assert done.returncode == 2, done.stderr
@@ -107,9 +107,9 @@ def test_sigterm_while_run_writes_its_record_leaves_no_temporary_file(tmp_path):
     load_dataset("hiv")
     done = _cli(f"""
         import os, signal, time
-        import results.store
-        from benchmark.cli import main
-        from fileio.atomic import write_atomic
+        import molpeg_bench.results.store
+        from molpeg_bench.benchmark.cli import main
+        from molpeg_bench.fileio.atomic import write_atomic
 
         def write_then_get_stopped(path, text):
             def write(handle):
@@ -118,7 +118,7 @@ def test_sigterm_while_run_writes_its_record_leaves_no_temporary_file(tmp_path):
                 time.sleep(60)
             return write_atomic(path, write)
 
-        results.store.write_text_atomic = write_then_get_stopped
+        molpeg_bench.results.store.write_text_atomic = write_then_get_stopped
         raise SystemExit(main({[*RUN, "--store", str(tmp_path / "store")]!r}))
     """, tmp_path)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr

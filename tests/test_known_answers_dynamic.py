@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from methods import make_pruner
+from molpeg_bench.methods import make_pruner
 from tests.mutation.registry import known_answer
 
 

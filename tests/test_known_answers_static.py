@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 import torch
 
-from methods import make_pruner
-from methods.context import InputEmbeddingBatch
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.context import InputEmbeddingBatch
 from tests.method_context import FakeContext, linear_head
 from tests.mutation.registry import known_answer
 from tests.test_methods_gradients import _explicit_shifts, _facility, autograd_gradients

@@ -35,15 +35,21 @@ FACE_IMPORTS = ("slurm", "pretrain", "benchmark.cli", "benchmark.commands")
 KNOWN: dict[str, tuple[str, ...]] = {face: FACE_IMPORTS for face in FACES}
 
 
+ROOT_PACKAGE = "molpeg_bench."
+
+
 def imported_modules(source: str) -> list[tuple[int, str]]:
-    """(line, module) of every absolute import in ``source``, at any depth."""
+    """(line, module) of every absolute import in ``source``, at any depth, named as inside the import root
+    (``molpeg_bench.methods.base`` is ``methods.base``: the rules speak of the card's folders)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module == ROOT_PACKAGE[:-1]:
+            found += [(node.lineno, alias.name) for alias in node.names]  # from molpeg_bench import methods
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.append((node.lineno, node.module))
-    return found
+    return [(line, module.removeprefix(ROOT_PACKAGE)) for line, module in found]
 
 
 def forbidden_imports(package: str, forbidden: tuple[str, ...], root: Path = ROOT,
@@ -87,10 +93,10 @@ def import_graph(packages=PACKAGES) -> dict[str, set[str]]:
         edges = set()
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                edges |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in files else node.module
-                          for a in node.names}
+                name = node.module.removeprefix(ROOT_PACKAGE)
+                edges |= {f"{name}.{a.name}" if f"{name}.{a.name}" in files else name for a in node.names}
             elif isinstance(node, ast.Import):
-                edges |= {a.name for a in node.names}
+                edges |= {a.name.removeprefix(ROOT_PACKAGE) for a in node.names}
         graph[module] = {e for e in edges if e in files and e != module}
     return graph
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from benchmark import machine
+from molpeg_bench.benchmark import machine
 
 
 def test_cpu_model_reads_the_model_name_line(monkeypatch, tmp_path):

@@ -7,13 +7,13 @@ import textwrap
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.method_check import check_method
-from methods import available_methods
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.method_check import check_method
+from molpeg_bench.methods import available_methods
 
 TOY_HEADER = """
 import numpy as np
-from methods.base import DynamicPruner, Selection, StaticPruner, StaticOptions, shuffled_plan
+from molpeg_bench.methods.base import DynamicPruner, Selection, StaticPruner, StaticOptions, shuffled_plan
 """
 
 DEFECTS = {

@@ -8,8 +8,8 @@ import textwrap
 
 import pytest
 
-from benchmark.cli import main
-from methods.budget import budget
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.methods.budget import budget
 from tests import test_external_methods
 from tests.conftest import needs_shared_data
 from tests.test_external_methods import _module
@@ -26,7 +26,7 @@ import sys
 
 import numpy as np
 
-from methods.base import DynamicPruner, EpochPlan, Selection, StaticPruner, shuffled_plan
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, Selection, StaticPruner, shuffled_plan
 
 
 def weights_with(value, k):
@@ -205,7 +205,7 @@ def test_a_checkpoint_holding_a_selection_that_breaks_the_contract_is_refused_an
 
     import torch
 
-    from benchmark.resume import EpochCheckpoint
+    from molpeg_bench.benchmark.resume import EpochCheckpoint
     from tests.test_slurm_resume import Killed
 
     original = EpochCheckpoint.save

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from methods import make_pruner
-from methods.alignment import attribute, loader_order
-from methods.last_layer import gradient_norms
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.alignment import attribute, loader_order
+from molpeg_bench.methods.last_layer import gradient_norms
 from tests.method_context import FakeContext, linear_head
 from tests.mutation.registry import known_answer
 from tests.test_known_answers_static import (

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from methods import make_pruner
+from molpeg_bench.methods import make_pruner
 
 
 def test_epsilon_greedy_first_epoch_uniform_then_hardest_plus_random():

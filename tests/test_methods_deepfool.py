@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import torch
 
-from methods import make_pruner
-from methods.context import InputEmbeddingBatch
-from methods.deepfool import deepfool_batch
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.context import InputEmbeddingBatch
+from molpeg_bench.methods.deepfool import deepfool_batch
 from tests.method_context import FakeContext, linear_head
 
 

@@ -8,9 +8,9 @@ import itertools
 import numpy as np
 import pytest
 
-from methods import make_pruner
-from methods.dataset_pruning import ParameterShift, swap_search
-from methods.influence import TrainingFactors
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.dataset_pruning import ParameterShift, swap_search
+from molpeg_bench.methods.influence import TrainingFactors
 from tests.method_context import random_context
 
 

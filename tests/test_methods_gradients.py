@@ -8,11 +8,17 @@ import pytest
 import torch
 from scipy.optimize import minimize
 
-from methods import make_pruner
-from methods.budget import proportional_shares
-from methods.craig import lazy_greedy, similarity
-from methods.glister import ValidationLoss
-from methods.last_layer import gradient_gram, gradient_norms, hessian_weights, inverse_task_hessians, project
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.budget import proportional_shares
+from molpeg_bench.methods.craig import lazy_greedy, similarity
+from molpeg_bench.methods.glister import ValidationLoss
+from molpeg_bench.methods.last_layer import (
+    gradient_gram,
+    gradient_norms,
+    hessian_weights,
+    inverse_task_hessians,
+    project,
+)
 from tests.method_context import FakeContext, linear_head, random_context
 
 

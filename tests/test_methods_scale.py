@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from bench.factor_memory import FACTOR_METHODS, measure, synthetic_context
+from molpeg_bench.bench.factor_memory import FACTOR_METHODS, measure, synthetic_context
 
 
 def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():
@@ -39,8 +39,8 @@ def test_dp_swap_terms_are_the_inner_products_of_the_parameter_shifts():
     """DP's batched swap terms equal ⟨S_a, S_b⟩ of the explicit shifts S_i = H⁻¹g_i / N, task by task."""
     import numpy as np
 
-    from methods.dataset_pruning import ParameterShift
-    from methods.influence import TrainingFactors
+    from molpeg_bench.methods.dataset_pruning import ParameterShift
+    from molpeg_bench.methods.influence import TrainingFactors
 
     rng = np.random.default_rng(0)
     n, tasks, dim = 300, 5, 9

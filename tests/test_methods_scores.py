@@ -4,10 +4,10 @@ Forgetting; every static method on a regression context reports its adaptation."
 import numpy as np
 import pytest
 
-from methods import available_methods, get_method, make_pruner
-from methods.diversity import k_center_greedy
-from methods.forgetting import forgetting_scores
-from methods.kmeans import centroid_similarity, prototype_selection
+from molpeg_bench.methods import available_methods, get_method, make_pruner
+from molpeg_bench.methods.diversity import k_center_greedy
+from molpeg_bench.methods.forgetting import forgetting_scores
+from molpeg_bench.methods.kmeans import centroid_similarity, prototype_selection
 from tests.method_context import FakeContext, linear_head, random_context
 
 
@@ -160,8 +160,8 @@ def test_every_static_method_selects_k_on_regression_and_names_its_adaptation(na
 
 
 def test_per_method_warmup_gives_each_method_warmup_runs_of_its_own():
-    from benchmark.selection.context import Provided
-    from methods.scored import warmup_seed_offset
+    from molpeg_bench.benchmark.selection.context import Provided
+    from molpeg_bench.methods.scored import warmup_seed_offset
 
     ctx = random_context(n=24, d=3, t=1)
     for name in ("least_confidence", "entropy"):

@@ -8,17 +8,17 @@ import logging
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import RunConfig
-from benchmark.data.identity import subsample_indices
-from benchmark.data.sources import SOURCES
-from benchmark.data.splits import make_split
-from benchmark.experiments.presets import get_preset
-from benchmark.metric_check import UndefinedMetricError, check_metric_defined
-from benchmark.run import run_finetune
-from results.data_check import write_failed_runs
-from results.store import RunStore
-from slurm.sweep import run_sweep
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.identity import subsample_indices
+from molpeg_bench.benchmark.data.sources import SOURCES
+from molpeg_bench.benchmark.data.splits import make_split
+from molpeg_bench.benchmark.experiments.presets import get_preset
+from molpeg_bench.benchmark.metric_check import UndefinedMetricError, check_metric_defined
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.results.data_check import write_failed_runs
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.sweep import run_sweep
 from tests.conftest import SHARED_DATA, SMILES, needs_shared_data
 from tests.test_input_errors import N_ROWS, write_hiv
 

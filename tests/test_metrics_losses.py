@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from benchmark.losses import per_sample_bce, reduce_batch_loss
-from benchmark.metrics import multitask_score
+from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
+from molpeg_bench.benchmark.metrics import multitask_score
 
 
 def test_multitask_scores_match_sklearn_per_task_with_missing_labels():

@@ -1,8 +1,8 @@
 import pytest
 import torch
 
-from benchmark.models import load_encoder_checkpoint
-from benchmark.models.gin import GINConfig, GraphPredictor, node_dropout
+from molpeg_bench.benchmark.models import load_encoder_checkpoint
+from molpeg_bench.benchmark.models.gin import GINConfig, GraphPredictor, node_dropout
 
 HU_KEYS_LAYER0 = ["gnns.0.mlp.0.weight", "gnns.0.mlp.0.bias", "gnns.0.mlp.2.weight", "gnns.0.mlp.2.bias",
                   "gnns.0.edge_embedding1.weight", "gnns.0.edge_embedding2.weight"]

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.models.atom_index import embedding_rows
-from benchmark.models.interaction_graph import interaction_graph
-from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
-from benchmark.models.schnet import SchNetConfig, SchNetPredictor
+from molpeg_bench.benchmark.models.atom_index import embedding_rows
+from molpeg_bench.benchmark.models.interaction_graph import interaction_graph
+from molpeg_bench.benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from molpeg_bench.benchmark.models.schnet import SchNetConfig, SchNetPredictor
 
 
 def _reference_graph(pos: torch.Tensor, batch: torch.Tensor, cutoff: float, cap: int | None) -> list[tuple]:
@@ -126,8 +126,8 @@ def test_geom3d_indexing_gives_hydrogen_a_frozen_zero_embedding(batch3d, atom_in
 
 
 def test_checkpoint_of_another_atom_indexing_is_refused(tmp_path):
-    from benchmark.models import load_encoder_checkpoint
-    from pretrain.checkpoint import save_pretrained
+    from molpeg_bench.benchmark.models import load_encoder_checkpoint
+    from molpeg_bench.pretrain.checkpoint import save_pretrained
 
     config = SchNetConfig(hidden=8, num_filters=8, num_interactions=1, num_gaussians=5)
     path = save_pretrained(SchNetPredictor(1, config).encoder, tmp_path / "enc.pt", {"atom_index": "atomic_number"})

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from methods import MolPeg, make_pruner
+from molpeg_bench.methods import MolPeg, make_pruner
 
 
 class TinyNet(nn.Module):
@@ -194,7 +194,7 @@ def test_eval_reference_with_beta_one_predicts_as_the_online_model():
 
 
 def test_random_reference_init_is_the_official_gin_init():
-    from benchmark.models import GINConfig, GraphPredictor
+    from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
 
     torch.manual_seed(0)
     net = GraphPredictor(1, GINConfig(2, 300, 0.5))
@@ -242,7 +242,7 @@ def test_load_state_dict_before_setup_restores_the_reference():
 
 
 def test_epoch_seeding_epoch_only_gives_every_run_seed_the_same_epochs():
-    from methods import SoftRandom
+    from molpeg_bench.methods import SoftRandom
 
     def plans(seeding, cls, **options):
         return [tuple(cls(50, 0.4, seed=s, options={"epoch_seeding": seeding, **options}).plan_epoch(3).indices)
@@ -313,3 +313,23 @@ def test_no_shared_prefix_averages_the_head_too():
         net.head.weight.add_(2.0)
     p.after_step(net)
     torch.testing.assert_close(p.reference.head.weight, before + 1.0)
+
+
+def test_a_model_without_the_shared_head_is_warned_about_once_naming_the_option():
+    plain = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))  # no submodule named "head"
+    pruner = MolPeg(n_samples=10, keep_ratio=0.5)
+    with pytest.warns(UserWarning, match=r"'shared'=\['head'\]: no parameter of the model is named 'head'"):
+        pruner.setup(plain)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pruner.setup(plain)  # once per pruner
+        MolPeg(n_samples=10, keep_ratio=0.5, options={"shared": ()}).setup(plain)  # averaging all, on purpose
+
+        class Headed(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.encoder, self.head = nn.Linear(3, 4), nn.Linear(4, 1)
+
+        MolPeg(n_samples=10, keep_ratio=0.5).setup(Headed())

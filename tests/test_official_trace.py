@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.run import run_finetune
-from methods import MolPeg
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.methods import MolPeg
 from tests.conftest import needs_shared_data
 
 FIXTURES = Path(__file__).parent / "fixtures" / "official_trace"

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import RunConfig
-from methods import InfoBatch, MolPeg, SoftRandom
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.methods import InfoBatch, MolPeg, SoftRandom
 
 
 @pytest.mark.parametrize("method,option,value,expected", [

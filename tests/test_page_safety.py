@@ -17,12 +17,12 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from benchmark.cli import main
-from results.escape import ELLIPSIS, LIMIT
-from results.html_page import POLICY, render_page, write_page
-from results.names import file_slug
-from results.settings import setting_fields
-from results.table1 import write_table1
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.results.escape import ELLIPSIS, LIMIT
+from molpeg_bench.results.html_page import POLICY, render_page, write_page
+from molpeg_bench.results.names import file_slug
+from molpeg_bench.results.settings import setting_fields
+from molpeg_bench.results.table1 import write_table1
 from tests.test_results_records import make_record, write_store
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)

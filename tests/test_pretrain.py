@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data.dataset import featurize_smiles
-from benchmark.data.featurize import MASK_ATOM_ID
-from benchmark.models.gin import GINConfig
-from pretrain.graphcl import GraphCL, nt_xent
-from pretrain.graphmae import (
+from molpeg_bench.benchmark.data.dataset import featurize_smiles
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID
+from molpeg_bench.benchmark.models.gin import GINConfig
+from molpeg_bench.pretrain.graphcl import GraphCL, nt_xent
+from molpeg_bench.pretrain.graphmae import (
     NUM_TARGET_TYPES,
     AtomDecoder,
     GraphMAE,

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.data.dataset import featurize_smiles
-from benchmark.data.featurize import MASK_ATOM_ID
-from pretrain.augment import AUGMENTATIONS, augment, drop_nodes_keep, subgraph_keep
+from molpeg_bench.benchmark.data.dataset import featurize_smiles
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID
+from molpeg_bench.pretrain.augment import AUGMENTATIONS, augment, drop_nodes_keep, subgraph_keep
 
 SMILES = ["CC(=O)Nc1ccc(O)cc1", "c1ccc2ccccc2c1", "OC(=O)C(N)Cc1ccccc1", "CN1C=NC2=C1C(=O)N(C(=O)N2C)C",
           "CCCCCCCCCCCCCCCC(=O)O", "CCO", "C", "[Na+].[Cl-]", "CC(C)Cc1ccc(cc1)C(C)C(=O)O"]

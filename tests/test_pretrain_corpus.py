@@ -5,8 +5,8 @@ import gzip
 import numpy as np
 import pytest
 
-from benchmark.data.dataset import file_sha256
-from pretrain.corpus import load_corpus, nci_smiles_file, read_smiles_file, resolve_corpus, subsample_rows
+from molpeg_bench.benchmark.data.dataset import file_sha256
+from molpeg_bench.pretrain.corpus import load_corpus, nci_smiles_file, read_smiles_file, resolve_corpus, subsample_rows
 
 PCQM_ROWS = [  # idx,smiles,homolumogap as in OGB's data.csv.gz; the test-split rows have no gap
     (0, "O=C1[N]c2ccncc2[CH][C@@H]1c1ccc(cc1)C", 3.0476751256),

@@ -9,15 +9,15 @@ import json
 import pytest
 import torch
 
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models import load_encoder_checkpoint
-from benchmark.models.painn import PaiNNConfig, PaiNNPredictor
-from pretrain.corpus3d import load_corpus_3d
-from pretrain.geossl import DistanceDenoisingHead, GeoSSLDDM, all_pairs, denoising_loss
-from pretrain.geossl_cli import parse_args
-from pretrain.geossl_train import GeoSSLConfig, cosine_lr, geossl_preset, pretrain_geossl
-from pretrain.subgraph_mask import subgraph_mask
+from molpeg_bench.benchmark.data.conformers import ConformerOptions
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models import load_encoder_checkpoint
+from molpeg_bench.benchmark.models.painn import PaiNNConfig, PaiNNPredictor
+from molpeg_bench.pretrain.corpus3d import load_corpus_3d
+from molpeg_bench.pretrain.geossl import DistanceDenoisingHead, GeoSSLDDM, all_pairs, denoising_loss
+from molpeg_bench.pretrain.geossl_cli import parse_args
+from molpeg_bench.pretrain.geossl_train import GeoSSLConfig, cosine_lr, geossl_preset, pretrain_geossl
+from molpeg_bench.pretrain.subgraph_mask import subgraph_mask
 
 from .conftest import SMILES
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from benchmark.data.graph_store import GraphBatch
-from pretrain.graph_ops import grow_subgraph
-from pretrain.subgraph_mask import kept_counts, subgraph_mask, subgraph_mask_keep
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.pretrain.graph_ops import grow_subgraph
+from molpeg_bench.pretrain.subgraph_mask import kept_counts, subgraph_mask, subgraph_mask_keep
 
 
 def gen(seed: int) -> torch.Generator:

@@ -6,10 +6,10 @@ import json
 import pytest
 import torch
 
-from benchmark.models import GINConfig, GINEncoder, load_encoder_checkpoint
-from pretrain.__main__ import main, parse_args
-from pretrain.corpus import load_corpus
-from pretrain.train import PRESETS, measure_throughput, preset_config, pretrain
+from molpeg_bench.benchmark.models import GINConfig, GINEncoder, load_encoder_checkpoint
+from molpeg_bench.pretrain.__main__ import main, parse_args
+from molpeg_bench.pretrain.corpus import load_corpus
+from molpeg_bench.pretrain.train import PRESETS, measure_throughput, preset_config, pretrain
 
 TINY = dict(num_layers=2, emb_dim=16, dropout=0.2, batch_size=16, epochs=2)
 
@@ -115,7 +115,7 @@ def test_measure_throughput(store):
 
 def test_cli_checks_the_cache_and_checkpoint_folders_before_featurizing(tmp_path, monkeypatch):
     (tmp_path / "blocker").write_text("")  # a folder below a regular file cannot be created (even as root)
-    monkeypatch.setattr("pretrain.train.load_corpus", lambda *a, **k: pytest.fail("featurizing started"))
+    monkeypatch.setattr("molpeg_bench.pretrain.train.load_corpus", lambda *a, **k: pytest.fail("featurizing started"))
     for flag in ("--cache-dir", "--out"):
         folders = {"--cache-dir": str(tmp_path / "cache"), "--out": str(tmp_path / "ckpt"),
                    flag: str(tmp_path / "blocker" / "x")}

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from benchmark.config import RunConfig
-from slurm import run_states, start_sweep, status_report
-from slurm.task import RunFolder, execute_run
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.slurm import run_states, start_sweep, status_report
+from molpeg_bench.slurm.task import RunFolder, execute_run
 from tests.test_slurm_resume import TINY, run_killed_after
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,9 +29,9 @@ def test_run_log_has_a_line_per_epoch(tmp_path):
 
 def test_sweep_logs_a_line_as_runs_finish(tmp_path, caplog):
     configs = [RunConfig(method="random", prune_ratio=0.5, seed=s, **(TINY | {"epochs": 1})) for s in (0, 1)]
-    with caplog.at_level(logging.INFO, logger="slurm.progress"):
+    with caplog.at_level(logging.INFO, logger="molpeg_bench.slurm.progress"):
         start_sweep(configs, tmp_path, executor="debug", threads=1, name="t")
-    lines = [r.getMessage() for r in caplog.records if r.name == "slurm.progress"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "molpeg_bench.slurm.progress"]
     assert re.fullmatch(r"sweep t: 1/2 done, 0 failed, 0 running, ETA \dm\d\ds", lines[0]), lines
     assert re.fullmatch(r"sweep t: 2/2 done, 0 failed, 0 running, took \dm\d\ds", lines[-1]), lines
 

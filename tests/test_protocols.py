@@ -6,11 +6,11 @@ import math
 
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.experiments import build_grid
-from benchmark.experiments.protocols import protocol_of, with_protocol
-from benchmark.run import run_finetune
-from benchmark.tasks import warmup_cosine_factor
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.experiments.protocols import protocol_of, with_protocol
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.benchmark.tasks import warmup_cosine_factor
 
 
 def test_warmup_cosine_factor_hand_values():

@@ -13,15 +13,15 @@ import pandas as pd
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.models import GINConfig, GINEncoder
-from benchmark.run import data_identity, load_run_data, run_finetune
-from benchmark.tasks import geometry_record, task_split
-from results.record_integrity import check_integrity
-from results.record_schema import InvalidRecord
-from results.report import build_report
-from results.run_identity import record_run_id
-from results.store import RunStore
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.models import GINConfig, GINEncoder
+from molpeg_bench.benchmark.run import data_identity, load_run_data, run_finetune
+from molpeg_bench.benchmark.tasks import geometry_record, task_split
+from molpeg_bench.results.record_integrity import check_integrity
+from molpeg_bench.results.record_schema import InvalidRecord
+from molpeg_bench.results.report import build_report
+from molpeg_bench.results.run_identity import record_run_id
+from molpeg_bench.results.store import RunStore
 from tests.test_data_3d import QM9_HEADER, QM9_ROWS
 from tests.test_data_qm9_pyg import qm9_rows, write_csv, write_pyg_raw
 from tests.test_results_records import make_record, with_run_id, write_store

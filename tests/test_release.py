@@ -14,12 +14,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from benchmark.config import EXECUTION_FIELDS, RunConfig
-from benchmark.experiments import build_grid
-from results.manifest import MANIFEST, ManifestMismatch, sha256_of, verify_manifest, write_manifest
-from results.release import write_release
-from results.store import RunStore
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.benchmark.config import EXECUTION_FIELDS, RunConfig
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.results.manifest import MANIFEST, ManifestMismatch, sha256_of, verify_manifest, write_manifest
+from molpeg_bench.results.release import write_release
+from molpeg_bench.results.store import RunStore
 
 RELEASE = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v1"
 CHECKPOINT = "checkpoints/release/graphmae.pt"

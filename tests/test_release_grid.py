@@ -7,16 +7,16 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from benchmark.experiments import build_grid
-from benchmark.experiments.grids import (
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.experiments.grids import (
     RELEASE_CLAIM_ROWS,
     RELEASE_CLAIM_SEEDS,
     RELEASE_SEEDS,
     TABLE1_METHODS,
     differs_under_code,
 )
-from fileio.checksums import file_sha256
-from methods import get_method
+from molpeg_bench.fileio.checksums import file_sha256
+from molpeg_bench.methods import get_method
 
 V2 = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v2"
 CHECKPOINT = "checkpoints/release/graphmae.pt"

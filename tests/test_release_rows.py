@@ -6,9 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from results.frame import runs_frame
-from results.release import missing_cells
-from results.release_rows import release_rows, release_rows_markdown
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.release import missing_cells
+from molpeg_bench.results.release_rows import release_rows, release_rows_markdown
 from tests.test_results_records import make_record
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from benchmark.experiments import build_grid
-from results.table2_tex import write_table2
-from results.table3_tex import write_table3
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.results.table2_tex import write_table2
+from molpeg_bench.results.table3_tex import write_table3
 
 
 def _record(dataset: str, method: str, ratio: float, value: float, metric: str, seed: int = 0) -> dict:
@@ -71,8 +71,8 @@ def test_3d_grids_at_the_presets():
 
 
 def test_qm9_pretraining_comparison_signs(tmp_path):
-    from results.frame import runs_frame
-    from results.pretraining import pretraining_3d
+    from molpeg_bench.results.frame import runs_frame
+    from molpeg_bench.results.pretraining import pretraining_3d
 
     records = []
     for seed, (scratch, pre) in enumerate([(40.0, 35.0), (42.0, 37.0), (44.0, 36.0)]):
@@ -88,9 +88,9 @@ def test_qm9_pretraining_comparison_signs(tmp_path):
 def test_tables_2_and_3_are_the_cells_of_the_table1_path(tmp_path):
     """Tables 2 and 3 go records -> frame -> selection -> cells like Table 1: their printed and compared
     numbers are ``table_data``'s cells (MAE kept in meV, ROC-AUC in %), a cell run without a value is n/a."""
-    from results.cells import table_data
-    from results.frame import runs_frame
-    from results.report import build_report
+    from molpeg_bench.results.cells import table_data
+    from molpeg_bench.results.frame import runs_frame
+    from molpeg_bench.results.report import build_report
     from tests.test_results_records import make_record, with_run_id, write_store
 
     records = []

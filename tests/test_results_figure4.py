@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from results.figure4 import efficiency_points, figure4
-from results.frame import runs_frame
-from results.report import build_report
+from molpeg_bench.results.figure4 import efficiency_points, figure4
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.report import build_report
 from tests.test_results_records import make_record, write_store
 
 
@@ -45,7 +45,7 @@ def test_figure4_files_report_hook_and_errors(tmp_path):
 
 def test_a_preset_without_60_percent_draws_its_nearest_ratio():
     """The ci preset prunes 80 % and 40 %: Figure 4 uses 80 % (grid and report), instead of failing."""
-    from benchmark.experiments import build_grid
+    from molpeg_bench.benchmark.experiments import build_grid
 
     assert {c.prune_ratio for c in build_grid("fig4", "ci")} == {0.0, 0.8}
     assert {c.prune_ratio for c in build_grid("fig4", "smoke")} == {0.0, 0.6}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from results.figures import beta_panels, figure3, figure5, figure6
-from results.frame import epochs_frame, runs_frame
-from results.report import build_report
-from results.select import option_sweep
+from molpeg_bench.results.figures import beta_panels, figure3, figure5, figure6
+from molpeg_bench.results.frame import epochs_frame, runs_frame
+from molpeg_bench.results.report import build_report
+from molpeg_bench.results.select import option_sweep
 from tests.test_results_records import make_record, write_store
 
 
@@ -70,8 +70,8 @@ def test_build_report_all_and_errors(tmp_path):
 
 
 def test_the_command_line_offers_the_reports_build_report_knows():
-    from benchmark.cli import build_parser
-    from results.report import WHAT
+    from molpeg_bench.benchmark.cli import build_parser
+    from molpeg_bench.results.report import WHAT
 
     commands = next(a for a in build_parser()._actions if a.dest == "command")
     report = next(a for a in commands.choices["report"]._actions if a.dest == "what")

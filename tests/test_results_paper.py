@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from results.names import dataset_note, paper_dataset, paper_method
-from results.paper import method_order, paper_cell, reported
+from molpeg_bench.results.names import dataset_note, paper_dataset, paper_method
+from molpeg_bench.results.paper import method_order, paper_cell, reported
 
 SHARED_CSV = Path(__file__).resolve().parents[2] / "shared" / "paper" / "reported_results.csv"
 

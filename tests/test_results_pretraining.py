@@ -2,8 +2,8 @@ import re
 
 import pytest
 
-from results.frame import runs_frame
-from results.pretraining import pretraining_table
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.pretraining import pretraining_table
 
 from .test_results_records import make_record
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from results.data_check import report_records
-from results.frame import RUN_COLUMNS, epochs_frame, runs_frame
-from results.record_schema import RECORD_SCHEMA
-from results.run_identity import record_run_id
-from results.store import MAX_RECORD_BYTES, RunStore
+from molpeg_bench.results.data_check import report_records
+from molpeg_bench.results.frame import RUN_COLUMNS, epochs_frame, runs_frame
+from molpeg_bench.results.record_schema import RECORD_SCHEMA
+from molpeg_bench.results.run_identity import record_run_id
+from molpeg_bench.results.store import MAX_RECORD_BYTES, RunStore
 
 FAMILIES = {"whole": "whole", "random": "static", "cd": "static", "herding": "static",
             "soft_random": "dynamic", "infobatch": "dynamic", "molpeg": "dynamic"}

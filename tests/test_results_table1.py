@@ -10,7 +10,7 @@ import subprocess
 import pandas as pd
 import pytest
 
-from results.table1 import write_table1
+from molpeg_bench.results.table1 import write_table1
 from tests.test_results_records import make_record
 
 
@@ -175,8 +175,8 @@ def test_dynamic_cells_show_their_realised_share_and_infobatch_is_footnoted(tmp_
 
 
 def test_report_of_a_preset_the_store_does_not_hold_says_so(tmp_path, caplog):
-    from benchmark.cli import main
-    from results.store import RunStore
+    from molpeg_bench.benchmark.cli import main
+    from molpeg_bench.results.store import RunStore
 
     store = RunStore(tmp_path / "store")
     for record in _grid():

@@ -10,14 +10,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from benchmark.cli import main
-from results.cells import table1_data
-from results.claims import CONTRADICTED, SUPPORTED, UNDECIDED, claims_frame
-from results.frame import runs_frame
-from results.pretraining import pretraining_table
-from results.report import build_report
-from results.stats import confidence_interval, paired_t_test
-from results.table1 import write_table1
+from molpeg_bench.benchmark.cli import main
+from molpeg_bench.results.cells import table1_data
+from molpeg_bench.results.claims import CONTRADICTED, SUPPORTED, UNDECIDED, claims_frame
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.pretraining import pretraining_table
+from molpeg_bench.results.report import build_report
+from molpeg_bench.results.stats import confidence_interval, paired_t_test
+from molpeg_bench.results.table1 import write_table1
 from tests.test_results_records import make_record, with_run_id, write_store
 
 NAME = "graphmae / moses 500"

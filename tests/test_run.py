@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.experiments import build_grid
-from benchmark.models import GINConfig, GINEncoder
-from benchmark.run import run_finetune
-from results.names import PAPER_METHODS
-from results.store import RunStore
-from slurm.sweep import run_sweep
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.models import GINConfig, GINEncoder
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.results.names import PAPER_METHODS
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.sweep import run_sweep
 from tests.conftest import needs_shared_data
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
@@ -69,7 +69,7 @@ def test_failed_run_leaves_no_record(tmp_path, monkeypatch):
     def crash(config, **kwargs):
         raise RuntimeError("out of memory")
 
-    monkeypatch.setattr("slurm.task.run_finetune", crash)
+    monkeypatch.setattr("molpeg_bench.slurm.task.run_finetune", crash)
     config = RunConfig(method="whole", **TINY)
     summary = run_sweep([config], tmp_path / "store")
     assert list(summary.failed) == [config.run_id()]

@@ -9,9 +9,9 @@ import hashlib
 
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.experiments import build_grid
-from methods import get_method
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.methods import get_method
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 PINNED = {  # grid at preset -> (sha256 prefix of the sorted run ids, number of runs)

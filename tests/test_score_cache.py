@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmark import run
-from benchmark.config import RunConfig
+from molpeg_bench.benchmark import run
+from molpeg_bench.benchmark.config import RunConfig
 
 
 def _config(method: str, prune_ratio: float, **options) -> RunConfig:

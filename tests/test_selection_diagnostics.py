@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark import run
-from benchmark.experiments.grids import preset_run
-from benchmark.experiments.presets import get_preset
-from benchmark.selection.context import FineTuneContext
-from benchmark.selection.diagnostics import selection_diagnostics
-from benchmark.tasks import BinaryTask, RegressionTask
+from molpeg_bench.benchmark import run
+from molpeg_bench.benchmark.experiments.grids import preset_run
+from molpeg_bench.benchmark.experiments.presets import get_preset
+from molpeg_bench.benchmark.selection.context import FineTuneContext
+from molpeg_bench.benchmark.selection.diagnostics import selection_diagnostics
+from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask
 from tests.conftest import needs_shared_data
 from tests.test_slurm_resume import comparable, run_killed_after
 

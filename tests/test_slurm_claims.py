@@ -8,9 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from benchmark.data import load_dataset
-from results.store import RunStore
-from slurm.claims import Claims
+from molpeg_bench.benchmark.data import load_dataset
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm.claims import Claims
 from tests.test_results_records import make_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def test_a_claim_is_exclusive_and_dies_with_its_holder(tmp_path):
 
 WRITER = """
 import json, os, time
-from results.store import RunStore
+from molpeg_bench.results.store import RunStore
 records = json.loads(open({records!r}).read())
 open({go!r} + f".ready{worker}", "w").close()
 while not os.path.exists({go!r}):
@@ -88,8 +88,8 @@ def test_sixteen_concurrent_writers_lose_and_tear_nothing(tmp_path):
 
 SWEEP = """
 import json, sys
-from benchmark.config import RunConfig
-from slurm.sweep import start_sweep
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.slurm.sweep import start_sweep
 import os, time
 open({go!r} + f".ready{{os.getpid()}}", "w").close()
 while not os.path.exists({go!r}):

@@ -12,11 +12,11 @@ import time
 
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.experiments import build_grid
-from benchmark.run import run_finetune
-from results.table1 import write_table1
-from slurm import load_profile, start_sweep
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments import build_grid
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.results.table1 import write_table1
+from molpeg_bench.slurm import load_profile, start_sweep
 
 from .conftest import needs_shared_data
 from .test_slurm_local import table
@@ -94,7 +94,7 @@ def test_preempted_run_resumes_from_its_checkpoint(tmp_path):
 def test_an_external_method_runs_in_slurm_workers_as_locally(tmp_path, monkeypatch):
     """A method named module:Class imports in the job array's workers as in local workers: the same run ids,
     origin and metrics, and its row in the table built from the cluster's records."""
-    from benchmark.cli import main
+    from molpeg_bench.benchmark.cli import main
 
     from .test_external_methods import ROOT, TOY
 

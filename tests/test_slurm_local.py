@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.data import load_dataset
-from results.frame import runs_frame
-from results.store import RunStore
-from slurm import load_profile, run_states, start_sweep, status_report
-from slurm.sweep import group_runs, load_manifest
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data import load_dataset
+from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.store import RunStore
+from molpeg_bench.slurm import load_profile, run_states, start_sweep, status_report
+from molpeg_bench.slurm.sweep import group_runs, load_manifest
 from tests.conftest import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,18 +48,18 @@ def test_grouping_and_profiles(tmp_path):
 
 
 def test_status_shows_failures_and_resubmission_runs_only_missing_or_failed(tmp_path, monkeypatch):
-    import slurm.task
+    from molpeg_bench.slurm import task
 
     good = GRID[:3]
     bad = RunConfig(method="molpeg", prune_ratio=0.5, seed=99, **TINY)
-    real = slurm.task.run_finetune
+    real = task.run_finetune
 
     def fail_seed_99(config, **kwargs):
         if config.seed == 99:
             raise FileNotFoundError("checkpoint missing.pt does not exist")  # a failure inside the run
         return real(config, **kwargs)
 
-    monkeypatch.setattr(slurm.task, "run_finetune", fail_seed_99)
+    monkeypatch.setattr(task, "run_finetune", fail_seed_99)
     first = start_sweep([*good, bad], tmp_path / "store", executor="debug", threads=1, runs_per_task=2)
     assert sorted(first.completed) == sorted(c.run_id() for c in good) and list(first.failed) == [bad.run_id()]
     assert load_manifest(tmp_path / "store", first.sweep_id)["groups"] == [[c.run_id() for c in good[:2]],
@@ -86,8 +86,8 @@ def test_local_and_debug_executors_store_the_same_runs(tmp_path):
 
 
 SWEEP = """
-from benchmark.config import RunConfig
-from slurm.sweep import start_sweep
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.slurm.sweep import start_sweep
 configs = [RunConfig.from_dict(c) for c in {configs!r}]
 start_sweep(configs, {store!r}, executor="local", jobs=2)
 """
@@ -127,7 +127,7 @@ def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path)
 @needs_shared_data('hiv.csv.gz')
 @needs_shared_data('muv.csv.gz')
 def test_cli_status_and_collect_of_an_empty_store(tmp_path, capsys):
-    from benchmark.cli import main
+    from molpeg_bench.benchmark.cli import main
 
     assert main(["status", "table1", "--preset", "ci", "--store", str(tmp_path)]) == 0
     lines = capsys.readouterr().out.splitlines()

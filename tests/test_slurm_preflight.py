@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import RunConfig
-from slurm import load_profile, start_sweep
-from slurm.preflight import ClusterUnfit, Partition, check_profile
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.slurm import load_profile, start_sweep
+from molpeg_bench.slurm.preflight import ClusterUnfit, Partition, check_profile
 
 ROOT = Path(__file__).resolve().parents[1]
 CPU_ONLY = [Partition("debug", default=True, gpus=False, up=True)]
@@ -33,7 +33,7 @@ def test_cli_without_slurm_says_so_in_one_line_before_any_work(tmp_path):
     store = tmp_path / "store"
     env = {**os.environ, "PATH": _bin(tmp_path), "MOLPEG_EXECUTOR": "slurm", "PYTHONPATH": str(ROOT)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run([sys.executable, "-m", "benchmark", "sweep", "table1", "--preset", "ci", "--store",
+    out = subprocess.run([sys.executable, "-m", "molpeg_bench", "sweep", "table1", "--preset", "ci", "--store",
                           str(store)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU seconds, not wall: the same on a loaded shared machine (mostly Python and torch starting up)

@@ -5,10 +5,10 @@ import json
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.resume import EpochCheckpoint
-from benchmark.run import run_finetune
-from methods.random_static import RandomStatic
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.resume import EpochCheckpoint
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.methods.random_static import RandomStatic
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.3, epochs=4, batch_size=32,
             num_threads=1)

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.data import sources_3d
-from benchmark.data.identity import DATA_RULES
-from benchmark.data.sources_3d import Source3D, TaskSpec, get_3d_source, register_3d_source
-from benchmark.data.splits import random_split
-from benchmark.run import load_run_data, run_finetune
-from benchmark.tasks import RegressionTask, make_task, task_split
-from fileio.checksums import file_sha256
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data import sources_3d
+from molpeg_bench.benchmark.data.identity import DATA_RULES
+from molpeg_bench.benchmark.data.sources_3d import Source3D, TaskSpec, get_3d_source, register_3d_source
+from molpeg_bench.benchmark.data.splits import random_split
+from molpeg_bench.benchmark.run import load_run_data, run_finetune
+from molpeg_bench.benchmark.tasks import RegressionTask, make_task, task_split
+from molpeg_bench.fileio.checksums import file_sha256
 
 TINY_PAINN = dict(model="painn", num_layers=1, emb_dim=8, model_options={"num_rbf": 4, "readout_hidden": 4},
                   batch_size=16, eval_batch_size=64, epochs=2)
@@ -78,7 +78,7 @@ def test_run_config_to_data_split_task_and_identity(toy):
     assert config.replace(data_options={"train_pool": 50, "eval_pool": 5, "grid": "b"}).run_id() != first
     raw.write_text("120 toy molecules, recomputed\n")  # new content under the same name: a new run
     assert config.run_id() != first
-    from benchmark.data.identity import source_identity
+    from molpeg_bench.benchmark.data.identity import source_identity
 
     assert source_identity("toy3d", None, {"grid": "a"}) == {
         "source_sha256": file_sha256(raw), "featurizer": "toy-v1", "toy_grid": "a", "data_rules": DATA_RULES}

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmark.config import RunConfig
-from benchmark.run import run_finetune
-from results.store import RunStore
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.results.store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
 COLLEAGUE = 4242  # a uid without a name on this machine
@@ -32,20 +32,20 @@ RUNS = [RunConfig(method="whole", **TINY), RunConfig(method="random", prune_rati
 CHILD = """
 import json, logging, sys
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s")
-from benchmark.config import RunConfig
+from molpeg_bench.benchmark.config import RunConfig
 action, store, configs = sys.argv[1], sys.argv[2], [RunConfig.from_dict(c) for c in json.loads(sys.argv[3])]
 if action == "sweep":
-    from slurm.sweep import start_sweep
+    from molpeg_bench.slurm.sweep import start_sweep
     s = start_sweep(configs, store, executor="debug", threads=1)
     print(json.dumps({"completed": s.completed, "skipped": s.skipped, "unreadable": s.unreadable}))
 elif action == "report":
-    from results.data_check import report_records
+    from molpeg_bench.results.data_check import report_records
     print(json.dumps([r["run_id"] for r in report_records(store)]))
 elif action == "status":
-    from slurm import run_states, status_report
+    from molpeg_bench.slurm import run_states, status_report
     print(status_report(run_states(configs, store)))
 elif action == "put":
-    from results.store import RunStore
+    from molpeg_bench.results.store import RunStore
     RunStore(store).put(json.loads(open(sys.argv[4]).read()))
 """
 

@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from benchmark.data import GraphStore
-from results.data_check import report_records
-from results.record_schema import RECORD_SCHEMA, InvalidRecord, validate_record
-from results.report import build_report
-from results.store import RunStore
+from molpeg_bench.benchmark.data import GraphStore
+from molpeg_bench.results.data_check import report_records
+from molpeg_bench.results.record_schema import RECORD_SCHEMA, InvalidRecord, validate_record
+from molpeg_bench.results.report import build_report
+from molpeg_bench.results.store import RunStore
 from tests.test_results_records import make_record
 from tests.test_results_table1 import _grid
 

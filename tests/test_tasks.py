@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.run import run_finetune
-from benchmark.tasks import BinaryTask, RegressionTask, improves, method_options
-from benchmark.training import train_epoch
-from methods import make_pruner
-from methods.base import shuffled_plan
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.run import run_finetune
+from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask, improves, method_options
+from molpeg_bench.benchmark.training import train_epoch
+from molpeg_bench.methods import make_pruner
+from molpeg_bench.methods.base import shuffled_plan
 from tests.conftest import needs_shared_data
 
 TINY_PAINN = dict(model="painn", num_layers=1, emb_dim=8, model_options={"num_rbf": 4, "readout_hidden": 4},
@@ -76,7 +76,7 @@ def test_molpeg_scores_regression_losses_of_both_models(regression_store):
     """MolPeg's score of a sample is |L1 of the online model - L1 of the EMA reference|; the readout is
     copied into the reference with the head, the encoder averaged."""
     config = RunConfig(dataset="qm9_u0", method="molpeg", prune_ratio=0.5, **TINY_PAINN)
-    from benchmark.tasks import build_model
+    from molpeg_bench.benchmark.tasks import build_model
 
     torch.manual_seed(0)
     model = build_model(config, 1)

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from benchmark.config import RunConfig
-from benchmark.data.splits import random_split
-from benchmark.losses import per_sample_bce, reduce_batch_loss
-from benchmark.models import GINConfig, GraphPredictor
-from benchmark.selection.context import build_context
-from benchmark.selection.warmup_cache import WarmupCache, WarmupKey
-from benchmark.selection.warmup_training import binary_correct, warmup_seed
-from methods.base import DynamicPruner, Requirements, Selection, StaticPruner, shuffled_plan
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.splits import random_split
+from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
+from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
+from molpeg_bench.benchmark.selection.context import build_context
+from molpeg_bench.benchmark.selection.warmup_cache import WarmupCache, WarmupKey
+from molpeg_bench.benchmark.selection.warmup_training import binary_correct, warmup_seed
+from molpeg_bench.methods.base import DynamicPruner, Requirements, Selection, StaticPruner, shuffled_plan
 from tests.conftest import make_small_store
 
 CONFIG = RunConfig(dataset="toy", num_layers=2, emb_dim=16, dropout=0.2, batch_size=16, lr=1e-2, seed=3)
@@ -248,7 +248,7 @@ class FakeScorePass(DynamicPruner):
 
 
 def test_runner_provides_the_requirements_and_charges_reused_warmups(tmp_path, monkeypatch):
-    from benchmark import run
+    from molpeg_bench.benchmark import run
 
     monkeypatch.setattr(run, "make_pruner", lambda name, **kw: FakeStatic(**kw))
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path))
@@ -269,7 +269,7 @@ def test_runner_provides_the_requirements_and_charges_reused_warmups(tmp_path, m
 
 
 def test_runner_calls_the_score_pass_after_each_epoch(monkeypatch):
-    from benchmark import run
+    from molpeg_bench.benchmark import run
 
     pruners = []
 
@@ -297,7 +297,7 @@ def _warmup_folder(cache_root: Path) -> Path:
 
 def test_same_size_damage_to_a_correctness_array_is_detected_and_the_selection_recomputed(tmp_path, monkeypatch,
                                                                                           caplog):
-    from benchmark import run
+    from molpeg_bench.benchmark import run
 
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path))
     first = run.run_finetune(FORGETTING)
@@ -340,7 +340,7 @@ def test_a_damaged_manifest_names_the_folder_and_the_warmup_is_trained_again(tmp
 
 
 def test_a_damaged_warmup_that_cannot_be_moved_aside_names_the_folder_to_delete(tmp_path, monkeypatch):
-    from fileio import checksums
+    from molpeg_bench.fileio import checksums
 
     ctx = _context(tmp_path, Requirements(2))
     ctx.warmup_model(2)

@@ -4,7 +4,7 @@ worker died."""
 
 import json
 
-from benchmark.cli import main
+from molpeg_bench.benchmark.cli import main
 from tests import test_external_methods
 from tests.conftest import needs_shared_data
 from tests.test_external_methods import _module
@@ -17,7 +17,7 @@ import signal
 
 import numpy as np
 
-from methods.base import Selection, StaticPruner
+from molpeg_bench.methods.base import Selection, StaticPruner
 
 
 class KillsAt80(StaticPruner):
@@ -42,7 +42,8 @@ def test_a_killed_worker_fails_its_own_run_and_the_sweep_goes_on(user_code, tmp_
     assert sorted((r["config"]["method"], r["config"]["prune_ratio"]) for r in records) == [
         ("kills_its_worker:KillsAt80", 0.4), ("whole", 0.0)]
     assert all(r["status"] == "complete" for r in records)
-    retried = [r.getMessage() for r in caplog.records if r.name == "slurm.executors" and r.levelname == "WARNING"]
+    retried = [r.getMessage() for r in caplog.records
+               if r.name == "molpeg_bench.slurm.executors" and r.levelname == "WARNING"]
     assert len(retried) == 1 and "died (worker " in retried[0] and "killed by SIGKILL); running it again" in retried[0]
     assert main(["status", *grid]) == 0
     status = capsys.readouterr().out

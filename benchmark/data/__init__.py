@@ -6,10 +6,10 @@ command line reads) does not bring torch and RDKit with it.
 
 from __future__ import annotations
 
-from fileio.lazy import lazy_names
+from molpeg_bench.fileio.lazy import lazy_names
 
 __all__, __getattr__ = lazy_names(__name__, {
-    "benchmark.data.dataset": ("featurize_smiles", "load_dataset"),
-    "benchmark.data.graph_store": ("GraphBatch", "GraphStore"),
-    "benchmark.data.splits": ("make_split",),
+    "molpeg_bench.benchmark.data.dataset": ("featurize_smiles", "load_dataset"),
+    "molpeg_bench.benchmark.data.graph_store": ("GraphBatch", "GraphStore"),
+    "molpeg_bench.benchmark.data.splits": ("make_split",),
 })

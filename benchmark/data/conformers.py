@@ -24,7 +24,7 @@ from rdkit import Chem, RDLogger
 from rdkit.Chem import AllChem, rdDepictor, rdDistGeom
 from tqdm.auto import tqdm
 
-from benchmark.data.featurize import parse_smiles
+from molpeg_bench.benchmark.data.featurize import parse_smiles
 
 log = logging.getLogger(__name__)
 

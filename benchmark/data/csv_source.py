@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.tables import Table, read_table
+from molpeg_bench.benchmark.data.tables import Table, read_table
 
 CSV_PREFIX = "csv:"
 CSV_OPTIONS = ("smiles_column", "label_columns", "task_type", "metric")

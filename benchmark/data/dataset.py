@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.sources import default_cache_dir, get_source, resolve_file
-from fileio.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
+from molpeg_bench.benchmark.data.featurize import FEATURIZER_VERSION, MolGraph, smiles_to_graph
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.sources import default_cache_dir, get_source, resolve_file
+from molpeg_bench.fileio.checksums import DamagedFile, file_sha256, load_verified, save_verified, set_aside
 
 log = logging.getLogger(__name__)
 

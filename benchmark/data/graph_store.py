@@ -16,8 +16,8 @@ from typing import BinaryIO
 import numpy as np
 import torch
 
-from benchmark.data.featurize import MASK_ATOM_ID, MolGraph
-from fileio.atomic import write_atomic
+from molpeg_bench.benchmark.data.featurize import MASK_ATOM_ID, MolGraph
+from molpeg_bench.fileio.atomic import write_atomic
 
 
 @dataclass

@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.conformers import (
+from molpeg_bench.benchmark.data.conformers import (
     DEFAULT_CONFORMERS,
     FAILURE_POLICIES,
     ConformerOptions,
     generate_conformers,
     tier_counts,
 )
-from benchmark.data.dataset import cached_store, file_sha256, load_dataset
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.sources import get_source, resolve_file
+from molpeg_bench.benchmark.data.dataset import cached_store, file_sha256, load_dataset
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.sources import get_source, resolve_file
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.dataset import source_file_identity
-from benchmark.data.sources_3d import DataRequest, get_3d_source
-from fileio.checksums import file_sha256
+from molpeg_bench.benchmark.data.dataset import source_file_identity
+from molpeg_bench.benchmark.data.sources_3d import DataRequest, get_3d_source
+from molpeg_bench.fileio.checksums import file_sha256
 
 # version of the subsample rule (numpy default_rng(split_seed).choice, sorted) and the split rules in
 # benchmark.data.splits: change it when either changes, so earlier records are not reused

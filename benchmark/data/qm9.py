@@ -39,9 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.dataset import cached_store, file_sha256
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.qm9_base import (  # noqa: F401  (the QM9 names importers read from here)
+from molpeg_bench.benchmark.data.dataset import cached_store, file_sha256
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.qm9_base import (  # noqa: F401  (the QM9 names importers read from here)
     ATOM_REF_U0_HA,
     ELEMENT_Z,
     HARTREE_EV,
@@ -54,9 +54,9 @@ from benchmark.data.qm9_base import (  # noqa: F401  (the QM9 names importers re
     check_elements,
     qm9_store,
 )
-from benchmark.data.qm9_pyg import parse_pyg_processed, parse_pyg_raw, pyg_files
-from benchmark.data.sources import DATA_DIR_ENV, DatasetSource, resolve_file
-from benchmark.data.splits import Split
+from molpeg_bench.benchmark.data.qm9_pyg import parse_pyg_processed, parse_pyg_raw, pyg_files
+from molpeg_bench.benchmark.data.sources import DATA_DIR_ENV, DatasetSource, resolve_file
+from molpeg_bench.benchmark.data.splits import Split
 
 QM9_SOURCE = DatasetSource("qm9", "QM9 with B3LYP geometries (130,831 molecules, with H)", ("qm9_3d.csv.xz",),
                            None, lambda path, **_: None, "mae")

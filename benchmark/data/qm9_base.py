@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data.graph_store import GraphStore
-from fileio.checksums import file_sha256
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.fileio.checksums import file_sha256
 
 HARTREE_EV = 27.211386246
 # QM9 atomref.txt, U0 of the isolated atoms (Hartree)

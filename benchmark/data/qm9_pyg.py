@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.qm9_base import HARTREE_EV, Qm9Files, atomization_energy_ev, check_elements, qm9_store
-from benchmark.data.sources import read_table
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.qm9_base import HARTREE_EV, Qm9Files, atomization_energy_ev, check_elements, qm9_store
+from molpeg_bench.benchmark.data.sources import read_table
 
 PYG_RAW_FILES = ("gdb9.sdf", "gdb9.sdf.csv", "uncharacterized.txt")
 PYG_PROCESSED_FILE = "qm9_v3.pt"

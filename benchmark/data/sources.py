@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.data.csv_source import CSV_PREFIX, csv_path, parse_csv
-from benchmark.data.tables import Table, _lines, read_table
-from fileio.atomic import check_writable
+from molpeg_bench.benchmark.data.csv_source import CSV_PREFIX, csv_path, parse_csv
+from molpeg_bench.benchmark.data.tables import Table, _lines, read_table
+from molpeg_bench.fileio.atomic import check_writable
 
 log = logging.getLogger(__name__)
 

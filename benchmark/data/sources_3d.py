@@ -24,13 +24,20 @@ from functools import partial
 import numpy as np
 import torch
 
-from benchmark.data.conformers import ConformerOptions
-from benchmark.data.dataset import source_file_identity
-from benchmark.data.graph_store import GraphStore
-from benchmark.data.hiv3d import load_hiv3d
-from benchmark.data.qm9 import QM9_VARIANT, load_qm9, parse_source_option, qm9_identity, qm9_split, select_target
-from benchmark.data.sources import SOURCES
-from benchmark.data.splits import Split
+from molpeg_bench.benchmark.data.conformers import ConformerOptions
+from molpeg_bench.benchmark.data.dataset import source_file_identity
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.data.hiv3d import load_hiv3d
+from molpeg_bench.benchmark.data.qm9 import (
+    QM9_VARIANT,
+    load_qm9,
+    parse_source_option,
+    qm9_identity,
+    qm9_split,
+    select_target,
+)
+from molpeg_bench.benchmark.data.sources import SOURCES
+from molpeg_bench.benchmark.data.splits import Split
 
 TASK_KINDS = ("regression", "binary")
 

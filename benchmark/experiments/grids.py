@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from benchmark.config import RunConfig
-from benchmark.experiments.grids_3d import qm9_pretraining, table2, table3
-from benchmark.experiments.presets import Preset, get_preset
-from benchmark.experiments.protocols import with_protocol
-from methods import get_method
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments.grids_3d import qm9_pretraining, table2, table3
+from molpeg_bench.benchmark.experiments.presets import Preset, get_preset
+from molpeg_bench.benchmark.experiments.protocols import with_protocol
+from molpeg_bench.methods import get_method
 
 # Table 1's rows: static, then dynamic (the row keys of results/names.py)
 TABLE1_STATIC = ("random", "cd", "herding", "kmeans", "least_confidence", "entropy", "forgetting", "grand_4",
@@ -33,7 +33,7 @@ def preset_run(preset: Preset, dataset: str, method: str, ratio: float, seed: in
 def _non_default(**options: object) -> dict:
     """MolPeg options as a config states them: a default value is left out, so the run is shared with
     Table 1's default MolPeg run instead of being computed twice."""
-    from methods.molpeg import MolPegOptions
+    from molpeg_bench.methods.molpeg import MolPegOptions
 
     return {name: value for name, value in options.items() if getattr(MolPegOptions(), name) != value}
 

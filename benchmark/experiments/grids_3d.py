@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from benchmark.config import RunConfig
-from benchmark.experiments.presets import Preset
-from benchmark.experiments.protocols import GEOSSL_FIELDS
-from methods import available_methods
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.experiments.presets import Preset
+from molpeg_bench.benchmark.experiments.protocols import GEOSSL_FIELDS
+from molpeg_bench.methods import available_methods
 
 TABLE2_DATASETS = ("qm9_u0", "qm9_zpve")
 TABLE2_METHODS = ("random", "dp", "infobatch", "molpeg")

@@ -12,7 +12,7 @@ record never claims a protocol it did not follow.
 
 from __future__ import annotations
 
-from benchmark.config import RunConfig
+from molpeg_bench.benchmark.config import RunConfig
 
 PROTOCOLS = ("geossl", "molscaling")
 QM9_PREFIX = "qm9_"

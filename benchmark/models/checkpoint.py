@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from fileio.checksums import file_sha256
+from molpeg_bench.fileio.checksums import file_sha256
 
 log = logging.getLogger(__name__)
 

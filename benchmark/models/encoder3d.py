@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from benchmark.models.atom_index import check_atom_index
+from molpeg_bench.benchmark.models.atom_index import check_atom_index
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,14 +24,14 @@ import torch
 from torch import nn
 from torch_geometric.nn import global_mean_pool
 
-from benchmark.data.featurize import (
+from molpeg_bench.benchmark.data.featurize import (
     NUM_ATOM_TYPE,
     NUM_BOND_DIRECTION,
     NUM_BOND_TYPE,
     NUM_CHIRALITY_TAG,
     SELF_LOOP_BOND_ID,
 )
-from benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
 
 
 @dataclass(frozen=True)

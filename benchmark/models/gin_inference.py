@@ -22,9 +22,9 @@ import torch
 from torch import nn
 from torch_geometric.nn import global_mean_pool
 
-from benchmark.data.featurize import NUM_CHIRALITY_TAG
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models.gin import GraphPredictor, HuGINConv, Neighbourhood
+from molpeg_bench.benchmark.data.featurize import NUM_CHIRALITY_TAG
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models.gin import GraphPredictor, HuGINConv, Neighbourhood
 
 
 def foldable(model: nn.Module) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
 
 MIN_DISTANCE = 1e-6
 NUM_ELEMENTS = 100  # embedding rows of the 3D encoders (atomic numbers 1..99; 0 = padding)

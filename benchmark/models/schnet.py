@@ -17,10 +17,10 @@ from torch import nn
 from torch_geometric.nn.models.schnet import GaussianSmearing, InteractionBlock, ShiftedSoftplus
 from torch_geometric.utils import scatter
 
-from benchmark.data.graph_store import GraphBatch
-from benchmark.models.atom_index import embedding_rows
-from benchmark.models.encoder3d import Encoder3DConfig
-from benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
+from molpeg_bench.benchmark.data.graph_store import GraphBatch
+from molpeg_bench.benchmark.models.atom_index import embedding_rows
+from molpeg_bench.benchmark.models.encoder3d import Encoder3DConfig
+from molpeg_bench.benchmark.models.interaction_graph import NUM_ELEMENTS, atoms_and_positions, interaction_graph
 
 
 @dataclass(frozen=True)

@@ -21,13 +21,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.config import RunConfig
-from benchmark.data.graph_store import GraphStore
-from benchmark.selection.score_cache import ScoreCache
-from benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
-from benchmark.selection.warmup_training import WARMUP_TRAINER_VERSION, WarmupSetup, train_warmup
-from benchmark.training import parameter_dtype, predict
-from methods.context import InputEmbeddingBatch
+from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.selection.score_cache import ScoreCache
+from molpeg_bench.benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
+from molpeg_bench.benchmark.selection.warmup_training import WARMUP_TRAINER_VERSION, WarmupSetup, train_warmup
+from molpeg_bench.benchmark.training import parameter_dtype, predict
+from molpeg_bench.methods.context import InputEmbeddingBatch
 
 SPLITS = ("train", "valid")
 

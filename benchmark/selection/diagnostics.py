@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from methods.base import Selection
-from methods.scored import WarmupOptions
+from molpeg_bench.methods.base import Selection
+from molpeg_bench.methods.scored import WarmupOptions
 
 REFERENCE_EPOCHS = WarmupOptions().warmup_epochs
 REFERENCE_SEED_INDEX = 0

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmark.data.sources import default_cache_dir
-from fileio.checksums import DamagedFile, load_verified, save_verified, set_aside
+from molpeg_bench.benchmark.data.sources import default_cache_dir
+from molpeg_bench.fileio.checksums import DamagedFile, load_verified, save_verified, set_aside
 
 log = logging.getLogger(__name__)
 META = "__meta__"

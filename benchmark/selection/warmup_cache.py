@@ -44,9 +44,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmark.data.sources import default_cache_dir
-from fileio.atomic import write_text_atomic
-from fileio.checksums import DamagedFile, load_verified, save_verified, set_aside, verify_file
+from molpeg_bench.benchmark.data.sources import default_cache_dir
+from molpeg_bench.fileio.atomic import write_text_atomic
+from molpeg_bench.fileio.checksums import DamagedFile, load_verified, save_verified, set_aside, verify_file
 
 log = logging.getLogger(__name__)
 WARMUP_STARTS = ("pretrained", "random")

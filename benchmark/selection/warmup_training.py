@@ -18,10 +18,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from benchmark.data.graph_store import GraphStore
-from benchmark.selection.warmup_cache import EpochResult
-from benchmark.training import train_epoch
-from methods.base import shuffled_plan
+from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.selection.warmup_cache import EpochResult
+from molpeg_bench.benchmark.training import train_epoch
+from molpeg_bench.methods.base import shuffled_plan
 
 # bump when a change here (order, seeding, correctness, loss) changes what a warm-up run computes: it is
 # part of every ``WarmupKey``, so cached runs of the old code are never reused

@@ -9,7 +9,7 @@ import sys
 import time
 import warnings
 
-from methods import available_methods, get_method
+from molpeg_bench.methods import available_methods, get_method
 from tests import (  # noqa: F401  (registration)
     test_known_answers_dynamic,
     test_known_answers_static,

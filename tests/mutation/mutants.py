@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from methods.base import DynamicPruner, EpochPlan, Pruner
-from methods.scored import WarmupPruner, warmup_seed_offset
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, Pruner
+from molpeg_bench.methods.scored import WarmupPruner, warmup_seed_offset
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from methods.base import DynamicPruner, EpochPlan, shuffled_plan
-from methods.options import bounded
+from molpeg_bench.methods.base import DynamicPruner, EpochPlan, shuffled_plan
+from molpeg_bench.methods.options import bounded
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from my_pruner import LossProportional
 
-from benchmark.method_check import check_method
+from molpeg_bench.benchmark.method_check import check_method
 
 
 def test_the_suite_finds_it_by_its_entry_point_and_it_keeps_the_contract():
