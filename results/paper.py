@@ -15,7 +15,7 @@ PAPER_CSV = "reported_results.csv"
 
 @cache
 def _reported() -> pd.DataFrame:
-    with resources.as_file(resources.files("results") / "paper" / PAPER_CSV) as path:
+    with resources.as_file(resources.files("molpeg_bench.results") / "paper" / PAPER_CSV) as path:
         return pd.read_csv(path)
 
 

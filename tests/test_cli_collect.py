@@ -30,5 +30,5 @@ def test_make_passes_wait_to_the_sweep(flag):
     out = subprocess.run(["make", "-n", "--no-print-directory", "table1", "EXECUTOR=slurm", flag],
                          capture_output=True, text=True,
                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1]).stdout
-    sweep = next(line for line in out.splitlines() if "benchmark sweep" in line)  # also when run inside make
+    sweep = next(line for line in out.splitlines() if "molpeg-bench sweep" in line)  # also when run inside make
     assert "--executor slurm" in sweep and "--wait" in sweep

@@ -24,6 +24,7 @@ from tests.conftest import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ["run", "--preset", "ci", "--dataset", "hiv", "--method", "random", "--prune-ratio", "0.4"]
+DYNAMIC_RUN = [*RUN[:5], "--method", "soft_random", *RUN[7:]]  # trains no warm-up: its first big file is the run's
 
 
 def _cli(script: str, tmp_path: Path, limit_bytes: int | None = None) -> subprocess.CompletedProcess:
@@ -45,7 +46,7 @@ def test_a_checkpoint_beyond_the_file_size_limit_is_one_line_and_leaves_nothing(
     load_dataset("hiv")  # featurized into the test cache before the limit: only the run's own files are written
     done = _cli(f"""
         from molpeg_bench.benchmark.cli import main
-        raise SystemExit(main({[*RUN, "--store", str(tmp_path / "store")]!r}))
+        raise SystemExit(main({[*DYNAMIC_RUN, "--store", str(tmp_path / "store")]!r}))
     """, tmp_path, limit_bytes=20_000)  # a claim file fits, the GIN's epoch checkpoint does not
     assert done.returncode == 2, done.stderr
     (error,) = _errors(done.stderr)

@@ -5,8 +5,6 @@ its figure files. The page is checked as written and, where Chromium is installe
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import shutil
 import subprocess
@@ -21,6 +19,7 @@ from molpeg_bench.benchmark.cli import main
 from molpeg_bench.results.escape import ELLIPSIS, LIMIT
 from molpeg_bench.results.html_page import POLICY, render_page, write_page
 from molpeg_bench.results.names import file_slug
+from molpeg_bench.results.run_identity import record_run_id
 from molpeg_bench.results.settings import setting_fields
 from molpeg_bench.results.table1 import write_table1
 from tests.test_results_records import make_record, write_store
@@ -44,7 +43,7 @@ PAGE_TAGS = {"html", "head", "meta", "title", "style", "body", "h1", "h2", "h3",
 def _on(record: dict, dataset: str) -> dict:
     """``record`` moved to ``dataset`` (its run id follows its config, as a store expects)."""
     record["config"]["dataset"] = record["data_identity"]["dataset"] = dataset
-    record["run_id"] = hashlib.sha256(json.dumps(record["config"], sort_keys=True).encode()).hexdigest()[:20]
+    record["run_id"] = record_run_id(record)
     return record
 
 
