@@ -98,9 +98,12 @@ def distribution_of(module_name: str) -> dict:
     """The installed distribution that provides ``module_name``'s top-level package (name, version), if any."""
     top = module_name.split(".")[0]
     names = metadata.packages_distributions().get(top, [])
-    if not names:
-        return {"distribution": None, "distribution_version": None}
-    return {"distribution": names[0], "distribution_version": metadata.version(names[0])}
+    for name in names:  # a name the metadata lists but cannot look up (a broken install) names no version
+        try:
+            return {"distribution": name, "distribution_version": metadata.version(name)}
+        except metadata.PackageNotFoundError:
+            continue
+    return {"distribution": names[0] if names else None, "distribution_version": None}
 
 
 def source_sha256(module: Any) -> str:

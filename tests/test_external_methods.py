@@ -145,3 +145,12 @@ def test_a_local_sweep_puts_the_external_row_into_table1(on_path, tmp_path):
     page = (out / "index.html").read_text()
     assert "<td>toy_sweep:KeepLast ★</td>" in page
     assert re.search(r"<li>toy_sweep:KeepLast: module toy_sweep:KeepLast, source sha256 [0-9a-f]{12}</li>", page)
+
+
+def test_a_distribution_whose_metadata_cannot_be_looked_up_names_no_version(monkeypatch):
+    from importlib import metadata
+
+    from molpeg_bench.methods import external
+
+    monkeypatch.setattr(metadata, "packages_distributions", lambda: {"ghost": ["ghost-dist"]})
+    assert external.distribution_of("ghost.method") == {"distribution": "ghost-dist", "distribution_version": None}
