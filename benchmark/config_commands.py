@@ -38,8 +38,9 @@ def file_sweep(args: argparse.Namespace) -> tuple[list[RunConfig], str, Path]:
     name = document.get("name") or Path(args.config).stem
     store = Path(args.store or Path("runs") / name)
     if not args.dry_run:
+        body = dump(document)  # named by the grid alone: the same grid from another file is kept once
         text = dump(document, f"resolved from {source}" + "".join(f" --set {s}" for s in args.set or []))
-        path = store / CONFIGS_DIR / f"{hashlib.sha256(text.encode()).hexdigest()[:12]}.toml"
+        path = store / CONFIGS_DIR / f"{hashlib.sha256(body.encode()).hexdigest()[:12]}.toml"
         path.parent.mkdir(parents=True, exist_ok=True)
         if not path.is_file():
             from molpeg_bench.fileio.atomic import write_atomic
