@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "molecule CSV: a smiles column and numeric label columns)")
     run.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
                      help=DATA_OPTION_HELP)
+    run.add_argument("--config", metavar="RECORD.json",
+                     help="rerun a stored run record's config (into --store, default runs/<its preset>); "
+                          "--device and --data-dir still apply")
     run.add_argument("--method", default="whole",
                      help="a built-in method (see `methods`), an installed entry point of group "
                           "'molpeg_bench.methods', or module.path:ClassName")
@@ -122,8 +125,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
                            help="run a named grid, skipping runs already in the store")
-    sweep.add_argument("grid", choices=sorted(GRIDS))
+    sweep.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
     common(sweep)
+    sweep.add_argument("--config", metavar="FILE.toml",
+                       help="the grid from a TOML file instead of a named one (README: Experiments as files); its "
+                            "resolved form is kept as <store>/.configs/<hash>.toml; default store runs/<its name>")
+    sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
+                       help="with --config: override a run setting or a grid key, repeatable; VALUE is a TOML value "
+                            "(e.g. --set epochs=1 --set seeds=[0,1])")
+    sweep.add_argument("--show-config", action="store_true",
+                       help="print the named grid at --preset as a config file to copy and edit, and exit")
     sweep.add_argument("--checkpoint", action="append",
                        help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
     sweep.add_argument("--no-pretraining", action="store_true",

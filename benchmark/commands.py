@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from molpeg_bench.benchmark.config import RunConfig
+from molpeg_bench.benchmark.config_commands import file_sweep, record_config, show_config
 from molpeg_bench.benchmark.data.sources import check_cache_writable
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.experiments.grids import with_methods
@@ -49,6 +50,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     from molpeg_bench.benchmark.models.device import resolve_device
     from molpeg_bench.results.store import RunStore
 
+    if args.config:
+        config = record_config(args)
+        args.store = args.store or str(Path("runs") / config.preset)
+    else:
+        config = _flag_config(args)
+    resolve_device(config.device)
+    RunStore(_store_dir(args)).check_writable()
+    check_cache_writable()
+    record, path = _run_resumable(config, _store_dir(args))
+    if record["status"] != "complete":
+        log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
+        return 2
+    print(f"{config.dataset} {config.method} prune={config.prune_ratio:g} seed={config.seed}: "
+          f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
+          f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
+    return 0
+
+
+def _flag_config(args: argparse.Namespace) -> RunConfig:
+    """The run config the flags of ``run`` state, on top of the preset's settings."""
     preset = get_preset(args.preset)
     if args.method == "whole" and args.prune_ratio is not None:
         raise ValueError(f"--prune-ratio {args.prune_ratio:g} was given with --method whole, the unpruned "
@@ -64,18 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     fields.update({k: v for k, v in overrides.items() if v is not None})
     if args.method == "whole":
         fields["prune_ratio"] = 0.0
-    config = RunConfig(**fields)
-    resolve_device(config.device)
-    RunStore(_store_dir(args)).check_writable()
-    check_cache_writable()
-    record, path = _run_resumable(config, _store_dir(args))
-    if record["status"] != "complete":
-        log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
-        return 2
-    print(f"{config.dataset} {config.method} prune={config.prune_ratio:g} seed={config.seed}: "
-          f"test {record['metric']} at best valid epoch {record['best_epoch']} = {record['test_at_best']:.4f} "
-          f"({record['timings']['total']:.1f} s, {record['sample_visits']} sample visits) -> {path}")
-    return 0
+    return RunConfig(**fields)
 
 
 def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
@@ -130,25 +140,38 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from molpeg_bench.slurm.preflight import check_cluster
     from molpeg_bench.slurm.profile import load_profile
 
-    _check_pretraining(args)
+    if args.show_config:
+        if not args.grid:
+            raise ValueError("--show-config prints a named grid: give its name (e.g. sweep table1 --show-config)")
+        print(show_config(_grid_configs(args), args.grid, args.preset), end="")
+        return 0
+    if args.config:
+        configs, label, store = file_sweep(args)
+        args.store, shown = str(store), label
+    elif not args.grid:
+        raise ValueError("sweep needs a grid name or --config FILE")
+    else:
+        if args.set:
+            raise ValueError("--set changes a config file's grid: use it with --config FILE")
+        _check_pretraining(args)
+        configs, label, shown = _grid_configs(args), f"{args.grid}-{args.preset}", f"{args.grid}/{args.preset}"
     profile = load_profile(args.profile, dict(args.cluster or [])) if args.executor == "slurm" else None
     if profile is not None and not args.dry_run:
         check_cluster(profile)  # in a second, before the grid's data files are hashed
     from molpeg_bench.slurm import start_sweep
-    configs = _grid_configs(args)
     if args.dry_run:
         _list_runs(configs)
         return 0
     summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
-                          runs_per_task=args.runs_per_task, wait=args.wait, name=f"{args.grid}-{args.preset}",
+                          runs_per_task=args.runs_per_task, wait=args.wait, name=label,
                           threads=args.threads)
-    print(f"sweep {summary.sweep_id} ({args.executor}) {args.grid}/{args.preset}: {summary.total} runs, "
+    print(f"sweep {summary.sweep_id} ({args.executor}) {shown}: {summary.total} runs, "
           f"{summary.skipped} already done, {summary.running_elsewhere} running elsewhere, "
           + (f"{len(summary.unreadable)} unreadable (left alone), " if summary.unreadable else "")
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
              f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
              f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
-    if not summary.finished:
+    if not summary.finished and not args.config:
         grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
         print(f"the arrays run on: watch with `molpeg-bench status {grid} --sweep {summary.sweep_id}`, "
               f"collect with `molpeg-bench collect {grid}` once they end, or sweep again with --wait "
