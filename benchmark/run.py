@@ -10,7 +10,6 @@ import logging
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -21,6 +20,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from molpeg_bench._version import suite_version
 from molpeg_bench.benchmark.config import PER_STEP_SCHEDULES, RunConfig
 from molpeg_bench.benchmark.data import GraphStore, load_dataset
 from molpeg_bench.benchmark.data.csv_source import CSV_OPTIONS, CSV_PREFIX
@@ -72,23 +72,7 @@ def library_versions() -> dict:
 
     return {"python": platform.python_version(), "torch": torch.__version__, "torch_geometric":
             torch_geometric.__version__, "rdkit": rdkit.__version__, "numpy": np.__version__,
-            "scikit-learn": sklearn.__version__, "molpeg-bench": _suite_version()}
-
-
-def _suite_version() -> str:
-    """The package version, plus the git commit when running from a checkout."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        text = version("molpeg-bench")
-    except PackageNotFoundError:
-        text = "unknown"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=5, check=True).stdout.strip()
-        return f"{text}+g{commit}" if commit else text
-    except (OSError, subprocess.SubprocessError):
-        return text
+            "scikit-learn": sklearn.__version__, "molpeg-bench": suite_version()}
 
 
 def load_run_data(config: RunConfig) -> GraphStore:

@@ -59,3 +59,10 @@ def test_the_version_names_only_the_suites_own_checkout(tmp_path, monkeypatch):
     monkeypatch.setattr(_version, "CHECKOUT", ROOT)
     if (ROOT / ".git").exists():
         assert _version.suite_version().startswith("0.1.0+g")
+
+
+def test_every_record_names_the_suites_version_as_the_package_does():
+    from molpeg_bench.benchmark.run import library_versions
+
+    assert library_versions()["molpeg-bench"] == _version.suite_version()
+    assert library_versions()["molpeg-bench"].count("+") <= 1  # one local part: the build's or the checkout's
