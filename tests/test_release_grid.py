@@ -19,6 +19,7 @@ from molpeg_bench.fileio.checksums import file_sha256
 from molpeg_bench.methods import get_method
 
 V2 = Path(__file__).resolve().parents[1] / "results" / "releases" / "hiv-cpu-v2"
+V2_CHECKPOINT = Path("results/releases/hiv-cpu-v2/checkpoint/graphmae.pt")  # as the grid names it (relative)
 CHECKPOINT = "checkpoints/release/graphmae.pt"
 
 
@@ -66,3 +67,24 @@ def test_the_release_names_its_committed_checkpoint_and_its_bytes():
     meta = json.loads((V2 / "checkpoint" / "graphmae.json").read_text())
     assert file_sha256(V2 / "checkpoint" / "graphmae.pt") == meta["weights_sha256"]
     assert meta["preset"] == "release" and meta["n_molecules"] == 100_000 and meta["epochs"] == 20
+
+
+def test_the_committed_v2_records_match_the_manifest_and_belong_to_the_grid():
+    from molpeg_bench.benchmark.config import EXECUTION_FIELDS, RunConfig
+    from molpeg_bench.results.manifest import verify_manifest
+    from molpeg_bench.results.store import RunStore
+
+    verify_manifest(V2)  # the published files: records, grid file, checkpoint
+    scan = RunStore(V2).scan()
+    assert not scan.invalid and not scan.failed
+
+    def key(config: dict) -> str:
+        return json.dumps({k: v for k, v in config.items() if k not in EXECUTION_FIELDS}, sort_keys=True)
+
+    grid = {key(c.to_dict()) for c in build_grid("release_v2", "release", [str(V2_CHECKPOINT)])}
+    sha = json.loads((V2 / "checkpoint" / "graphmae.json").read_text())["weights_sha256"]
+    for record in scan.complete:
+        assert key(RunConfig.from_dict(record["config"]).to_dict()) in grid, record["run_id"]
+        assert record["checkpoint"]["sha256"] == sha
+        if record["pruner"]["family"] == "static":
+            assert "diagnostics" in record["selection"], record["run_id"]
