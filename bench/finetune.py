@@ -15,11 +15,9 @@ from __future__ import annotations
 import argparse
 import copy
 import logging
-import platform
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -29,20 +27,12 @@ from molpeg_bench.benchmark.data import load_dataset, make_split
 from molpeg_bench.benchmark.data.graph_store import GraphStore
 from molpeg_bench.benchmark.data.sources import get_source, resolve_file
 from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
+from molpeg_bench.benchmark.machine import cpu_model
 from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
 from molpeg_bench.benchmark.models.gin_inference import evaluation_logits
 from molpeg_bench.benchmark.training import predict, train_epoch
 from molpeg_bench.methods import MolPeg, SoftRandom
 from molpeg_bench.methods.base import EpochPlan, shuffled_plan
-
-
-def cpu_name() -> str:
-    """The CPU model (``/proc/cpuinfo``), so figures can be compared across machines."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
 
 
 def bench_featurization(dataset: str) -> tuple[float, float, int]:
@@ -158,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3, help="measured epochs per variant (median)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    print(f"machine: {cpu_name()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, device cpu")
+    print(f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, device cpu")
 
     rate, reload_s, n = bench_featurization(args.dataset)
     print(f"featurization ({args.dataset}, {n} molecules): {rate:,.0f} molecules/s; "
