@@ -10,17 +10,10 @@ run, the grids, the command line), ``molpeg_bench.slurm``, ``molpeg_bench.result
 from __future__ import annotations
 
 from molpeg_bench._version import suite_version
+from molpeg_bench.fileio.lazy import lazy_names
 
 __version__ = suite_version()
-
-_METHODS = ("MolPeg", "InfoBatch", "SoftRandom", "Pruner", "StaticPruner", "DynamicPruner", "EpochPlan",
-            "Requirements", "Selection", "available_methods", "get_method", "make_pruner", "register")
-__all__ = ["__version__", *_METHODS]
-
-
-def __getattr__(name: str):
-    if name in _METHODS:
-        from molpeg_bench import methods
-
-        return getattr(methods, name)
-    raise AttributeError(f"module 'molpeg_bench' has no attribute {name!r}")
+_names, __getattr__ = lazy_names(__name__, {"molpeg_bench.methods": (
+    "MolPeg", "InfoBatch", "SoftRandom", "Pruner", "StaticPruner", "DynamicPruner", "EpochPlan", "Requirements",
+    "Selection", "available_methods", "get_method", "make_pruner", "register")})
+__all__ = ["__version__", *_names]

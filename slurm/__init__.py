@@ -7,16 +7,11 @@ The names below are imported on first use, so ``slurm.preflight`` and ``slurm.pr
 loading torch (a sweep that cannot reach its cluster says so in a second).
 """
 
-from importlib import import_module
+from molpeg_bench.fileio.lazy import lazy_names
 
-_EXPORTS = {"EXECUTORS": "molpeg_bench.slurm.executors", "ClusterProfile": "molpeg_bench.slurm.profile",
-            "load_profile": "molpeg_bench.slurm.profile", "run_states": "molpeg_bench.slurm.status",
-            "status_report": "molpeg_bench.slurm.status", "SweepSummary": "molpeg_bench.slurm.sweep",
-            "start_sweep": "molpeg_bench.slurm.sweep"}
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'slurm' has no attribute {name!r}")
-    return getattr(import_module(_EXPORTS[name]), name)
+__all__, __getattr__ = lazy_names(__name__, {
+    "molpeg_bench.slurm.executors": ("EXECUTORS",),
+    "molpeg_bench.slurm.profile": ("ClusterProfile", "load_profile"),
+    "molpeg_bench.slurm.status": ("run_states", "status_report"),
+    "molpeg_bench.slurm.sweep": ("SweepSummary", "start_sweep"),
+})
