@@ -7,9 +7,12 @@ import json
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.experiments import build_grid
-from molpeg_bench.benchmark.experiments.config_file import load_document, resolve
+from molpeg_bench.benchmark.experiments.config_dump import document_from_configs
+from molpeg_bench.benchmark.experiments.config_file import ConfigFileError, load_document, resolve
 from tests.conftest import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,8 +44,23 @@ def test_the_release_v2_file_states_the_release_v2_grid(monkeypatch):
     path = ROOT / "results" / "releases" / "hiv-cpu-v2" / "grid.toml"
     from_file = resolve(load_document(path), str(path))
     grid = build_grid("release_v2", "release", [V2_CHECKPOINT])
-    assert len(from_file) == len(grid)
-    assert {c.run_id() for c in from_file} == {c.run_id() for c in grid}
+    # the same runs in the same order: the claim rows' cells first, each cell's seeds together
+    assert [c.run_id() for c in from_file] == [c.run_id() for c in grid]
+
+
+def test_order_method_runs_each_entry_before_the_next_and_a_printed_grid_keeps_its_order(tmp_path):
+    document = {"datasets": ["hiv"], "prune_ratios": [0.6], "seeds": [0, 1], "whole": False,
+                "methods": ["random", {"name": "molpeg", "seeds": [0, 1, 2]}]}
+    by_seed = [(c.method, c.seed) for c in resolve(document)]
+    assert by_seed == [("random", 0), ("molpeg", 0), ("random", 1), ("molpeg", 1), ("molpeg", 2)]
+    by_method = resolve({**document, "order": "method"})
+    assert [(c.method, c.seed) for c in by_method] == [("random", 0), ("random", 1), ("molpeg", 0), ("molpeg", 1),
+                                                       ("molpeg", 2)]
+    assert document_from_configs(by_method)["order"] == "method"
+    assert "order" not in document_from_configs(resolve(document))  # the default order is not written
+    assert resolve(document_from_configs(by_method)) == by_method
+    with pytest.raises(ConfigFileError, match="'order' must be one of"):
+        resolve({**document, "order": "cell"})
 
 
 def test_a_file_sweep_hands_its_grid_to_the_sweep_and_keeps_its_resolved_form(tmp_path, monkeypatch, capsys):

@@ -22,7 +22,8 @@ _DEFAULTS = RunConfig()
 
 
 def document_from_configs(configs: list[RunConfig], name: str | None = None) -> dict:
-    """The config document whose runs are exactly ``configs`` (as a set; ValueError when it has none)."""
+    """The config document whose runs are exactly ``configs`` (as a set; ValueError when it has none), in their
+    order where a document's ``order`` can state it."""
     if not configs:
         raise ValueError("no runs to write as a config document")
     datasets = list(dict.fromkeys(c.dataset for c in configs))
@@ -45,7 +46,7 @@ def document_from_configs(configs: list[RunConfig], name: str | None = None) -> 
     if not document["prune_ratios"]:
         del document["prune_ratios"]
     _check_round_trip(document, configs)
-    return _as_names(document)
+    return _as_names(_with_order(document, configs))
 
 
 def dump(document: dict, header: str = "") -> str:
@@ -123,6 +124,17 @@ def _as_names(document: dict) -> dict:
         if all(set(e) == {"name"} for e in entries):
             document[group] = [e["name"] for e in entries]
     return document
+
+
+def _with_order(document: dict, configs: list[RunConfig]) -> dict:
+    """``document`` with ``order = "method"`` when that, and not the default seed order, gives ``configs``' order."""
+    if resolve(document, "the written grid") == configs:
+        return document
+    by_method = {**document, "order": "method"}
+    if resolve(by_method, "the written grid") != configs:
+        return document
+    return {k: by_method[k] for k in (*(k for k in document if k not in ("run", "methods")), "order", "run",
+                                      "methods") if k in by_method}
 
 
 def _check_round_trip(document: dict, configs: list[RunConfig]) -> None:

@@ -9,12 +9,16 @@ machinery that runs it is the same. Shape (every key but ``datasets`` and ``seed
     prune_ratios = [0.8, 0.4]
     seeds = [0, 1]
     whole = true                           # a whole-data run per dataset and seed (Table 1's reference)
+    order = "seed"                         # "seed": seed by seed (Table 1's order); "method": entry by entry
     [run]                                  # any RunConfig setting, for every run
     epochs = 2
     [[methods]]                            # a name, or a table: name, options, seeds, prune_ratios + run settings
     name = "herding"
     options = {direction = "paper"}
 
+``order`` is the order the sweep starts the runs in (the runs are the same): ``seed`` runs seed 0 of every method
+before seed 1 of any, so a table fills row by row; ``method`` runs every seed of the first method entry before the
+next, so a sweep stopped part-way has whole cells (a release puts the rows its claims need first).
 A setting is looked up in the method's table, then the dataset's, then ``[run]``, then RunConfig's default.
 Paths (``checkpoint``, ``data_dir``) are kept as written, relative to the working directory as on the command
 line: the checkpoint's path is part of the run id. TOML has no null: 0 or "" in a setting that may be unset
@@ -33,7 +37,8 @@ from molpeg_bench.benchmark.config import RunConfig
 
 PER_RUN_FIELDS = ("dataset", "method", "prune_ratio", "seed", "method_options")  # what the grid varies
 RUN_SETTINGS = tuple(f.name for f in dataclasses.fields(RunConfig) if f.name not in PER_RUN_FIELDS)
-GRID_KEYS = ("name", "datasets", "methods", "prune_ratios", "seeds", "whole", "run")
+GRID_KEYS = ("name", "datasets", "methods", "prune_ratios", "seeds", "whole", "order", "run")
+ORDERS = ("seed", "method")
 DATASET_KEYS = ("name", *RUN_SETTINGS)
 METHOD_KEYS = ("name", "options", "seeds", "prune_ratios", *RUN_SETTINGS)
 _TYPES = {"int": int, "float": float, "str": str, "dict": dict, "bool": bool, "None": types.NoneType}
@@ -99,7 +104,8 @@ def apply_sets(document: dict, assignments: Iterable[str], source: str = "--set"
 
 def resolve(document: dict, source: str = "config") -> list[RunConfig]:
     """The run configs ``document`` describes: the whole-data runs (each seed, each dataset), then each seed,
-    method, ratio and dataset, datasets innermost as in Table 1's grid."""
+    method, ratio and dataset, datasets innermost as in Table 1's grid (``order = "method"``: each method entry,
+    then its seeds, ratios and datasets)."""
     _refuse_unknown(document, GRID_KEYS, source)
     run = _settings(document.get("run") or {}, "[run]", source, allowed=RUN_SETTINGS)
     datasets = [_entry(e, "datasets", DATASET_KEYS, source) for e in _list(document, "datasets", source)]
@@ -111,6 +117,9 @@ def resolve(document: dict, source: str = "config") -> list[RunConfig]:
     whole = document.get("whole", True)
     if not isinstance(whole, bool):
         raise ConfigFileError(source, f"'whole' must be true or false, got {whole!r}")
+    order = document.get("order", "seed")
+    if order not in ORDERS:
+        raise ConfigFileError(source, f"'order' must be one of {list(ORDERS)}, got {order!r}")
 
     def build(dataset: _Entry, method: _Entry, ratio: float, seed: int) -> RunConfig:
         fields = {**run, **dataset.settings, **method.settings}
@@ -126,10 +135,16 @@ def resolve(document: dict, source: str = "config") -> list[RunConfig]:
         if method.ratios is None and method.name != "whole" and ratios is None:
             raise ConfigFileError(source, f"method {method.name!r} has no prune ratios: give 'prune_ratios' "
                                           "for the grid or for the method")
-    configs += [build(d, m, 0.0 if m.name == "whole" else r, s) for s in all_seeds for m in methods
-                if s in (m.seeds if m.seeds is not None else seeds)
+
+    def cell(m: _Entry, seed: int) -> list[RunConfig]:
+        if seed not in (m.seeds if m.seeds is not None else seeds):
+            return []
+        return [build(d, m, 0.0 if m.name == "whole" else r, seed)
                 for r in ((0.0,) if m.name == "whole" else m.ratios or ratios) for d in datasets]
-    return configs
+
+    pairs = ((m, s) for m in methods for s in all_seeds) if order == "method" else \
+        ((m, s) for s in all_seeds for m in methods)
+    return configs + [c for m, s in pairs for c in cell(m, s)]
 
 
 def _refuse_unknown(table: dict, allowed: Iterable[str], source: str, where: str = "the grid") -> None:
