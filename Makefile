@@ -155,8 +155,7 @@ report-html:
 # time on one core by default (JOBS=2 for both).
 RELEASE_V2_STORE := results/releases/hiv-cpu-v2
 release-v2:
-	$(CLI) sweep release_v2 --preset release --checkpoint $(RELEASE_V2_STORE)/checkpoint/graphmae.pt \
-		--store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
+	$(CLI) sweep --config $(RELEASE_V2_STORE)/grid.toml --store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
 RELEASE_GRID := $(if $(filter hiv-cpu-v1,$(RELEASE)),release,release_v2)
 release-report:
