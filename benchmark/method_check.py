@@ -241,13 +241,15 @@ def dynamic_properties(name: str, options: dict, n: int = 60, keep: float = 0.3)
         for each in [*extremes, run]:
             for epoch, (indices, weights) in enumerate(each.plans, 1):
                 returned(f"keep {each.pruner.keep_ratio:.3g}: plan_epoch({epoch})", check_output, indices, weights,
-                         n, each.pruner.k if exact else None)
+                         n, each.pruner.k if exact else None, not each.pruner.draws_with_replacement)
             if each.rewrites:
                 raise Violation(f"keep {each.pruner.keep_ratio:.3g}: {each.rewrites[0]}")
         ks = ", ".join(str(e.pruner.k) for e in extremes)
         return (f"k = {ks} (3 epochs) and {run.pruner.k} ({DYNAMIC_EPOCHS} epochs) of N = {n}" if exact else
                 f"{min(len(p[0]) for p in run.plans)}..{max(len(p[0]) for p in run.plans)} of N = {n} per epoch "
-                "(it declares exact_budget = False)") + ", unique, in range, weights finite and positive"
+                "(it declares exact_budget = False)") + (
+            ", in range (drawn with replacement)" if run.pruner.draws_with_replacement else ", unique, in range") + (
+            ", weights finite and positive")
 
     def rotation() -> str:
         bound = straight().pruner.rotation_epochs()

@@ -60,7 +60,8 @@ def epoch_plan(pruner, epoch: int, selection: Selection | None, n: int) -> tuple
     with method_call(pruner.name, call):
         plan = pruner.plan_epoch(epoch)
     with method_output(pruner.name, call):
-        trained = checked_plan(plan, n, pruner.k if getattr(pruner, "exact_budget", True) else None)
+        trained = checked_plan(plan, n, pruner.k if getattr(pruner, "exact_budget", True) else None,
+                               unique=not getattr(pruner, "draws_with_replacement", False))
     if type(trained).batches is not EpochPlan.batches:  # the method's class makes the batches: check each one
         trained = CheckedBatches(trained.indices, trained.weights, trained.info, plan=trained,
                                  method=pruner.name, call=call)

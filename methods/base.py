@@ -184,6 +184,9 @@ class DynamicPruner(Pruner):
     needs_reference: ClassVar[bool] = False
     # every epoch trains exactly k samples (False: the method trains a varying share, as InfoBatch)
     exact_budget: ClassVar[bool] = True
+    # an epoch's indices may repeat a sample (a draw with replacement, e.g. the official code's random mode);
+    # a method whose options decide it overrides this as a property
+    draws_with_replacement: bool = False
 
     def rotation_epochs(self) -> int | None:
         """Epochs within which every sample is trained at least once from the start, whatever the losses;

@@ -19,9 +19,9 @@ class ContractViolation(ValueError):
     """A method's output that breaks the contract; the message names the property."""
 
 
-def check_output(indices, weights, n: int, k: int | None) -> None:
-    """Indices: a 1-D integer array of ``k`` (None: 1..``n``) unique positions in [0, n); weights, when
-    given: one finite positive number per index."""
+def check_output(indices, weights, n: int, k: int | None, unique: bool = True) -> None:
+    """Indices: a 1-D integer array of ``k`` (None: 1..``n``) positions in [0, n), unique unless ``unique`` is
+    False (a method that draws with replacement); weights, when given: one finite positive number per index."""
     indices = np.asarray(indices)
     if indices.ndim != 1:
         raise ContractViolation(f"a {indices.ndim}-D array of indices (shape {indices.shape}); expected a 1-D array")
@@ -36,7 +36,7 @@ def check_output(indices, weights, n: int, k: int | None) -> None:
         raise ContractViolation(f"an index out of range ({outside[0]}{_more(len(outside))}); expected indices in "
                                 f"[0, {n})")
     values, counts = np.unique(indices, return_counts=True)
-    if (counts > 1).any():
+    if unique and (counts > 1).any():
         first, repeated = int(np.argmax(counts > 1)), int((counts > 1).sum())
         raise ContractViolation(f"duplicate indices ({values[first]} appears {_times(counts[first])}"
                                 f"{_more(repeated, 'repeated')}); expected unique indices in [0, {n})")
@@ -83,10 +83,11 @@ def frozen_plan(plan) -> EpochPlan:
                                weights=np.array(plan.weights, copy=True), info=dict(info))
 
 
-def checked_plan(plan, n: int, k: int | None) -> EpochPlan:
-    """``frozen_plan`` of a dynamic method's plan that keeps the rules (``k`` None: 1..n samples)."""
+def checked_plan(plan, n: int, k: int | None, unique: bool = True) -> EpochPlan:
+    """``frozen_plan`` of a dynamic method's plan that keeps the rules (``k`` None: 1..n samples; ``unique``
+    False: samples may repeat)."""
     frozen = frozen_plan(plan)
-    check_output(frozen.indices, frozen.weights, n, k)
+    check_output(frozen.indices, frozen.weights, n, k, unique)
     if not isinstance(plan.info, dict):
         raise ContractViolation(f"info of type {type(plan.info).__name__}; expected a dict")
     return frozen

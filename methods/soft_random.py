@@ -29,6 +29,10 @@ class SoftRandom(DynamicPruner):
     code_options = {"replace": True, "epoch_seeding": "legacy"}
     code_reference = "official MolPeg code: pruning/molpeg.py (random mode)"
 
+    @property
+    def draws_with_replacement(self) -> bool:
+        return self.options.replace
+
     def plan_epoch(self, epoch: int) -> EpochPlan:
         rng = self.epoch_rng(epoch)
         if self.options.replace:

@@ -228,3 +228,16 @@ def test_a_checkpoint_holding_a_selection_that_breaks_the_contract_is_refused_an
     (error,) = _errors(caplog)
     assert error == ("method 'random': select() returned indices of dtype float64; expected an integer array")
     assert not path.exists()
+
+
+@needs_shared_data("hiv.csv.gz")
+def test_a_plan_drawn_with_replacement_trains_when_the_method_declares_it(tmp_path):
+    """Soft Random's code bundle (``replace=true``, the official code's random mode) repeats samples within an epoch:
+    the run trains it, because the method declares the draw, while a repeat from any other method is refused (above)."""
+    store = tmp_path / "store"
+    assert main([*RUN, "--method", "soft_random", "--fidelity", "code", "--store", str(store)]) == 0
+    (record,) = [json.loads(p.read_text()) for p in store.glob("*.json")]
+    assert record["config"]["method_options"]["replace"] is True
+    epochs = record["epochs"]
+    assert all(e["kept_fraction"] == pytest.approx(K / N_TRAIN) for e in epochs)
+    assert any(e["unique_fraction"] < e["kept_fraction"] for e in epochs)  # some sample was drawn twice
