@@ -1,4 +1,4 @@
-"""Class-balanced static selection (DeepCore's ``balance=True``, METHODS.md §1.6).
+"""Class-balanced static selection (DeepCore's ``balance=True``, docs/methods/index.md#class-balance).
 
 The budget k is split over the classes of a single-task classification dataset in proportion to their
 sizes (largest remainder, so the shares sum to exactly k), and each class is selected by the method's own

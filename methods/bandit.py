@@ -1,4 +1,5 @@
-"""ε-greedy and UCB dynamic pruning (Raju et al. 2021), METHODS.md §4.2–4.3.
+"""ε-greedy and UCB dynamic pruning (Raju et al. 2021): docs/methods/dynamic.md#epsilon-greedy,
+docs/methods/dynamic.md#ucb.
 
 Both keep per-sample statistics of a loss signal, updated from the training losses observed when a
 sample is trained (``score_signal="train_loss"``, default) or from a no-grad loss pass over every sample

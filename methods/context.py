@@ -62,7 +62,7 @@ class SelectionContext(Protocol):
     def last_layer_factors(self, model: nn.Module, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
         """(e [N, T], h̃ [N, d+1]) with h̃ = [h ; 1]: the per-sample last-layer gradient of the
         sum-reduced masked loss is g_i = [e_i ; e_i ⊗ h_i] (bias block first). Binary: e = m·(σ(z) − y);
-        regression: e = ŷ − y (MSE gradient, METHODS.md §1.7)."""
+        regression: e = ŷ − y (MSE gradient, docs/methods/index.md#regression)."""
 
     def input_embedding_batches(self, model: nn.Module, batch_size: int) -> Iterator[InputEmbeddingBatch]:
         """DeepFool: the training set in order, batch by batch, eval mode."""

@@ -1,5 +1,5 @@
-"""Craig (Mirzasoleiman et al., ICML 2020), METHODS.md §3.11: weighted facility-location medoids of the
-last-layer gradients.
+"""Craig (Mirzasoleiman et al., ICML 2020; docs/methods/static-optimisation.md#craig): weighted facility-location
+medoids of the last-layer gradients.
 
 Within each block of at most ``chunk_size`` samples (random chunks, each with a proportional share of k,
 so memory is O(chunk_size²) rather than N²) the lazy greedy maximises F(S) = Σ_i max_{j∈S} s_ij with

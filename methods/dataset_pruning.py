@@ -1,4 +1,4 @@
-"""DP — Dataset Pruning (Yang et al., ICLR 2023), METHODS.md §3.14, fixed-budget form.
+"""DP — Dataset Pruning (Yang et al., ICLR 2023), fixed budget: docs/methods/static-optimisation.md#dataset-pruning.
 
 Removing sample i moves the last-layer parameters by S_i = (1/N)·H⁻¹g_i. DP prunes the N − k samples
 whose joint effect ‖Σ_{i∈W} S_i‖ is smallest and keeps the rest. No official solver is known; this one

@@ -1,4 +1,4 @@
-"""DeepFool (Ducoffe & Precup 2018), METHODS.md §3.10, in the node input-embedding space of the GNN.
+"""DeepFool (Ducoffe & Precup 2018) in the node input-embedding space: docs/methods/static-scores.md#deepfool.
 
 All node input embeddings u of a molecule are perturbed jointly (edges untouched). Each iteration
 linearises every considered head t, picks per molecule the head with the smallest distance

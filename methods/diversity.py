@@ -1,12 +1,12 @@
 """Greedy diversity methods on the warm-up model, with running O(N) vectors instead of distance matrices.
 
-CD — Contextual Diversity, DeepCore version (METHODS.md §3.2): greedy k-centre under half the symmetric
+CD — Contextual Diversity, DeepCore version: greedy k-centre under half the symmetric
 KL divergence between per-head Bernoulli predictions, D(i,j) = ½ Σ_t (p_it − p_jt)(logit p_it − logit p_jt),
 summed over all T heads (label-free), from a seeded random first centre; only the running "distance to
 the nearest centre" vector is kept. Regression (adapted): D = ‖ŷ_i − ŷ_j‖² (Gaussian predictive, shared
-variance).
+variance). See docs/methods/static-geometry.md#contextual-diversity.
 
-Herding (Welling 2009; METHODS.md §3.3) on the pooled embeddings h: with μ the mean and s the running sum
+Herding (Welling 2009) on the pooled embeddings h: with μ the mean and s the running sum
 of the chosen embeddings, step t+1 picks argmax_x ‖(t+1)μ − s − h_x‖ (``direction="deepcore"``, the
 default) or Welling's argmin (``direction="paper"``). The default is the argmax because both reference
 implementations take it (DeepCore's ``herding.py`` and the official MolPeg code's copy of it) and it
@@ -14,7 +14,7 @@ reproduces the paper's Table 1 number where the argmin does not: on the full HIV
 from a GraphMAE checkpoint, 60 % pruned) the argmin scored 66.3 ROC-AUC, the argmax 74.6 / 77.6 / 79.7 on
 seeds 0 / 1 / 2 against the paper's 76.9. The argmax is no mean matching: it starts at the molecule
 farthest from the mean and keeps moving away from the running residual. Version 2 is this default
-(version 1 took the argmin).
+(version 1 took the argmin). See docs/methods/static-geometry.md#herding.
 
 Code bundles (``--fidelity code``): Herding is the official MolPeg code's (the argmax, on a warm-up from a
 fresh initialisation: its EarlyTrain builds a new GNN); CD, which that code does not ship, is DeepCore's

@@ -1,5 +1,6 @@
-"""GraNd and EL2N (Paul et al., NeurIPS 2021), METHODS.md §3.8–3.9: keep the samples with the largest
-early-training error, scored with the warm-up model and averaged over ``repeats`` warm-up runs.
+"""GraNd and EL2N (Paul et al., NeurIPS 2021; docs/methods/static-scores.md#grand,
+docs/methods/static-scores.md#el2n): keep the samples with the largest early-training error, scored with the
+warm-up model and averaged over ``repeats`` warm-up runs.
 
 GraNd: ‖g_i‖ of the last layer (bias + weight) = ‖e_i‖·sqrt(1 + ‖h_i‖²), as DeepCore/MolPeg (the paper's
 full-parameter norm is not implemented). EL2N: ‖e_i‖₂ = sqrt(Σ_t m_it (p_it − y_it)²) over valid tasks,

@@ -1,5 +1,5 @@
-"""Forgetting (Toneva et al., ICLR 2019), METHODS.md §3.7: count correct → incorrect transitions between
-consecutive presentations of each sample during the warm-up run; keep the most forgotten.
+"""Forgetting (Toneva et al., ICLR 2019; docs/methods/static-scores.md#forgetting): count correct → incorrect
+transitions between consecutive presentations of each sample during the warm-up run; keep the most forgotten.
 
 ``events="per_task"`` (default, closest to the original): events are counted per (sample, valid task)
 and summed; a sample is never learned if some valid task was never correct. ``events="count"`` is
@@ -7,7 +7,7 @@ MolPeg's adaptation: the per-sample number of correct valid tasks, one event per
 if that count is never positive. Never-learned samples score ``+∞`` (paper: always kept) or ``0``
 (``never_learned="zero"``, DeepCore: pruned with the unforgettable). Ties are broken at random.
 Regression is refused: forgetting needs a notion of a correct prediction, and the suite's warm-up records
-correctness for classification only (METHODS.md §3.7's threshold adaptation is not implemented).
+correctness for classification only (a threshold-based adaptation is not implemented).
 
 When more samples were never learned than the budget keeps, the selection is a random draw among them:
 the record says so (``never_learned_count``, ``never_learned_exceeds_budget``) and a warning is logged.

@@ -1,4 +1,4 @@
-"""Glister (Killamsetty et al., AAAI 2021), METHODS.md §3.12, one-shot on the last layer.
+"""Glister (Killamsetty et al., AAAI 2021), docs/methods/static-optimisation.md#glister, one-shot on the last layer.
 
 Greedy: add the samples with the largest gain η·⟨∇L_val(θ_S), g_e⟩ (the first-order decrease of the mean
 validation loss after a step −η·g_e), then virtually update the head θ_S = θ − η·mean_{j∈S} g_j and

@@ -1,8 +1,8 @@
-"""Influence (Koh & Liang, ICML 2017), METHODS.md §3.13, restricted to the last linear layer.
+"""Influence (Koh & Liang, ICML 2017), docs/methods/static-scores.md#influence, restricted to the last linear layer.
 
 I_i = −ḡ_valᵀ H⁻¹ g_i: the first-order change of the mean validation loss when sample i is up-weighted
 (removing i changes it by ≈ −I_i/N). Keep the lowest (most negative) I_i: the samples whose removal would
-hurt validation most. H is the damped, task-block-diagonal Hessian of the mean training loss (§1.5), so
+hurt validation most. H is the damped, task-block-diagonal Hessian of the mean training loss (see last_layer), so
 H⁻¹ costs T inverses of size d+1 and the scores cost O(N·T·d); building H costs O(N·T·d²), so above
 ``hessian_samples`` rows it is estimated on a seeded random subset (an implementation choice).
 ``variant="self"`` scores g_iᵀH⁻¹g_i and keeps the highest (self-influence, mentioned as an alternative).

@@ -1,4 +1,4 @@
-"""K-Means self-supervised prototypes (Sorscher et al., NeurIPS 2022), METHODS.md §3.4.
+"""K-Means self-supervised prototypes (Sorscher et al., NeurIPS 2022), docs/methods/static-geometry.md#kmeans.
 
 Cluster label-free features of the **pretrained** model (no warm-up, no labels) into K clusters and keep
 the hardest samples: lowest similarity to their own centroid. MolPeg's per-cluster floor: each cluster c

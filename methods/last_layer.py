@@ -1,4 +1,5 @@
-"""Closed forms over the last-layer gradient factors (METHODS.md §1.5), never forming N×P or N×N.
+"""Closed forms over the last-layer gradient factors, never forming N×P or N×N
+(docs/methods/index.md#last-layer-gradient-factors).
 
 The per-sample last-layer gradient of the sum-reduced loss is g_i = [e_i ; e_i ⊗ h_i]; with
 h̃_i = [h_i ; 1] its task-t block is e_it·h̃_i. Hence ‖g_i‖ = ‖e_i‖·‖h̃_i‖, ⟨g_i, g_j⟩ = (e_i·e_j)(h̃_i·h̃_j),

@@ -19,7 +19,7 @@ from molpeg_bench.methods.options import choice
 
 @dataclass(frozen=True)
 class WarmupOptions(StaticOptions):
-    """Options shared by every method scored with the warm-up model (METHODS.md §1.4)."""
+    """Options shared by every method scored with the warm-up model (docs/methods/index.md#warm-up-model)."""
 
     warmup_epochs: int = 20  # E_w: epochs of full-data fine-tuning before scoring
     # the warm-up starts from the pretrained encoder (the paper's setting) or from a fresh initialisation

@@ -1,5 +1,5 @@
-"""Least Confidence and Entropy (Coleman et al., ICLR 2020), METHODS.md §3.5–3.6, MolPeg's binary
-multi-task adaptation: label-free sums over all T heads of the warm-up model; keep the highest.
+"""Least Confidence and Entropy (Coleman et al., ICLR 2020; docs/methods/static-scores.md#uncertainty), MolPeg's
+binary multi-task adaptation: label-free sums over all T heads of the warm-up model; keep the highest.
 
 LC: Σ_t 1 − max(p_t, 1 − p_t). Entropy: Σ_t H(p_t), H(p) = −p log(p+1e-6) − (1−p) log(1−p+1e-6).
 ``direction="deepcore"`` reproduces DeepCore's unbalanced branch, which keeps the *most* confident /

@@ -1,4 +1,4 @@
-"""The dependency direction of DESIGN.md, checked on the import graph: every ``import x`` and ``from x import``
+"""The dependency direction (docs/architecture.md) checked on the import graph: every ``import x`` and ``from x import``
 of a package's modules (those inside functions included) against the prefixes that package must not import.
 
 A rule is one row of ``RULES``: (package, modules it must not import). ``KNOWN`` lists the files that may

@@ -20,7 +20,7 @@ FIG3_CRITERIA = ("easy", "hard", "absolute")
 # Figure 3's caption says 40 % pruned, its text 60 %: both are run, 0.4 is the figure's panel
 FIG3_RATIOS = (0.4, 0.6)
 FIG6_BETAS = (0.001, 0.01, 0.1, 0.5, 0.9)
-FIG6_CONVENTIONS = ("paper", "code")  # they mean opposite things at β != 0.5 (METHODS §2, item 6)
+FIG6_CONVENTIONS = ("paper", "code")  # they mean opposite things at β != 0.5 (docs/methods/molpeg.md#ema-convention)
 FIG6_RATIOS = (0.9, 0.6, 0.2)  # keep ratios 0.1 / 0.4 / 0.8 of the paper's figure
 
 

@@ -1,13 +1,13 @@
 """The 3D grids: Table 2 (PaiNN on QM9 U0 and ZPVE), Table 3 (SchNet on HIV-3D) and the QM9 pretraining
 check, at the ci / smoke / paper presets.
 
-Sizes (3D.md §6): ``ci`` runs in seconds (QM9: 192/32/32 molecules of the fixed split, PaiNN 16x1;
+Sizes (docs/3d.md): ``ci`` runs in seconds (QM9: 192/32/32 molecules of the fixed split, PaiNN 16x1;
 HIV-3D: 400 molecules with ETKDG conformers, SchNet 16/16/2; at 200 the test split held no active, so every
 run's ROC-AUC was undefined; at 400 valid and test hold 2 each). ``smoke`` runs every cell once on 2 CPU
 cores (QM9: the first 2,000 training and 500 validation / test molecules of the fixed split, PaiNN 64x3,
 10 epochs; HIV-3D: the 24,000-molecule subset of the 2D smoke preset with cached ETKDG+MMFF conformers,
 SchNet 64/64/3 with 25 Gaussians, 5 epochs). Measured throughput put each smoke table at about 40 min on
-an idle 2-core machine (3D.md §6 planned 5,000 / 1,000 QM9 molecules and all of HIV at an assumed
+an idle 2-core machine (the first plan had 5,000 / 1,000 QM9 molecules and all of HIV at an assumed
 PaiNN speed about 2-4x above the measured one).
 ``paper``: PaiNN 128x3, 1000 epochs, batch 128, Adam 5e-4 with the epoch cosine; SchNet 300/128/6,
 100 epochs, batch 256, Adam 1e-3; 5 seeds (a GPU cluster).

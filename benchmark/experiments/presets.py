@@ -31,7 +31,7 @@ PRESETS: dict[str, Preset] = {
     for p in [
         Preset("paper", ("hiv", "pcba"), (0, 1, 2, 3, 4),
                dict(num_layers=5, emb_dim=300, dropout=0.5, epochs=100, batch_size=256, lr=1e-3, device="auto",
-                    pcba_tasks=92),  # the official loader's PCBA task filter (METHODS §1.1)
+                    pcba_tasks=92),  # as the official loader: docs/methods/fidelity.md#run-level-conventions
                description="the paper's settings (GPU cluster)"),
         Preset("smoke", ("hiv", "muv"), (0,),
                dict(num_layers=3, emb_dim=64, dropout=0.2, epochs=4, batch_size=128, lr=1e-3),

@@ -1,4 +1,4 @@
-"""Fine-tuning protocols of the QM9 runs (3D.md §4, open ambiguity 7): named sets of run-config fields.
+"""Fine-tuning protocols of the QM9 runs (docs/3d.md): named sets of run-config fields.
 
 * ``geossl`` (default, GeoSSL ``finetune_qm9``; the paper's "5e-4, cosine"): per-sample L1 on the
   standardised target, Adam 5e-4, ``CosineAnnealingLR(T_max=epochs)`` per epoch, batch 128, from the

@@ -1,4 +1,4 @@
-"""Which embedding row each atom of a 3D encoder reads (3D.md §2.1, open ambiguity 5).
+"""Which embedding row each atom of a 3D encoder reads (docs/3d.md).
 
 ``atomic_number`` (default): row Z, so every element, H included, has a trained embedding (row 0 is
 padding and unused). The Geom3D family indexes atoms so that H lands on row 0, the padding row of
