@@ -25,14 +25,14 @@ WAIT ?=
 exec_flags := --executor $(EXECUTOR) $(if $(PROFILE),--profile $(PROFILE),) $(if $(WAIT),--wait,)
 GRID ?= table1
 
-.PHONY: install test test-fast lint mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
+.PHONY: install test test-fast lint docs mutants check-method demo table1 fig3 fig5 fig6 fig4 figures pretrain bench bench-memory status clean pretrain3d table2 table3 qm9-pretraining \
 	release-checkpoint release release-v2 release-report release-manifest report-html gpu-check
 
 install:
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
-	$(PY) -m pip install --quiet -e ".[suite,dev]"
+	$(PY) -m pip install --quiet -e ".[suite,dev,docs]"
 
 test:
 	$(PY) -m pytest tests
@@ -42,6 +42,10 @@ test-fast:
 
 lint:
 	$(VENV)/bin/ruff check .
+
+# the documentation site in site/ (mkdocs.yml; strict: a broken link or anchor fails)
+docs:
+	$(PY) -m mkdocs build --strict --site-dir site
 
 # the contract check of a method: make check-method METHOD=my_pruner (or module.path:ClassName)
 check-method:
@@ -134,7 +138,7 @@ qm9-pretraining: pretrain3d
 	$(CLI) report qm9_pretraining --preset $(PRESET) --store $(STORE_3D)
 	@cat out/$(PRESET)/qm9_pretraining.md
 
-# The published CPU reproduction on all of HIV (README, "A reproduction you can cite"). release-report rebuilds
+# The published CPU reproduction on all of HIV (docs/release.md#release-v1-hiv-cpu-v1). release-report rebuilds
 # its table, comparison page, claims and Figure 4 from the committed records alone, offline, in seconds.
 RELEASE ?= hiv-cpu-v1
 RELEASE_STORE := results/releases/$(RELEASE)

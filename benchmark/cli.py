@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
     common(sweep)
     sweep.add_argument("--config", metavar="FILE.toml",
-                       help="the grid from a TOML file instead of a named one (README: Experiments as files); its "
-                            "resolved form is kept as <store>/.configs/<hash>.toml; default store runs/<its name>")
+                       help="the grid from a TOML file instead of a named one (docs/running.md#experiments-as-files); "
+                            "its resolved form is kept as <store>/.configs/<hash>.toml; default store runs/<its name>")
     sweep.add_argument("--set", action="append", metavar="KEY=VALUE",
                        help="with --config: override a run setting or a grid key, repeatable; VALUE is a TOML value "
                             "(e.g. --set epochs=1 --set seeds=[0,1])")

@@ -44,7 +44,7 @@ CELL_NOTES = ("degenerate: a seed whose run `results/degenerate.py` flags — it
               "|p − ½|): with the shared warm-up they keep the same molecules, so their HIV cells are equal. The "
               "paper's rows differ, most likely because DeepCore trains a warm-up per method; "
               "`--option warmup=per_method` runs that protocol.",
-              "MolPeg against the whole-data run depends on `--fidelity` (README, 'Paper or code'): on full HIV "
+              "MolPeg against the whole-data run depends on `--fidelity` (docs/methods/fidelity.md): on full HIV "
               "(smoke model, 30 epochs, 3 seeds, 60 % pruned) the code-faithful MolPeg ends above its whole-data "
               "run (+0.54 points) and the paper-faithful one just below (−0.12), so only the code variant carries "
               "the paper's claim in the mean — but neither gap is significant (p 0.59, 0.79): both match the "
