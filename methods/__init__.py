@@ -1,6 +1,6 @@
 """Data-pruning methods behind one ``Pruner`` interface, registered by name.
 
-Usable without the rest of the suite: ``from methods import MolPeg``.
+Usable without the rest of the suite: ``from molpeg_bench import MolPeg`` (or ``molpeg_bench.methods``).
 """
 
 from molpeg_bench.methods import (  # noqa: F401  (registration)
