@@ -91,7 +91,7 @@ pretrain:
 
 # peak memory of every last-layer-factor method's selection at PCBA scale (tens of minutes on 2 cores)
 bench-memory:
-	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/test_methods_scale.py -m integration -v
+	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/methods/test_methods_scale.py -m integration -v
 	$(PY) -m molpeg_bench.bench.factor_memory
 
 bench:
