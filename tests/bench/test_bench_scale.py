@@ -10,7 +10,7 @@ import pandas as pd
 from molpeg_bench.bench.pcba_like import build
 from molpeg_bench.bench.scale import steps
 from molpeg_bench.benchmark.data.csv_source import parse_csv
-from tests.conftest import SMILES
+from tests.support.data import SMILES
 
 
 def test_a_pcba_like_file_has_pcba_shape_and_reads_as_a_multitask_ap_set(tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from molpeg_bench.bench.gpu_check import main, slurm_profile
-from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.support.data import SHARED_DATA, needs_shared_data
 
 
 @pytest.mark.integration

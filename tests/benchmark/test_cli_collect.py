@@ -6,7 +6,7 @@ from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.results.store import RunStore
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 
 @needs_shared_data("hiv.csv.gz")

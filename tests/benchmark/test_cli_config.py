@@ -10,7 +10,7 @@ from pathlib import Path
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.experiments.config_file import load_document, resolve
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
 V2_CHECKPOINT = "results/releases/hiv-cpu-v2/checkpoint/graphmae.pt"

@@ -7,7 +7,7 @@ import pytest
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.resume import EpochCheckpoint
 from molpeg_bench.slurm.task import RunFolder
-from tests.benchmark.test_slurm_resume import Killed, comparable
+from tests.support.runs import Killed, comparable
 
 ARGS = ["run", "--preset", "ci", "--dataset", "nci-tpsa", "--method", "molpeg", "--prune-ratio", "0.5", "--epochs",
         "3"]

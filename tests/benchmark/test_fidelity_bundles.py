@@ -12,7 +12,7 @@ from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.experiments import TABLE1_STATIC
 from molpeg_bench.benchmark.fidelity import describe_bundle, pruner_options
 from molpeg_bench.methods import get_method, make_pruner
-from tests.method_context import FakeContext, linear_head
+from tests.support.context import FakeContext, linear_head
 
 OFFICIAL_WARMUP = {"warmup_start": "random", "score_alignment": "official_shuffled"}
 BUNDLES = {

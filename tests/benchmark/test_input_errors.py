@@ -12,7 +12,7 @@ import torch
 
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.models import GINConfig, GINEncoder
-from tests.conftest import SMILES
+from tests.support.data import SMILES
 
 N_ROWS = 60  # 48 / 6 / 6 molecules in the random split, both classes in each
 

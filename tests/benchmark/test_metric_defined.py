@@ -19,8 +19,7 @@ from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.results.data_check import write_failed_runs
 from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm.sweep import run_sweep
-from tests.benchmark.test_input_errors import N_ROWS, write_hiv
-from tests.conftest import SHARED_DATA, SMILES, needs_shared_data
+from tests.support.data import N_ROWS, SHARED_DATA, SMILES, needs_shared_data, write_hiv
 
 TINY = dict(dataset="hiv", num_layers=2, emb_dim=16, dropout=0.2, epochs=1, batch_size=32)
 

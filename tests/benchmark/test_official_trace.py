@@ -26,7 +26,7 @@ import torch
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.methods import MolPeg
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "official_trace"
 LOSS_ATOL = 1e-9  # float64 per-sample losses (measured at most 2.3e-11; module docstring)

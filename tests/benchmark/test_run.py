@@ -11,7 +11,7 @@ from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.results.names import PAPER_METHODS
 from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm.sweep import run_sweep
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
 

@@ -6,35 +6,9 @@ import pytest
 import torch
 
 from molpeg_bench.benchmark.config import RunConfig
-from molpeg_bench.benchmark.resume import EpochCheckpoint
 from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.methods.random_static import RandomStatic
-
-TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.3, epochs=4, batch_size=32,
-            num_threads=1)
-
-
-class Killed(BaseException):
-    """Stands for the process being killed right after a checkpoint was written."""
-
-
-def comparable(record: dict) -> dict:
-    return {k: v for k, v in record.items() if k not in {"timings", "started_at", "environment"}}
-
-
-def run_killed_after(monkeypatch, config: RunConfig, path, epoch: int) -> None:
-    """Run ``config`` with its checkpoint at ``path`` and 'kill' it right after epoch ``epoch`` was saved."""
-    original = EpochCheckpoint.save
-
-    def save_then_die(self, state, *args):
-        original(self, state, *args)
-        if state.epoch == epoch:
-            raise Killed
-
-    with monkeypatch.context() as m:
-        m.setattr(EpochCheckpoint, "save", save_then_die)
-        with pytest.raises(Killed):
-            run_finetune(config, checkpoint_path=path)
+from tests.support.runs import TINY, comparable, run_killed_after
 
 
 @pytest.mark.parametrize("method,ratio,stop", [("molpeg", 0.6, 2), ("infobatch", 0.6, 1), ("random", 0.6, 3),

@@ -14,7 +14,7 @@ from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask, improves, m
 from molpeg_bench.benchmark.training import train_epoch
 from molpeg_bench.methods import make_pruner
 from molpeg_bench.methods.base import shuffled_plan
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 TINY_PAINN = dict(model="painn", num_layers=1, emb_dim=8, model_options={"num_rbf": 4, "readout_hidden": 4},
                   batch_size=16, eval_batch_size=64, lr=5e-4, lr_schedule="cosine", epochs=3)

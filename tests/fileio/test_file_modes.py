@@ -14,8 +14,8 @@ from molpeg_bench.benchmark.resume import EpochCheckpoint, LoopState
 from molpeg_bench.methods.base import Requirements
 from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm.claims import Claims
-from tests.benchmark.selection.test_warmup_cache import _context
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
+from tests.support.selection import selection_context
 
 
 @pytest.fixture(params=[0o022, 0o002])
@@ -33,7 +33,7 @@ def test_records_warmups_caches_checkpoints_and_claims_follow_the_umask(tmp_path
     written = [RunStore(tmp_path / "store").put(make_record())]
     claim = Claims(tmp_path / "store").claim("a" * 20)
     written.append(claim.path)
-    ctx = _context(tmp_path / "warmups", Requirements(1, needs_train_dynamics=True))
+    ctx = selection_context(tmp_path / "warmups", Requirements(1, needs_train_dynamics=True))
     ctx.warmup_correctness(1)
     written += [p for p in (tmp_path / "warmups").glob("*/*") if p.name != ".lock"]
     cached_store("toy", "0" * 64, {}, tmp_path / "cache", lambda: small_store)

@@ -20,7 +20,7 @@ from molpeg_bench.benchmark.data import load_dataset
 from molpeg_bench.fileio import atomic
 from molpeg_bench.fileio.atomic import write_atomic
 from molpeg_bench.fileio.disk_full import DiskFull, Tally, disk_full, out_of_room
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = ["run", "--preset", "ci", "--dataset", "hiv", "--method", "random", "--prune-ratio", "0.4"]

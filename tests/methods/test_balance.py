@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from molpeg_bench.methods import available_methods, get_method, make_pruner
-from tests.method_context import FakeContext, linear_head
-from tests.methods.test_methods_deepfool import _batch, linear_in_u
+from tests.support.context import FakeContext, linear_head
+from tests.support.data import write_multitask_csv
+from tests.support.input_batches import embedding_batch, linear_in_u
 
 STATIC = [n for n in available_methods() if get_method(n).family == "static"]
 
@@ -23,7 +24,7 @@ def imbalanced_context() -> FakeContext:
     ctx = FakeContext(h=h, labels=y[:, None], head=linear_head(np.array([[1.0, 0.0]]), np.zeros(1)),
                       h_valid=h[:30], valid_labels=y[:30, None], smiles=["CCO", "c1ccccc1"] * 50)
     ctx.correctness = [rng.random((100, 1)) > 0.3 for _ in range(20)]
-    ctx.batches = [_batch([2] * 50, 3, linear_in_u, seed=s, start=50 * s, subsettable=True) for s in (0, 1)]
+    ctx.batches = [embedding_batch([2] * 50, 3, linear_in_u, seed=s, start=50 * s, subsettable=True) for s in (0, 1)]
     return ctx
 
 
@@ -58,11 +59,11 @@ def test_balance_on_a_dataset_it_cannot_split_is_refused_before_the_warmup(tmp_p
     """A three-task CSV dataset with balance=true: one line naming the method, no warm-up trained."""
     from molpeg_bench.benchmark import run
     from molpeg_bench.benchmark.config import RunConfig
-    from tests.benchmark.data.test_data_csv import _multitask
 
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path / "cache"))
-    config = RunConfig(method="el2n_20", prune_ratio=0.6, dataset=f"csv:{_multitask(tmp_path)}", num_layers=2,
-                       emb_dim=16, epochs=1, batch_size=32, method_options={"warmup_epochs": 2, "balance": True})
+    config = RunConfig(method="el2n_20", prune_ratio=0.6, dataset=f"csv:{write_multitask_csv(tmp_path)}",
+                       num_layers=2, emb_dim=16, epochs=1, batch_size=32,
+                       method_options={"warmup_epochs": 2, "balance": True})
     with pytest.raises(ValueError, match="el2n_20: balance=true needs a single-task classification dataset"):
         run.run_finetune(config)
     warmups = tmp_path / "cache" / "warmups"

@@ -10,23 +10,10 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.methods import external
+from tests.support.user_code import ROOT, TOY, write_module
 
-ROOT = Path(__file__).resolve().parents[2]
-TOY = textwrap.dedent('''
-    """Keeps the molecules with the highest index: a deterministic static method for tests."""
-    import numpy as np
-
-    from molpeg_bench.methods.base import Selection, StaticPruner
-
-
-    class KeepLast(StaticPruner):
-        def coreset(self, ctx):
-            return Selection(np.arange(self.n_samples - self.k, self.n_samples))
-''')
 BROKEN = textwrap.dedent('''
     def load_weights():
         raise RuntimeError("weights file missing in the user's own code")
@@ -37,31 +24,12 @@ BROKEN = textwrap.dedent('''
 RUN = ["run", "--preset", "ci", "--dataset", "nci-tpsa", "--prune-ratio", "0.4", "--epochs", "2"]
 
 
-def _module(folder: Path, name: str, source: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    path.write_text(source)
-    return path
-
-
-@pytest.fixture
-def on_path(tmp_path, monkeypatch):
-    """A folder on sys.path (this process) and PYTHONPATH (workers), with the entry-point cache reset."""
-    folder = tmp_path / "user_code"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), str(ROOT), os.environ.get("PYTHONPATH", "")]))
-    external._entry_points.cache_clear()
-    yield folder
-    external._entry_points.cache_clear()
-
-
 def _records(store: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(store.glob("*.json"))]
 
 
-def test_module_class_run_stores_a_complete_record_with_its_origin(on_path, tmp_path):
-    source = _module(on_path, "toy_keep_last", TOY)
+def test_module_class_run_stores_a_complete_record_with_its_origin(user_code, tmp_path):
+    source = write_module(user_code, "toy_keep_last", TOY)
     assert main([*RUN, "--method", "toy_keep_last:KeepLast", "--store", str(tmp_path / "store")]) == 0
     (record,) = _records(tmp_path / "store")
     assert record["status"] == "complete" and record["config"]["method"] == "toy_keep_last:KeepLast"
@@ -81,12 +49,12 @@ def _run_id(folder: Path, method: str) -> str:
     return done.stdout.strip()
 
 
-def test_editing_the_method_source_changes_its_run_id(on_path):
-    path = _module(on_path, "toy_edit", TOY)
-    before = _run_id(on_path, "toy_edit:KeepLast")
-    assert _run_id(on_path, "toy_edit:KeepLast") == before  # same code, same run
+def test_editing_the_method_source_changes_its_run_id(user_code):
+    path = write_module(user_code, "toy_edit", TOY)
+    before = _run_id(user_code, "toy_edit:KeepLast")
+    assert _run_id(user_code, "toy_edit:KeepLast") == before  # same code, same run
     path.write_text(TOY + "# edited: a comment is a change of source too\n")
-    assert _run_id(on_path, "toy_edit:KeepLast") != before
+    assert _run_id(user_code, "toy_edit:KeepLast") != before
 
 
 def _entry_point(folder: Path, name: str, target: str, dist: str = "user_methods") -> None:
@@ -97,26 +65,26 @@ def _entry_point(folder: Path, name: str, target: str, dist: str = "user_methods
     external._entry_points.cache_clear()
 
 
-def test_an_entry_point_that_clashes_with_a_built_in_is_refused_in_one_line(on_path, tmp_path, caplog):
-    _module(on_path, "toy_clash", TOY)
-    _entry_point(on_path, "random", "toy_clash:KeepLast")
+def test_an_entry_point_that_clashes_with_a_built_in_is_refused_in_one_line(user_code, tmp_path, caplog):
+    write_module(user_code, "toy_clash", TOY)
+    _entry_point(user_code, "random", "toy_clash:KeepLast")
     assert main([*RUN, "--method", "random", "--store", str(tmp_path / "store")]) == 2
     (error,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert "clashes with the built-in method 'random'" in error and "user_methods" in error
     assert "\n" not in error and not _records(tmp_path / "store")
 
 
-def test_an_entry_point_names_a_method_with_its_distribution(on_path):
-    _module(on_path, "toy_entry", TOY)
-    _entry_point(on_path, "keep_last", "toy_entry:KeepLast")
+def test_an_entry_point_names_a_method_with_its_distribution(user_code):
+    write_module(user_code, "toy_entry", TOY)
+    _entry_point(user_code, "keep_last", "toy_entry:KeepLast")
     from molpeg_bench.methods.registry import get_method
     origin = get_method("keep_last").origin
     assert origin["found_by"] == "entry_point" and origin["spec"] == "toy_entry:KeepLast"
     assert (origin["distribution"], origin["distribution_version"]) == ("user_methods", "0.3")
 
 
-def test_a_broken_import_shows_the_users_traceback_and_stores_nothing(on_path, tmp_path, caplog):
-    _module(on_path, "toy_broken", BROKEN)
+def test_a_broken_import_shows_the_users_traceback_and_stores_nothing(user_code, tmp_path, caplog):
+    write_module(user_code, "toy_broken", BROKEN)
     assert main([*RUN, "--method", "toy_broken:KeepLast", "--store", str(tmp_path / "store")]) == 2
     (error,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert "importing module 'toy_broken' failed" in error
@@ -124,8 +92,8 @@ def test_a_broken_import_shows_the_users_traceback_and_stores_nothing(on_path, t
     assert not _records(tmp_path / "store")
 
 
-def test_a_local_sweep_puts_the_external_row_into_table1(on_path, tmp_path):
-    _module(on_path, "toy_sweep", TOY)
+def test_a_local_sweep_puts_the_external_row_into_table1(user_code, tmp_path):
+    write_module(user_code, "toy_sweep", TOY)
     store, out = tmp_path / "store", tmp_path / "out"
     grid = ["table1", "--preset", "ci", "--dataset", "nci-tpsa", "--method", "toy_sweep:KeepLast",
             "--only-methods", "--store", str(store)]

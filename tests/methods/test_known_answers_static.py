@@ -2,7 +2,9 @@
 from the method's definition and differs from its reverse and from a random draw. The warm-up model and
 the pretrained model differ in each case, so a method that scores with the wrong one is caught too.
 ``python -m tests.mutation`` runs these against mutated methods (reversed ranking, budget off by one,
-warm-up ignored, weights dropped or inverted) and requires every mutant to fail at least one of them."""
+warm-up ignored, weights dropped or inverted) and requires every mutant to fail at least one of them.
+The cases other test modules reuse (near-boundary molecules, flipped labels, forgetters) are in
+``tests.support.cases``."""
 
 from __future__ import annotations
 
@@ -13,40 +15,22 @@ import torch
 
 from molpeg_bench.methods import make_pruner
 from molpeg_bench.methods.context import InputEmbeddingBatch
-from tests.method_context import FakeContext, linear_head
-from tests.methods.test_methods_gradients import _explicit_shifts, _facility, autograd_gradients
 from tests.mutation.registry import known_answer
-
-
-def served_select(pruner, ctx):
-    """``pruner.select(ctx)`` with ``ctx`` holding warm-up models of exactly the length the pruner declares."""
-    ctx.serve(type(pruner).requirements(pruner.options).warmup_epochs)
-    return pruner.select(ctx)
-
-
-def kept(name: str, ctx, keep: float, **options) -> set[int]:
-    """The kept positions, after checking the budget: exactly k unique indices."""
-    pruner = make_pruner(name, n_samples=ctx.n_samples, keep_ratio=keep, seed=0, options=options)
-    sel = served_select(pruner, ctx)
-    assert len(sel.indices) == pruner.k == len(np.unique(sel.indices)), f"{name}: not exactly k unique indices"
-    return set(sel.indices.tolist())
+from tests.support.cases import (
+    FLIPPED,
+    NEAR,
+    WIDE,
+    flipped_label_context,
+    forgetting_context,
+    kept,
+    near_boundary_context,
+    served_select,
+)
+from tests.support.context import FakeContext, linear_head
+from tests.support.references import autograd_gradients, explicit_shifts, facility
 
 
 # -- uncertainty: planted near-boundary molecules ----------------------------------------------------------
-NEAR = [3, 7, 11, 15]  # |z| ≈ 0 under the warm-up head
-SHIFTED = [0, 5, 9, 18]  # |z| ≈ 0 under the pretrained head (z + 3)
-
-
-def near_boundary_context() -> FakeContext:
-    rng = np.random.default_rng(0)
-    h = rng.choice([-1.0, 1.0], 20) * rng.uniform(4.0, 6.0, 20)
-    h[NEAR] = [0.05, -0.04, 0.03, -0.06]
-    h[SHIFTED] = [-3.01, -2.98, -3.02, -2.99]
-    labels = (h > 0).astype(float)[:, None]
-    return FakeContext(h=h[:, None], labels=labels, head=linear_head(np.ones((1, 1)), np.zeros(1)),
-                       pretrained_head=linear_head(np.ones((1, 1)), np.full(1, 3.0)))
-
-
 @known_answer("least_confidence", "entropy")
 def test_uncertainty_keeps_the_planted_near_boundary_molecules():
     for name in ("least_confidence", "entropy"):
@@ -64,24 +48,6 @@ def test_least_confidence_and_entropy_differ_on_two_heads():
 
 
 # -- error norms: planted flipped labels ---------------------------------------------------------------------
-FLIPPED = [2, 9, 13]
-WIDE = 5  # correct but unsure (z = 0.5), with a huge embedding norm: GraNd ranks it first, EL2N does not
-
-
-def flipped_label_context() -> FakeContext:
-    rng = np.random.default_rng(1)
-    x1 = rng.choice([-1.0, 1.0], 20) * 2.0
-    x1[FLIPPED] = [2.0, 2.5, 3.0]
-    x1[WIDE] = 0.25
-    x2 = np.zeros(20)
-    x2[WIDE] = 100.0
-    labels = (x1 > 0).astype(float)
-    labels[FLIPPED] = 0.0
-    return FakeContext(h=np.stack([x1, x2], 1), labels=labels[:, None],
-                       head=linear_head(np.array([[2.0, 0.0]]), np.zeros(1)),
-                       pretrained_head=linear_head(np.array([[-2.0, 0.0]]), np.zeros(1)))
-
-
 @known_answer("el2n_20")
 def test_el2n_keeps_the_planted_flipped_labels():
     assert kept("el2n_20", flipped_label_context(), 3 / 20) == set(FLIPPED)
@@ -102,13 +68,6 @@ def test_grand_keeps_the_largest_gradient_norms():
 
 
 # -- forgetting: planted forgetters --------------------------------------------------------------------------
-def forgetting_context(rows: list[str]) -> FakeContext:
-    steps = [np.array([[r[e] == "C"] for r in rows]) for e in range(len(rows[0]))]
-    n = len(rows)
-    return FakeContext(h=np.zeros((n, 1)), labels=np.ones((n, 1)), head=linear_head(np.zeros((1, 1)), np.zeros(1)),
-                       correctness=steps)
-
-
 @known_answer("forgetting")
 def test_forgetting_keeps_forgetters_and_the_never_learned():
     rows = ["CCCCC", "CICIC", "IIIII", "CCICC", "CCCCC", "ICCCC", "CIIII", "CCCCC"]  # events 0 2 ∞ 1 0 0 1 0
@@ -249,8 +208,8 @@ def test_craig_finds_the_optimal_medoids_and_weights_them_by_cluster_size():
     g = autograd_gradients(ctx)
     dist = np.linalg.norm(g[:, None] - g[None], axis=2)
     sim = dist.max() - dist + 1e-3
-    best = max(_facility(sim, c) for c in itertools.combinations(range(10), 3))
-    assert _facility(sim, sel.indices) >= 0.99 * best  # greedy: one medoid per cluster, not always the best one
+    best = max(facility(sim, c) for c in itertools.combinations(range(10), 3))
+    assert facility(sim, sel.indices) >= 0.99 * best  # greedy: one medoid per cluster, not always the best one
     cluster = np.repeat(np.arange(3), [5, 3, 2])[sel.indices]
     assert sel.weights is not None
     weights = dict(zip(cluster.tolist(), sel.weights.tolist(), strict=True))
@@ -305,7 +264,7 @@ def test_dp_prunes_the_set_of_least_parameter_shift():
     pruner = make_pruner("dp", n_samples=10, keep_ratio=0.6)
     sel = served_select(pruner, ctx)
     assert len(sel.indices) == pruner.k == 6
-    s = _explicit_shifts(ctx, pruner.options.damping)
+    s = explicit_shifts(ctx, pruner.options.damping)
     norms = {c: np.sum(s[list(c)].sum(axis=0) ** 2) for c in itertools.combinations(range(10), 4)}
     pruned = tuple(sorted(set(range(10)) - set(sel.indices.tolist())))
     # a local search (Frank–Wolfe start, best-improvement swaps, restarts): here within 10 % of the exhaustive

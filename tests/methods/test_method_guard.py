@@ -10,11 +10,9 @@ import pytest
 
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.methods.budget import budget
-from tests.conftest import needs_shared_data
-from tests.methods import test_external_methods
-from tests.methods.test_external_methods import _module
-
-user_code = test_external_methods.on_path  # the fixture of a folder on sys.path for the methods written here
+from tests.support.data import needs_shared_data
+from tests.support.runs import Killed
+from tests.support.user_code import write_module
 
 N_TRAIN = 480  # the ci preset's 600 HIV molecules, 80 % of them in the training split
 K = budget(N_TRAIN, 0.6)  # kept at --prune-ratio 0.4
@@ -92,7 +90,7 @@ def _hostile_module(folder) -> str:
     for name, (body, _) in DYNAMIC.items():
         source += (f"\n\nclass {name}(DynamicPruner):\n    def plan_epoch(self, epoch):\n"
                    + textwrap.indent(body, " " * 8) + "\n" + (REWRITE if name == "RewritesPlan" else ""))
-    _module(folder, "hostile", source)
+    write_module(folder, "hostile", source)
     return "hostile"
 
 
@@ -128,7 +126,7 @@ SYS_EXIT = {
 @needs_shared_data("hiv.csv.gz")
 @pytest.mark.parametrize("where", sorted(SYS_EXIT))
 def test_sys_exit_in_method_code_fails_the_run(where, user_code, tmp_path, caplog):
-    _module(user_code, f"exits_in_{where}", HEADER + SYS_EXIT[where])
+    write_module(user_code, f"exits_in_{where}", HEADER + SYS_EXIT[where])
     method = f"exits_in_{where}:Exits"
     assert main([*RUN, "--method", method, "--store", str(tmp_path / "store")]) == 2
     (error,) = _errors(caplog)
@@ -139,7 +137,7 @@ def test_sys_exit_in_method_code_fails_the_run(where, user_code, tmp_path, caplo
 
 
 def test_check_method_reports_sys_exit_as_a_broken_property(user_code, capsys):
-    _module(user_code, "exits_checked", HEADER + SYS_EXIT["select"])
+    write_module(user_code, "exits_checked", HEADER + SYS_EXIT["select"])
     assert main(["check-method", "exits_checked:Exits"]) == 1
     out = capsys.readouterr().out
     assert "✗ exact budget at several ratios (1 sample ... N - 1): called sys.exit(0)" in out
@@ -166,7 +164,7 @@ class Raises(DynamicPruner):
 
 @needs_shared_data("hiv.csv.gz")
 def test_an_exception_inside_a_method_names_the_method_the_call_and_the_line(user_code, tmp_path, caplog):
-    path = _module(user_code, "raises_in_observe", HEADER + RAISES)
+    path = write_module(user_code, "raises_in_observe", HEADER + RAISES)
     assert main([*RUN, "--method", "raises_in_observe:Raises", "--store", str(tmp_path / "store")]) == 2
     (error,) = _errors(caplog)
     assert error.startswith("method 'raises_in_observe:Raises': observe() raised KeyError: 'score_of_64' (at "
@@ -184,7 +182,7 @@ class ExitsAt80(DynamicPruner):
 
 @needs_shared_data("hiv.csv.gz")
 def test_a_sweep_goes_on_past_a_method_that_exits(user_code, tmp_path, capsys):
-    _module(user_code, "exits_in_sweep", HEADER + SWEEP_EXIT)
+    write_module(user_code, "exits_in_sweep", HEADER + SWEEP_EXIT)
     store = tmp_path / "store"
     grid = ["sweep", "table1", "--preset", "ci", "--dataset", "hiv", "--method", "exits_in_sweep:ExitsAt80",
             "--only-methods", "--executor", "debug", "--store", str(store)]
@@ -206,7 +204,6 @@ def test_a_checkpoint_holding_a_selection_that_breaks_the_contract_is_refused_an
     import torch
 
     from molpeg_bench.benchmark.resume import EpochCheckpoint
-    from tests.benchmark.test_slurm_resume import Killed
 
     original = EpochCheckpoint.save
 

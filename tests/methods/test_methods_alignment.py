@@ -10,16 +10,9 @@ import pytest
 from molpeg_bench.methods import make_pruner
 from molpeg_bench.methods.alignment import attribute, loader_order
 from molpeg_bench.methods.last_layer import gradient_norms
-from tests.method_context import FakeContext, linear_head
-from tests.methods.test_known_answers_static import (
-    FLIPPED,
-    NEAR,
-    WIDE,
-    flipped_label_context,
-    near_boundary_context,
-    served_select,
-)
 from tests.mutation.registry import known_answer
+from tests.support.cases import FLIPPED, NEAR, WIDE, flipped_label_context, near_boundary_context, served_select
+from tests.support.context import FakeContext, linear_head
 
 
 def kept(name: str, ctx, keep: float, seed: int = 0, **options) -> set[int]:

@@ -6,45 +6,14 @@ import pytest
 import torch
 
 from molpeg_bench.methods import make_pruner
-from molpeg_bench.methods.context import InputEmbeddingBatch
 from molpeg_bench.methods.deepfool import deepfool_batch
-from tests.method_context import FakeContext, linear_head
-
-
-def _sum_pool(values: torch.Tensor, node_graph: torch.Tensor, n_graphs: int) -> torch.Tensor:
-    return torch.zeros(n_graphs, values.shape[1], dtype=values.dtype).index_add(0, node_graph, values)
-
-
-def _exposed(sizes: list[int], u: torch.Tensor, forward, indices: np.ndarray, subsettable: bool):
-    node_graph = torch.repeat_interleave(torch.arange(len(sizes)), torch.tensor(sizes, dtype=torch.long))
-
-    def subset(graphs: torch.Tensor) -> InputEmbeddingBatch:
-        keep = graphs.tolist()
-        return _exposed([sizes[g] for g in keep], u[torch.isin(node_graph, graphs)], forward, indices[keep], True)
-
-    return InputEmbeddingBatch(indices=indices, node_embeddings=u, node_graph=node_graph,
-                               forward=lambda x: forward(x, node_graph, len(sizes)),
-                               subset=subset if subsettable else None)
-
-
-def _batch(sizes: list[int], d0: int, forward, seed: int = 0, start: int = 0,
-           subsettable: bool = False) -> InputEmbeddingBatch:
-    gen = torch.Generator().manual_seed(seed)
-    u = torch.randn(int(sum(sizes)), d0, generator=gen, dtype=torch.float64)
-    return _exposed(sizes, u, forward, np.arange(start, start + len(sizes)), subsettable)
-
-
-W = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.1, -1.0]], dtype=torch.float64)  # two heads, d0 = 3
-C = torch.tensor([0.2, -0.1], dtype=torch.float64)
-
-
-def linear_in_u(u, node_graph, n_graphs):
-    return _sum_pool(u, node_graph, n_graphs) @ W.T + C
+from tests.support.context import FakeContext, linear_head
+from tests.support.input_batches import W, embedding_batch, linear_in_u, sum_pool
 
 
 def test_score_equals_analytic_distance_on_a_model_linear_in_u():
     sizes = [1, 3, 5, 2]
-    batch = _batch(sizes, 3, linear_in_u)
+    batch = embedding_batch(sizes, 3, linear_in_u)
     z = linear_in_u(batch.node_embeddings, batch.node_graph, 4)
     # ∇_u z_bt = w_t on every node of b ⇒ distance² to the boundary of head t = z_bt² / (n_b ‖w_t‖²)
     analytic = (z ** 2 / (torch.tensor(sizes)[:, None] * (W ** 2).sum(dim=1)[None])).min(dim=1).values.numpy()
@@ -60,7 +29,7 @@ def test_score_equals_analytic_distance_on_a_model_linear_in_u():
 
 
 def test_valid_heads_only_are_considered():
-    batch = _batch([2, 2], 3, linear_in_u, seed=1)
+    batch = embedding_batch([2, 2], 3, linear_in_u, seed=1)
     z = linear_in_u(batch.node_embeddings, batch.node_graph, 2)
     dist = (z ** 2 / (2 * (W ** 2).sum(dim=1)[None])).numpy()
     only_head1 = torch.tensor([[False, True], [False, True]])
@@ -76,12 +45,12 @@ class TinyGNN(torch.nn.Module):
         self.head = torch.nn.Linear(8, 2).double()
 
     def forward(self, u, node_graph, n_graphs):
-        return self.head(_sum_pool(torch.tanh(self.node(u)), node_graph, n_graphs) / 3)
+        return self.head(sum_pool(torch.tanh(self.node(u)), node_graph, n_graphs) / 3)
 
 
 def test_nonlinear_model_is_flipped_and_selection_keeps_smallest_perturbations():
     model = TinyGNN()
-    batches = [_batch([2, 3, 4], 3, model, seed=s, start=3 * s) for s in range(3)]
+    batches = [embedding_batch([2, 3, 4], 3, model, seed=s, start=3 * s) for s in range(3)]
     heads = torch.ones(3, 2, dtype=torch.bool)
     for b in batches:
         scores, r = deepfool_batch(b, heads, max_iter=50, overshoot=0.02)
@@ -105,17 +74,17 @@ def test_molecules_that_crossed_stop_being_computed_with_the_same_result():
         return model(u, node_graph, n_graphs)
 
     sizes = [2, 3, 4, 1, 5, 2, 3]
-    whole = deepfool_batch(_batch(sizes, 3, counting, seed=4), torch.ones(7, 2, dtype=torch.bool), 50, 0.02)
+    whole = deepfool_batch(embedding_batch(sizes, 3, counting, seed=4), torch.ones(7, 2, dtype=torch.bool), 50, 0.02)
     graphs_whole, computed[:] = sum(computed), []
-    parts = deepfool_batch(_batch(sizes, 3, counting, seed=4, subsettable=True), torch.ones(7, 2, dtype=torch.bool),
-                           50, 0.02)
+    parts = deepfool_batch(embedding_batch(sizes, 3, counting, seed=4, subsettable=True),
+                           torch.ones(7, 2, dtype=torch.bool), 50, 0.02)
     assert np.allclose(parts[0], whole[0], rtol=1e-12) and torch.allclose(parts[1], whole[1], rtol=1e-12)
     assert computed[0] == 7 and sum(computed) < graphs_whole  # later passes skip the molecules that stopped
 
 
 def test_missing_batches_are_an_error():
     ctx = FakeContext(h=np.zeros((4, 1)), labels=np.ones((4, 2)), head=linear_head(np.zeros((2, 1)), np.zeros(2)),
-                      batches=[_batch([2, 2], 3, linear_in_u)])
+                      batches=[embedding_batch([2, 2], 3, linear_in_u)])
     with pytest.raises(ValueError, match="missed 2 training samples"):
         make_pruner("deepfool", n_samples=4, keep_ratio=0.5).select(ctx)
 
@@ -123,7 +92,7 @@ def test_missing_batches_are_an_error():
 def test_regression_adaptation_is_inverse_input_sensitivity():
     sizes = [1, 4]
     ctx = FakeContext(h=np.zeros((2, 1)), labels=np.ones((2, 2)), head=linear_head(np.zeros((2, 1)), np.zeros(2)),
-                      batches=[_batch(sizes, 3, linear_in_u)], task_type="regression")
+                      batches=[embedding_batch(sizes, 3, linear_in_u)], task_type="regression")
     pruner = make_pruner("deepfool", n_samples=2, keep_ratio=0.5)
     sel = pruner.select(ctx)
     expected = 1 / (np.sqrt(sizes) * float(torch.linalg.norm(W, dim=1).max()))

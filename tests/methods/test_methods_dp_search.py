@@ -11,7 +11,7 @@ import pytest
 from molpeg_bench.methods import make_pruner
 from molpeg_bench.methods.dataset_pruning import ParameterShift, swap_search
 from molpeg_bench.methods.influence import TrainingFactors
-from tests.method_context import random_context
+from tests.support.context import random_context
 
 
 def random_shift(n: int, tasks: int = 2, dim: int = 5, seed: int = 0) -> ParameterShift:

@@ -5,7 +5,6 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 from scipy.optimize import minimize
 
 from molpeg_bench.methods import make_pruner
@@ -15,25 +14,10 @@ from molpeg_bench.methods.glister import ValidationLoss
 from molpeg_bench.methods.last_layer import (
     gradient_gram,
     gradient_norms,
-    hessian_weights,
-    inverse_task_hessians,
     project,
 )
-from tests.method_context import FakeContext, linear_head, random_context
-
-
-def autograd_gradients(ctx: FakeContext) -> np.ndarray:
-    """[N, T(d+1)] per-sample gradients of the sum-reduced masked BCE, bias block first."""
-    rows = []
-    for x, y in zip(ctx.h, ctx.labels, strict=True):
-        ctx.head.zero_grad()
-        z = ctx.head(torch.as_tensor(x)[None])[0]
-        mask = torch.as_tensor(~np.isnan(y))
-        target = torch.as_tensor(np.nan_to_num(y))
-        loss = (torch.nn.functional.binary_cross_entropy_with_logits(z, target, reduction="none") * mask).sum()
-        loss.backward()
-        rows.append(np.concatenate([ctx.head.bias.grad.numpy(), ctx.head.weight.grad.numpy().ravel()]))
-    return np.array(rows)
+from tests.support.context import FakeContext, linear_head, random_context
+from tests.support.references import autograd_gradients, explicit_shifts, facility
 
 
 def test_closed_forms_equal_autograd():
@@ -113,30 +97,18 @@ def test_influence_matches_leave_one_out_retraining():
     assert set(sel.indices) == set(np.argsort(sel.scores)[:20])  # the lowest (most negative) influence
 
 
-def _explicit_shifts(ctx: FakeContext, damping: float) -> np.ndarray:
-    """[N, T(d+1)] S_i = H⁻¹g_i / N built explicitly, per task block."""
-    e, ht = ctx.last_layer_factors(ctx.head)
-    e = np.where(np.isnan(ctx.labels), 0.0, e)
-    h_inv = inverse_task_hessians(hessian_weights(ctx.logits(ctx.head), ctx.labels, False), ht, damping)
-    return np.concatenate([(e[:, t, None] * ht) @ h_inv[t] for t in range(e.shape[1])], axis=1) / len(e)
-
-
 @pytest.mark.parametrize("seed,keep", [(0, 0.5), (1, 0.3), (2, 0.7), (3, 0.4), (4, 0.6)])
 def test_dp_matches_exhaustive_search(seed, keep):
     ctx = random_context(n=10, d=3, t=2, seed=seed)
     pruner = make_pruner("dp", n_samples=10, keep_ratio=keep)
     sel = pruner.select(ctx)
-    s = _explicit_shifts(ctx, pruner.options.damping)
+    s = explicit_shifts(ctx, pruner.options.damping)
     n_pruned = 10 - pruner.k
     best = min(np.sum(s[list(c)].sum(axis=0) ** 2) for c in itertools.combinations(range(10), n_pruned))
     pruned = np.setdiff1d(np.arange(10), sel.indices)
     assert len(sel.indices) == pruner.k
     assert np.sum(s[pruned].sum(axis=0) ** 2) == pytest.approx(best, rel=1e-9)
     assert sel.meta["pruned_shift_norm"] == pytest.approx(np.sqrt(best), rel=1e-6)
-
-
-def _facility(sim: np.ndarray, chosen) -> float:
-    return float(sim[:, list(chosen)].max(axis=1).sum())
 
 
 def test_craig_matches_exhaustive_search_on_clustered_gradients():
@@ -149,8 +121,8 @@ def test_craig_matches_exhaustive_search_on_clustered_gradients():
     g = autograd_gradients(ctx)
     dist = np.linalg.norm(g[:, None] - g[None], axis=2)
     sim = dist.max() - dist + 1e-3
-    best = max(itertools.combinations(range(10), 3), key=lambda c: _facility(sim, c))
-    assert _facility(sim, sel.indices) == pytest.approx(_facility(sim, best))
+    best = max(itertools.combinations(range(10), 3), key=lambda c: facility(sim, c))
+    assert facility(sim, sel.indices) == pytest.approx(facility(sim, best))
     assert sorted(np.repeat(np.arange(3), sizes)[sel.indices]) == [0, 1, 2]
     assert sorted(sel.weights * 10 / 3) == pytest.approx([2, 3, 5])  # γ = cluster sizes, rescaled to mean 1
 

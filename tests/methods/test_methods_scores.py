@@ -8,7 +8,7 @@ from molpeg_bench.methods import available_methods, get_method, make_pruner
 from molpeg_bench.methods.diversity import k_center_greedy
 from molpeg_bench.methods.forgetting import forgetting_scores
 from molpeg_bench.methods.kmeans import centroid_similarity, prototype_selection
-from tests.method_context import FakeContext, linear_head, random_context
+from tests.support.context import FakeContext, linear_head, random_context
 
 
 def _ctx_with_embeddings(h: np.ndarray) -> FakeContext:

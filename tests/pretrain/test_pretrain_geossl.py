@@ -18,7 +18,7 @@ from molpeg_bench.pretrain.geossl import DistanceDenoisingHead, GeoSSLDDM, all_p
 from molpeg_bench.pretrain.geossl_cli import parse_args
 from molpeg_bench.pretrain.geossl_train import GeoSSLConfig, cosine_lr, geossl_preset, pretrain_geossl
 from molpeg_bench.pretrain.subgraph_mask import subgraph_mask
-from tests.conftest import SMILES
+from tests.support.data import SMILES
 
 
 def test_pairs_are_all_i_lt_j_within_molecules():

@@ -13,7 +13,7 @@ import pytest
 from molpeg_bench.benchmark.selection.diagnostics import selection_diagnostics
 from molpeg_bench.benchmark.tasks import BinaryTask
 from molpeg_bench.results.table1 import write_table1
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
 
 N, POSITIVES = 1000, 100
 LABELS = (np.arange(N) < POSITIVES).astype(np.float64)[:, None]

@@ -22,7 +22,7 @@ from molpeg_bench.results.names import file_slug
 from molpeg_bench.results.run_identity import record_run_id
 from molpeg_bench.results.settings import setting_fields
 from molpeg_bench.results.table1 import write_table1
-from tests.results.test_results_records import make_record, write_store
+from tests.support.records import make_record, write_store
 
 BROWSER = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
 NO_BROWSER = "no Chromium installed (Debian: apt-get install chromium)"

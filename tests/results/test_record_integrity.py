@@ -22,9 +22,8 @@ from molpeg_bench.results.record_schema import InvalidRecord
 from molpeg_bench.results.report import build_report
 from molpeg_bench.results.run_identity import record_run_id
 from molpeg_bench.results.store import RunStore
-from tests.benchmark.data.test_data_3d import QM9_HEADER, QM9_ROWS
-from tests.benchmark.data.test_data_qm9_pyg import qm9_rows, write_csv, write_pyg_raw
-from tests.results.test_results_records import make_record, with_run_id, write_store
+from tests.support.qm9 import QM9_HEADER, QM9_ROWS, qm9_rows, write_csv, write_pyg_raw
+from tests.support.records import make_record, with_run_id, write_store
 
 TINY = dict(dataset="nci-tpsa", subsample=200, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=64)
 

@@ -9,7 +9,7 @@ import pytest
 from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.release import missing_cells
 from molpeg_bench.results.release_rows import release_rows, release_rows_markdown
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
 
 
 def _record(method: str, seed: int, test: float, fidelity: str = "paper", options: dict | None = None,

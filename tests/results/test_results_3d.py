@@ -8,6 +8,7 @@ import pytest
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.results.table2_tex import write_table2
 from molpeg_bench.results.table3_tex import write_table3
+from tests.support.records import make_record, with_run_id, write_store
 
 
 def _record(dataset: str, method: str, ratio: float, value: float, metric: str, seed: int = 0) -> dict:
@@ -91,7 +92,6 @@ def test_tables_2_and_3_are_the_cells_of_the_table1_path(tmp_path):
     from molpeg_bench.results.cells import table_data
     from molpeg_bench.results.frame import runs_frame
     from molpeg_bench.results.report import build_report
-    from tests.results.test_results_records import make_record, with_run_id, write_store
 
     records = []
     for seed in range(3):

@@ -4,7 +4,7 @@ import pytest
 from molpeg_bench.results.figure4 import efficiency_points, figure4
 from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.report import build_report
-from tests.results.test_results_records import make_record, write_store
+from tests.support.records import make_record, write_store
 
 
 def _timed(method: str, ratio: int, seed: int, test: float, warmup: float, training: float) -> dict:

@@ -8,7 +8,7 @@ from molpeg_bench.results.figures import beta_panels, figure3, figure5, figure6
 from molpeg_bench.results.frame import epochs_frame, runs_frame
 from molpeg_bench.results.report import build_report
 from molpeg_bench.results.select import option_sweep
-from tests.results.test_results_records import make_record, write_store
+from tests.support.records import make_record, write_store
 
 
 def _records() -> list[dict]:

@@ -4,7 +4,7 @@ import pytest
 
 from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.pretraining import pretraining_table
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
 
 
 def test_pretraining_table_means_per_checkpoint(tmp_path):

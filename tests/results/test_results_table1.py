@@ -11,19 +11,7 @@ import pandas as pd
 import pytest
 
 from molpeg_bench.results.table1 import write_table1
-from tests.results.test_results_records import make_record
-
-
-def _grid() -> list[dict]:
-    """HIV and MUV, two seeds: whole 80/82, random 90 % 70/74, molpeg 90 % 75/75 and 20 % 83/85."""
-    records = []
-    for dataset in ("hiv", "muv"):
-        for seed, (whole, rnd, peg) in enumerate([(0.80, 0.70, 0.75), (0.82, 0.74, 0.75)]):
-            records += [make_record(dataset, "whole", 0, seed, whole),
-                        make_record(dataset, "random", 90, seed, rnd),
-                        make_record(dataset, "molpeg", 90, seed, peg),
-                        make_record(dataset, "molpeg", 20, seed, 0.83 + 0.02 * seed)]
-    return records
+from tests.support.records import make_record, table1_grid
 
 
 def _row(tex: str, label: str) -> list[str]:
@@ -34,7 +22,7 @@ def _row(tex: str, label: str) -> list[str]:
 
 @pytest.fixture
 def table(tmp_path):
-    paths = write_table1(_grid(), tmp_path)
+    paths = write_table1(table1_grid(), tmp_path)
     return paths, paths["table1.tex"].read_text()
 
 
@@ -74,7 +62,7 @@ def test_methods_grouped_static_then_dynamic_in_paper_order(tmp_path):
 
 
 def test_runs_with_non_default_options_are_left_out(tmp_path):
-    records = _grid() + [make_record("hiv", "molpeg", 90, s, 0.99, options={"beta": 0.9}) for s in (0, 1)]
+    records = table1_grid() + [make_record("hiv", "molpeg", 90, s, 0.99, options={"beta": 0.9}) for s in (0, 1)]
     tex = write_table1(records, tmp_path)["table1.tex"].read_text()
     assert _row(tex, "MolPeg")[0].startswith(r"\textbf{75.0}") and "99.0" not in tex
     page = (tmp_path / "table1_comparison.md").read_text()
@@ -136,8 +124,8 @@ def test_selection_errors_and_filters(tmp_path):
     with pytest.raises(ValueError, match="default method options"):
         write_table1([make_record("hiv", "molpeg", 60, options={"beta": 0.1})], tmp_path)
     with pytest.raises(ValueError, match="pcba"):
-        write_table1(_grid(), tmp_path, datasets=["hiv", "pcba"])
-    mixed = _grid() + [make_record("hiv", "whole", preset="paper", test=0.5)]
+        write_table1(table1_grid(), tmp_path, datasets=["hiv", "pcba"])
+    mixed = table1_grid() + [make_record("hiv", "whole", preset="paper", test=0.5)]
     with pytest.raises(ValueError, match="several settings"):
         write_table1(mixed, tmp_path)
     tex = write_table1(mixed, tmp_path, datasets=["hiv"], preset="smoke")["table1.tex"].read_text()
@@ -151,7 +139,7 @@ def test_single_seed_and_missing_whole(tmp_path):
 
 
 def test_dynamic_cells_show_their_realised_share_and_infobatch_is_footnoted(tmp_path):
-    records = _grid()
+    records = table1_grid()
     for seed in (0, 1):  # nominal 60 % pruned, but 80 of 100 training molecules trained per epoch
         record = make_record("hiv", "infobatch", 60, seed, 0.78)
         record["dataset"] = {"split_sizes": {"train": 100, "valid": 10, "test": 10}}
@@ -179,7 +167,7 @@ def test_report_of_a_preset_the_store_does_not_hold_says_so(tmp_path, caplog):
     from molpeg_bench.results.store import RunStore
 
     store = RunStore(tmp_path / "store")
-    for record in _grid():
+    for record in table1_grid():
         store.put({**record, "config": {**record["config"], "preset": "ci"}})
     with caplog.at_level(logging.ERROR):
         code = main(["report", "table1", "--preset", "smoke", "--store", str(store.root), "--out", str(tmp_path)])

@@ -18,7 +18,7 @@ from molpeg_bench.results.pretraining import pretraining_table
 from molpeg_bench.results.report import build_report
 from molpeg_bench.results.stats import confidence_interval, paired_t_test
 from molpeg_bench.results.table1 import write_table1
-from tests.results.test_results_records import make_record, with_run_id, write_store
+from tests.support.records import make_record, with_run_id, write_store
 
 NAME = "graphmae / moses 500"
 

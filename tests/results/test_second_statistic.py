@@ -10,7 +10,7 @@ from molpeg_bench.results.cells import table1_data
 from molpeg_bench.results.claims import claims_frame
 from molpeg_bench.results.frame import last_epochs_mean, runs_frame
 from molpeg_bench.results.stats import detectable_difference, paired_t_test
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
 
 
 def test_detectable_difference_known_answer():

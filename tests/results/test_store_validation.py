@@ -17,8 +17,7 @@ from molpeg_bench.results.data_check import report_records
 from molpeg_bench.results.record_schema import RECORD_SCHEMA, InvalidRecord, validate_record
 from molpeg_bench.results.report import build_report
 from molpeg_bench.results.store import RunStore
-from tests.results.test_results_records import make_record
-from tests.results.test_results_table1 import _grid
+from tests.support.records import make_record, table1_grid
 
 
 @pytest.mark.parametrize("record,reason", [
@@ -54,7 +53,7 @@ def test_report_never_writes_to_the_store(tmp_path, monkeypatch, caplog):
     """A report on a store with a stub, a torn and a failed record: it writes its outputs, names what it
     skipped, and the store is unchanged (every write primitive fails on it, as on a read-only store)."""
     store = RunStore(tmp_path / "store")
-    for record in _grid():
+    for record in table1_grid():
         store.put(record)
     store.path("b" * 20).write_text(json.dumps({"run_id": "b" * 20, "status": "complete"}))
     store.path("c" * 20).write_text('{"run_id": "trunc')
@@ -78,7 +77,7 @@ def test_report_never_writes_to_the_store(tmp_path, monkeypatch, caplog):
     for name in ("b" * 20, "c" * 20, "d" * 20):
         assert str(store.path(name)) in caplog.text
     assert "has no task" in caplog.text
-    assert len(report_records(store.root)) == len(_grid())
+    assert len(report_records(store.root)) == len(table1_grid())
 
 
 def test_featurization_cache_uses_unique_temporary_names(tmp_path, small_store):
@@ -113,9 +112,9 @@ def test_featurization_cache_uses_unique_temporary_names(tmp_path, small_store):
 ])
 def test_a_wrong_typed_field_is_reported_with_the_record_file(tmp_path, caplog, field, value, named):
     store = RunStore(tmp_path / "store")
-    for record in _grid():
+    for record in table1_grid():
         store.put(record)
-    victim = store.path(_grid()[1]["run_id"])
+    victim = store.path(table1_grid()[1]["run_id"])
     record = json.loads(victim.read_text())
     section, _, key = field.rpartition(".")
     (record[section] if section else record)[key] = value

@@ -10,7 +10,7 @@ from pathlib import Path
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.slurm import run_states, start_sweep, status_report
 from molpeg_bench.slurm.task import RunFolder, execute_run
-from tests.benchmark.test_slurm_resume import TINY, run_killed_after
+from tests.support.runs import TINY, run_killed_after
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD = "from slurm.claims import Claims; c = Claims({root!r}).claim({run_id!r}); print('claimed', flush=True); " \

@@ -11,7 +11,7 @@ from pathlib import Path
 from molpeg_bench.benchmark.data import load_dataset
 from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm.claims import Claims
-from tests.results.test_results_records import make_record
+from tests.support.records import make_record
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(dataset="nci-tpsa", subsample=200, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)

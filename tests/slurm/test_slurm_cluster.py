@@ -17,8 +17,9 @@ from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.run import run_finetune
 from molpeg_bench.results.table1 import write_table1
 from molpeg_bench.slurm import load_profile, start_sweep
-from tests.conftest import needs_shared_data
-from tests.slurm.test_slurm_local import table
+from tests.support.data import needs_shared_data
+from tests.support.runs import store_table
+from tests.support.user_code import ROOT, TOY
 
 
 def _cluster_problem() -> str | None:
@@ -52,8 +53,8 @@ def test_ci_grid_as_job_arrays_gives_the_local_table(tmp_path):
     assert sorted(cluster.completed) == sorted(local.completed) and not cluster.failed
     records = [json.loads(p.read_text()) for p in (tmp_path / "slurm").glob("*.json")]
     assert all(r["environment"]["num_threads"] == 1 for r in records)
-    assert table(tmp_path / "slurm").equals(table(tmp_path / "local"))
-    tex = [write_table1(table(tmp_path / d), tmp_path / f"out-{d}", preset="ci")["table1.tex"].read_text()
+    assert store_table(tmp_path / "slurm").equals(store_table(tmp_path / "local"))
+    tex = [write_table1(store_table(tmp_path / d), tmp_path / f"out-{d}", preset="ci")["table1.tex"].read_text()
            for d in ("local", "slurm")]
     assert tex[0] == tex[1] and "MolPeg" in tex[0]
 
@@ -94,7 +95,6 @@ def test_an_external_method_runs_in_slurm_workers_as_locally(tmp_path, monkeypat
     """A method named module:Class imports in the job array's workers as in local workers: the same run ids,
     origin and metrics, and its row in the table built from the cluster's records."""
     from molpeg_bench.benchmark.cli import main
-    from tests.methods.test_external_methods import ROOT, TOY
 
     folder = tmp_path / "user_code"
     folder.mkdir()
@@ -111,6 +111,6 @@ def test_an_external_method_runs_in_slurm_workers_as_locally(tmp_path, monkeypat
     assert sorted(records["slurm"]) == sorted(records["local"]) and len(records["slurm"]) == 3
     external = [r for r in records["slurm"].values() if r["config"]["method"] == "toy_on_slurm:KeepLast"]
     assert len(external) == 2 and all(r["pruner"]["origin"]["found_by"] == "module" for r in external)
-    assert table(tmp_path / "slurm").equals(table(tmp_path / "local"))
+    assert store_table(tmp_path / "slurm").equals(store_table(tmp_path / "local"))
     assert main(["collect", *grid, "--store", str(tmp_path / "slurm"), "--out", str(tmp_path / "out")]) == 0
     assert r"toy\_on\_slurm:KeepLast$^\star$" in (tmp_path / "out" / "table1.tex").read_text()

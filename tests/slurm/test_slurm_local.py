@@ -14,22 +14,16 @@ import pytest
 
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.data import load_dataset
-from molpeg_bench.results.frame import runs_frame
-from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm import load_profile, run_states, start_sweep, status_report
 from molpeg_bench.slurm.sweep import group_runs, load_manifest
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
+from tests.support.runs import store_table
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = dict(dataset="nci-tpsa", subsample=300, num_layers=2, emb_dim=16, dropout=0.2, epochs=2, batch_size=32)
 GRID = [RunConfig(method="whole", **TINY)] + [RunConfig(method=m, prune_ratio=r, **TINY)
                                               for m in ("random", "soft_random", "molpeg", "infobatch")
                                               for r in (0.4, 0.8)]
-
-
-def table(store: Path):
-    frame = runs_frame(RunStore(store).records())
-    return frame.drop(columns=[c for c in frame if c.startswith("time_")]).sort_values("run_id").reset_index(drop=True)
 
 
 def test_grouping_and_profiles(tmp_path):
@@ -82,7 +76,7 @@ def test_local_and_debug_executors_store_the_same_runs(tmp_path):
     local = start_sweep(GRID[:4], tmp_path / "local", executor="local", jobs=2)
     debug = start_sweep(GRID[:4], tmp_path / "debug", executor="debug", threads=1)
     assert sorted(local.completed) == sorted(debug.completed) == sorted(c.run_id() for c in GRID[:4])
-    assert table(tmp_path / "local").equals(table(tmp_path / "debug"))
+    assert store_table(tmp_path / "local").equals(store_table(tmp_path / "debug"))
 
 
 SWEEP = """
@@ -121,7 +115,7 @@ def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path)
     assert sorted(r["run_id"] for r in records) == sorted(c.run_id() for c in configs)  # each once
     assert any(r["environment"]["resumed_after_epochs"] for r in records)
     start_sweep(configs, tmp_path / "reference", executor="debug", threads=1)
-    assert table(store).equals(table(tmp_path / "reference"))
+    assert store_table(store).equals(store_table(tmp_path / "reference"))
 
 
 @needs_shared_data('hiv.csv.gz')
@@ -179,4 +173,4 @@ def test_workers_end_with_their_sweep_and_the_next_sweep_resumes(tmp_path):
     assert sorted(r["run_id"] for r in records) == sorted(c.run_id() for c in configs)
     assert any(r["environment"]["resumed_after_epochs"] for r in records)
     start_sweep(configs, tmp_path / "reference", executor="debug", threads=1)
-    assert table(store).equals(table(tmp_path / "reference"))
+    assert store_table(store).equals(store_table(tmp_path / "reference"))

@@ -5,11 +5,8 @@ worker died."""
 import json
 
 from molpeg_bench.benchmark.cli import main
-from tests.conftest import needs_shared_data
-from tests.methods import test_external_methods
-from tests.methods.test_external_methods import _module
-
-user_code = test_external_methods.on_path  # the fixture of a folder on sys.path (and PYTHONPATH for workers)
+from tests.support.data import needs_shared_data
+from tests.support.user_code import write_module
 
 KILLS_ITS_WORKER = """
 import os
@@ -32,7 +29,7 @@ class KillsAt80(StaticPruner):
 
 @needs_shared_data("hiv.csv.gz")
 def test_a_killed_worker_fails_its_own_run_and_the_sweep_goes_on(user_code, tmp_path, capsys, caplog):
-    _module(user_code, "kills_its_worker", KILLS_ITS_WORKER)
+    write_module(user_code, "kills_its_worker", KILLS_ITS_WORKER)
     store = tmp_path / "store"
     grid = ["table1", "--preset", "ci", "--dataset", "hiv", "--method", "kills_its_worker:KillsAt80",
             "--only-methods", "--store", str(store)]

@@ -15,12 +15,8 @@ from molpeg_bench.benchmark.data.graph_store import GraphStore
 from molpeg_bench.benchmark.data.hiv3d import add_conformers
 from molpeg_bench.benchmark.data.qm9 import HARTREE_EV, load_qm9, parse_qm9, qm9_split, select_target
 from molpeg_bench.benchmark.data.sources_3d import standardisation
-from tests.conftest import SHARED_DATA, needs_shared_data
-
-QM9_HEADER = "gdb_idx,smiles,n_atoms,elements,xyz,zpve,U0\n"
-# methane and water with made-up but exact coordinates; energies of QM9 entries 1 and 3 (Hartree)
-QM9_ROWS = ("1,C,5,CHHHH,0 0 0 0.63 0.63 0.63 -0.63 -0.63 0.63 -0.63 0.63 -0.63 0.63 -0.63 -0.63,0.044749,-40.47893\n"
-            "3,O,3,OHH,0 0 0 0.96 0 0 -0.24 0.93 0,0.021375,-76.404702\n")
+from tests.support.data import SHARED_DATA, needs_shared_data
+from tests.support.qm9 import QM9_HEADER, QM9_ROWS
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.data import load_dataset
 from molpeg_bench.benchmark.run import run_finetune
-from tests.conftest import SMILES
+from tests.support.data import SMILES, write_multitask_csv
+from tests.support.records import make_record
 
 SMILES_96 = SMILES * 8
 
@@ -20,19 +21,8 @@ def _write(tmp_path, name: str, frame: pd.DataFrame):
     return path
 
 
-def _multitask(tmp_path):
-    rng = np.random.default_rng(0)
-    frame = pd.DataFrame({"Smiles": SMILES_96})
-    for t in range(3):
-        y = rng.integers(0, 2, len(SMILES_96)).astype(float)
-        y[rng.random(len(y)) < 0.25] = np.nan
-        frame[f"task{t}"] = y
-    frame["comment"] = "text, not a task"
-    return _write(tmp_path, "assays.csv", frame)
-
-
 def test_defaults_smiles_column_numeric_tasks_missing_cells_and_metric(tmp_path):
-    store = load_dataset(f"csv:{_multitask(tmp_path)}", cache_dir=tmp_path / "cache")
+    store = load_dataset(f"csv:{write_multitask_csv(tmp_path)}", cache_dir=tmp_path / "cache")
     assert len(store) == 96 and store.num_tasks == 3
     assert store.meta["task_names"] == ["task0", "task1", "task2"]
     assert store.meta["task_type"] == "binary" and store.meta["metric"] == "average_precision"
@@ -79,7 +69,7 @@ def _config(path, method: str, ratio: float, **fields) -> RunConfig:
 
 def test_a_molpeg_run_on_a_multitask_csv_stores_a_complete_record(tmp_path, monkeypatch):
     monkeypatch.setenv("MOLPEG_CACHE_DIR", str(tmp_path / "cache"))
-    record = run_finetune(_config(_multitask(tmp_path), "molpeg", 0.4))
+    record = run_finetune(_config(write_multitask_csv(tmp_path), "molpeg", 0.4))
     assert record["status"] == "complete" and record["metric"] == "average_precision"
     assert record["dataset"]["task_names"] == ["task0", "task1", "task2"]
     assert 0.0 <= record["test_at_best"] <= 1.0 and record["data_identity"]["source_sha256"]
@@ -100,7 +90,6 @@ def test_regression_csv_with_a_scaffold_split_reports_mae_in_its_units(tmp_path,
 
 def test_a_regression_csv_table_prints_mae_in_the_columns_units(tmp_path):
     from molpeg_bench.results.frame import runs_frame
-    from tests.results.test_results_records import make_record
 
     record = make_record("hiv", "whole", 0, 0, 0.42)
     record["config"]["dataset"], record["metric"] = "csv:/data/logs.csv", "mae"

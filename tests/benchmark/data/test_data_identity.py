@@ -13,7 +13,7 @@ from molpeg_bench.benchmark.data.featurize import FEATURIZER_VERSION
 from molpeg_bench.results.data_check import report_records
 from molpeg_bench.results.store import RunStore
 from molpeg_bench.slurm.sweep import run_sweep
-from tests.benchmark.test_input_errors import write_hiv
+from tests.support.data import write_hiv
 
 TINY = dict(dataset="hiv", num_layers=2, emb_dim=16, dropout=0.2, epochs=1, batch_size=32)
 

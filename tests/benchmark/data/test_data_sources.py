@@ -6,7 +6,7 @@ import pytest
 from molpeg_bench.benchmark.data import load_dataset, make_split
 from molpeg_bench.benchmark.data.sources import parse_pcba
 from molpeg_bench.benchmark.data.splits import murcko_scaffold, random_split
-from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.support.data import SHARED_DATA, needs_shared_data
 
 
 def _write_pcba_fixture(path):

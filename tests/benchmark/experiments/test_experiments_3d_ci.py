@@ -5,7 +5,7 @@ import torch
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.run import load_run_data
 from molpeg_bench.benchmark.tasks import task_split
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
 
 
 @needs_shared_data("hiv.csv.gz")

@@ -12,7 +12,7 @@ import pytest
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.methods import get_method
-from tests.conftest import SHARED_DATA, needs_shared_data
+from tests.support.data import SHARED_DATA, needs_shared_data
 
 PINNED = {  # grid at preset -> (sha256 prefix of the sorted run ids, number of runs)
     "ci/table1": ("f7ffc1a9352e64a5", 82), "ci/fig3": ("e672f645ea9e75df", 6),

@@ -10,7 +10,7 @@ import torch
 
 from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
 from molpeg_bench.benchmark.models.gin_inference import evaluation_logits, foldable, folded_logits
-from tests.conftest import make_small_store
+from tests.support.data import make_small_store
 
 
 def _trained_like(config: GINConfig, num_tasks: int = 2) -> GraphPredictor:

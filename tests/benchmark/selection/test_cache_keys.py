@@ -15,8 +15,9 @@ from molpeg_bench.benchmark.selection import context as context_module
 from molpeg_bench.methods import get_method, make_pruner
 from molpeg_bench.methods.base import Requirements
 from molpeg_bench.methods.scored import memo_name
-from tests.benchmark.selection.test_warmup_cache import _context
-from tests.conftest import make_small_store
+from tests.support.cases import forgetting_context
+from tests.support.data import make_small_store
+from tests.support.selection import selection_context
 
 
 def _counting():
@@ -60,10 +61,10 @@ def test_other_validation_rows_name_another_entry_for_a_method_that_reads_them(t
     needs_val = Requirements(warmup_epochs=2, needs_val=True)
     store = make_small_store()
     other_valid = make_small_store()
-    valid_row = int(_context(tmp_path / "w", needs_val, store=store).features.indices("valid")[0])
+    valid_row = int(selection_context(tmp_path / "w", needs_val, store=store).features.indices("valid")[0])
     other_valid.y[valid_row, 0] = 1 - other_valid.y[valid_row, 0]
     stores = (store, make_small_store(), other_valid)
-    first, same, other = (_context(tmp_path / "w", needs_val, store=s) for s in stores)
+    first, same, other = (selection_context(tmp_path / "w", needs_val, store=s) for s in stores)
     assert first.identity() == other.identity()  # the training rows and warm-ups are the same
     calls, compute = _counting()
     for ctx in (first, same, other):
@@ -72,7 +73,7 @@ def test_other_validation_rows_name_another_entry_for_a_method_that_reads_them(t
     # a method that does not read the validation split shares its entry whatever those rows are
     calls, compute = _counting()
     for s in (store, other_valid):
-        _context(tmp_path / "w", Requirements(warmup_epochs=2), store=s).memo("el2n_20 v1 {}", compute)
+        selection_context(tmp_path / "w", Requirements(warmup_epochs=2), store=s).memo("el2n_20 v1 {}", compute)
     assert len(calls) == 1
 
 
@@ -91,9 +92,9 @@ def test_a_version_bump_names_new_scores_and_a_new_run_and_version_1_keeps_old_i
 
 
 def test_a_warmup_trainer_version_bump_trains_a_new_warmup(tmp_path, monkeypatch):
-    before = _context(tmp_path / "w").warmups.key_for(0)
+    before = selection_context(tmp_path / "w").warmups.key_for(0)
     monkeypatch.setattr(context_module, "WARMUP_TRAINER_VERSION", 2)
-    after = _context(tmp_path / "w").warmups.key_for(0)
+    after = selection_context(tmp_path / "w").warmups.key_for(0)
     assert after.trainer_version == 2 and after.digest() != before.digest()
 
 
@@ -101,7 +102,6 @@ def test_a_warmup_trainer_version_bump_trains_a_new_warmup(tmp_path, monkeypatch
 def test_forgetting_decides_never_learned_exceeds_budget_at_each_selection(order, tmp_path, monkeypatch, caplog):
     """14 never-learned molecules: more than k = 8, fewer than k = 20, in either order of the ratios through
     one score cache (the scores are shared; the flag and the warning are not)."""
-    from tests.methods.test_known_answers_static import forgetting_context
 
     rows = ["IIIII"] * 14 + ["CCICC", "CICIC", "CCCCC", "ICCCC"] * 4 + ["CCCCC"] * 2  # N = 32
     cache: dict[str, tuple] = {}

@@ -13,8 +13,8 @@ from molpeg_bench.benchmark.experiments.presets import get_preset
 from molpeg_bench.benchmark.selection.context import FineTuneContext
 from molpeg_bench.benchmark.selection.diagnostics import selection_diagnostics
 from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask
-from tests.benchmark.test_slurm_resume import comparable, run_killed_after
-from tests.conftest import needs_shared_data
+from tests.support.data import needs_shared_data
+from tests.support.runs import comparable, run_killed_after
 
 REFERENCE = {"warmup_key": "k", "epochs": 20, "seed_index": 0, "start": "pretrained"}
 LOGIT_3_4 = np.log(3.0)  # sigmoid = 0.75

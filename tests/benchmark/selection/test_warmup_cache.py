@@ -14,37 +14,18 @@ import pytest
 import torch
 
 from molpeg_bench.benchmark.config import RunConfig
-from molpeg_bench.benchmark.data.splits import random_split
 from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
 from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
-from molpeg_bench.benchmark.selection.context import build_context
 from molpeg_bench.benchmark.selection.warmup_cache import WarmupCache, WarmupKey
 from molpeg_bench.benchmark.selection.warmup_training import binary_correct, warmup_seed
 from molpeg_bench.methods.base import DynamicPruner, Requirements, Selection, StaticPruner, shuffled_plan
-from tests.conftest import make_small_store
-
-CONFIG = RunConfig(dataset="toy", num_layers=2, emb_dim=16, dropout=0.2, batch_size=16, lr=1e-2, seed=3)
-CPU = torch.device("cpu")
-
-
-
-WARMUP_6_WITH_DYNAMICS = Requirements(warmup_epochs=6, needs_train_dynamics=True)
-
-
-def _context(cache_root, needs=WARMUP_6_WITH_DYNAMICS, config=CONFIG, store=None):
-    store = store if store is not None else make_small_store()
-    split = random_split(len(store), 42)
-
-    def make_model(pretrained: bool = True) -> GraphPredictor:
-        return GraphPredictor(store.num_tasks, GINConfig(config.num_layers, config.emb_dim, config.dropout))
-
-    return build_context(config, store, split.train, split.valid, make_model, None, needs, CPU,
-                         WarmupCache(cache_root))
+from tests.support.data import make_small_store
+from tests.support.selection import CONFIG, selection_context
 
 
 def _warm_in_child(cache_root: str, epochs: int) -> dict:
     torch.set_num_threads(1)
-    ctx = _context(cache_root)
+    ctx = selection_context(cache_root)
     ctx.warmup_model(epochs)
     return ctx.describe()["warmups"][0]
 
@@ -64,23 +45,23 @@ def test_key_changes_with_every_determining_field():
 
 def test_run_key_follows_the_run_config(tmp_path):
     store = make_small_store()
-    key = _context(tmp_path, store=store).warmups.key_for(0)
-    assert _context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="random"),
+    key = selection_context(tmp_path, store=store).warmups.key_for(0)
+    assert selection_context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="random"),
                     store=store).warmups.key_for(0) == key  # fine-tuning length and method: not determining
     for change in ({"lr": 1e-3}, {"seed": 4}, {"batch_size": 8}, {"split_seed": 1}, {"dropout": 0.1}):
-        assert _context(tmp_path, config=CONFIG.replace(**change), store=store).warmups.key_for(0) != key
+        assert selection_context(tmp_path, config=CONFIG.replace(**change), store=store).warmups.key_for(0) != key
     other_labels = make_small_store()
     other_labels.y[0, 0] = 1 - other_labels.y[0, 0]
-    assert _context(tmp_path, store=other_labels).warmups.key_for(0) != key  # the data itself
-    assert _context(tmp_path, Requirements(6, warmup_start="random"), store=store).warmups.key_for(0) != key
+    assert selection_context(tmp_path, store=other_labels).warmups.key_for(0) != key  # the data itself
+    assert selection_context(tmp_path, Requirements(6, warmup_start="random"), store=store).warmups.key_for(0) != key
 
 
 def test_warmup_is_trained_once_and_reused_by_another_context_and_process(tmp_path):
-    first = _context(tmp_path)
+    first = selection_context(tmp_path)
     model = first.warmup_model(6)
     use = first.describe()["warmups"][0]
     assert use["epochs_trained_here"] == 6 and not use["reused"] and use["seconds_charged"] > 0
-    second = _context(tmp_path)
+    second = selection_context(tmp_path)
     again = second.warmup_model(4)
     reused = second.describe()
     assert reused["warmup_reused"] and reused["warmups"][0]["epochs_trained_here"] == 0
@@ -99,7 +80,7 @@ def test_two_processes_asking_at_once_train_once(tmp_path):
 
 
 def test_a_dead_holders_lock_is_taken_over(tmp_path):
-    ctx = _context(tmp_path)
+    ctx = selection_context(tmp_path)
     lock = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0)) / ".lock"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import sys, time; from pathlib import Path; from benchmark.selection.warmup_cache import _exclusive\n"
@@ -115,9 +96,9 @@ def test_a_dead_holders_lock_is_taken_over(tmp_path):
 
 
 def test_epoch_snapshot_equals_a_shorter_run_and_extension_equals_an_uninterrupted_run(tmp_path):
-    long = _context(tmp_path / "a").warmups
-    short = _context(tmp_path / "b").warmups
-    extended = _context(tmp_path / "c").warmups
+    long = selection_context(tmp_path / "a").warmups
+    short = selection_context(tmp_path / "b").warmups
+    extended = selection_context(tmp_path / "c").warmups
     full = long.artefact(6)
     four = short.artefact(4)
     extended.artefact(2)
@@ -137,7 +118,7 @@ def test_binary_correctness_rule():
 
 
 def test_recorded_correctness_equals_a_replay_of_the_warmup(tmp_path):
-    ctx = _context(tmp_path, Requirements(3, needs_train_dynamics=True))
+    ctx = selection_context(tmp_path, Requirements(3, needs_train_dynamics=True))
     recorded = ctx.warmup_correctness(3)
     store, train = ctx.features.store, ctx.features.splits["train"]
     seed = CONFIG.seed
@@ -165,7 +146,7 @@ def test_recorded_correctness_equals_a_replay_of_the_warmup(tmp_path):
 
 
 def test_context_lends_only_what_is_declared(tmp_path):
-    ctx = _context(tmp_path, Requirements(warmup_epochs=2))
+    ctx = selection_context(tmp_path, Requirements(warmup_epochs=2))
     with pytest.raises(PermissionError, match="warmup_epochs=2"):
         ctx.warmup_model(3)
     with pytest.raises(PermissionError, match="warmup_seeds=1"):
@@ -180,7 +161,7 @@ def test_context_lends_only_what_is_declared(tmp_path):
 
 
 def test_valid_split_factors_and_regression_branch(tmp_path):
-    ctx = _context(tmp_path, Requirements(needs_val=True))
+    ctx = selection_context(tmp_path, Requirements(needs_val=True))
     model = ctx.pretrained_model()
     e, h1 = ctx.last_layer_factors(model, "valid")
     z = ctx.logits(model, "valid")
@@ -195,7 +176,7 @@ def test_valid_split_factors_and_regression_branch(tmp_path):
 
 
 def test_input_embedding_forward_equals_the_model_forward(tmp_path):
-    ctx = _context(tmp_path, Requirements(needs_input_grads=True))
+    ctx = selection_context(tmp_path, Requirements(needs_input_grads=True))
     model = ctx.pretrained_model()
     batches = list(ctx.input_embedding_batches(model, 16))
     assert np.array_equal(np.concatenate([b.indices for b in batches]), np.arange(ctx.n_samples))
@@ -314,11 +295,11 @@ def test_same_size_damage_to_a_correctness_array_is_detected_and_the_selection_r
 
 
 def test_a_truncated_snapshot_is_trained_again_and_named_in_one_line(tmp_path, caplog):
-    first = _context(tmp_path, Requirements(3))
+    first = selection_context(tmp_path, Requirements(3))
     expected = first.warmup_model(3).state_dict()
     snapshot = WarmupCache(tmp_path).folder(first.warmups.key_for(0)) / "epoch_0003.pt"
     snapshot.write_bytes(snapshot.read_bytes()[:100])
-    second = _context(tmp_path, Requirements(3))
+    second = selection_context(tmp_path, Requirements(3))
     again = second.warmup_model(3).state_dict()
     assert all(torch.equal(expected[k], again[k]) for k in expected)
     assert second.describe()["warmups"][0]["epochs_trained_here"] == 3
@@ -328,11 +309,11 @@ def test_a_truncated_snapshot_is_trained_again_and_named_in_one_line(tmp_path, c
 
 @pytest.mark.parametrize("damage", [lambda text: text[:len(text) // 2], lambda text: '{"epochs": "many"}'])
 def test_a_damaged_manifest_names_the_folder_and_the_warmup_is_trained_again(tmp_path, caplog, damage):
-    ctx = _context(tmp_path, Requirements(2))
+    ctx = selection_context(tmp_path, Requirements(2))
     ctx.warmup_model(2)
     manifest = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0)) / "manifest.json"
     manifest.write_text(damage(manifest.read_text()))
-    again = _context(tmp_path, Requirements(2))
+    again = selection_context(tmp_path, Requirements(2))
     again.warmup_model(2)
     assert again.describe()["warmups"][0]["epochs_trained_here"] == 2
     lines = [r.getMessage() for r in caplog.records if "manifest.json" in r.getMessage()]
@@ -342,7 +323,7 @@ def test_a_damaged_manifest_names_the_folder_and_the_warmup_is_trained_again(tmp
 def test_a_damaged_warmup_that_cannot_be_moved_aside_names_the_folder_to_delete(tmp_path, monkeypatch):
     from molpeg_bench.fileio import checksums
 
-    ctx = _context(tmp_path, Requirements(2))
+    ctx = selection_context(tmp_path, Requirements(2))
     ctx.warmup_model(2)
     folder = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0))
     (folder / "epoch_0001.pt").write_bytes(b"x")
@@ -352,16 +333,16 @@ def test_a_damaged_warmup_that_cannot_be_moved_aside_names_the_folder_to_delete(
 
     monkeypatch.setattr(checksums, "move_aside", read_only)
     with pytest.raises(ValueError, match=f"epoch_0001.pt.*Permission denied.*delete {folder} and run again"):
-        _context(tmp_path, Requirements(2)).warmup_model(2)
+        selection_context(tmp_path, Requirements(2)).warmup_model(2)
 
 
 def test_older_warmups_without_hashes_are_hashed_on_first_read(tmp_path):
-    ctx = _context(tmp_path, Requirements(2, needs_train_dynamics=True))
+    ctx = selection_context(tmp_path, Requirements(2, needs_train_dynamics=True))
     ctx.warmup_correctness(2)
     folder = WarmupCache(tmp_path).folder(ctx.warmups.key_for(0))
     for sidecar in folder.glob("*.sha256"):
         sidecar.unlink()
-    again = _context(tmp_path, Requirements(2, needs_train_dynamics=True))
+    again = selection_context(tmp_path, Requirements(2, needs_train_dynamics=True))
     again.warmup_correctness(2)
     assert again.describe()["warmups"][0]["epochs_trained_here"] == 0
     assert sorted(p.name for p in folder.glob("*.sha256")) == [
