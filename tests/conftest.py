@@ -8,8 +8,17 @@ import os
 import pytest
 
 from molpeg_bench.methods import external
-from tests.support.data import make_small_store
+from tests.support.data import make_small_store, missing_shared_data
 from tests.support.user_code import ROOT
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test marked ``shared_data`` runs only where every dataset file it names is present."""
+    for mark in item.iter_markers("shared_data"):
+        missing = missing_shared_data(mark.args)
+        if missing:
+            pytest.skip(f"{missing[0]} not present")
 
 
 @pytest.fixture(autouse=True)

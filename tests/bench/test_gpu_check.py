@@ -10,7 +10,7 @@ from molpeg_bench.bench.gpu_check import main, slurm_profile
 from tests.support.data import SHARED_DATA, needs_shared_data
 
 
-@pytest.mark.integration
+@pytest.mark.slow
 @needs_shared_data("hiv.csv.gz")
 def test_gpu_check_at_the_ci_preset_on_cpu(tmp_path, capsys):
     out = tmp_path / "gpu_check.json"

@@ -32,7 +32,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "official_trace"
 LOSS_ATOL = 1e-9  # float64 per-sample losses (measured at most 2.3e-11; module docstring)
 NORM_RTOL = 1e-10  # reference parameter norm after each step (measured at most 8.5e-13)
 FIRST_BATCH_ATOL_FLOAT32 = 1e-4  # one float32 forward pass of losses ~0.7 (measured 2e-5)
-pytestmark = [pytest.mark.integration, needs_shared_data("hiv.csv.gz")]
+pytestmark = [pytest.mark.slow, needs_shared_data("hiv.csv.gz")]
 
 
 def load(name: str) -> dict:

@@ -25,7 +25,7 @@ def pcba_factors():
 FEWER_ITERATIONS = {"glister": {"picks_per_update": 0.2}, "dp": {"fw_iterations": 3, "restarts": 0, "max_swaps": 3}}
 
 
-@pytest.mark.integration
+@pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("MOLPEG_PCBA_SCALE") != "1",
                     reason="PCBA-scale selection (N = 350,000, T = 128, d = 300) takes minutes per method: "
                     "`make bench-memory` or MOLPEG_PCBA_SCALE=1")

@@ -76,6 +76,7 @@ def test_table1_marks_the_flagged_cells_and_says_why(pages):
     assert "a degenerate run among the seeds" in tex
 
 
+@pytest.mark.latex
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
 def test_the_marked_table_compiles(pages, tmp_path):
     paths, _ = pages

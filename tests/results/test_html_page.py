@@ -53,6 +53,7 @@ def test_a_folder_with_nothing_to_show_is_refused(tmp_path):
         render_page(tmp_path, [], "empty")
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(BROWSER is None, reason="no Chromium installed (Debian: apt-get install chromium)")
 def test_the_page_renders_its_tables_and_figures_in_a_headless_browser(release_page, tmp_path):
     url = release_page.resolve().as_uri()

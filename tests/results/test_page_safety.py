@@ -151,6 +151,7 @@ def test_a_csv_dataset_in_a_sub_folder_gets_its_figures_named_by_a_slug(hostile_
     assert file_slug("hiv") == "hiv"  # the suite's datasets keep their file names
 
 
+@pytest.mark.latex
 def test_hostile_names_compile_in_table1(tmp_path):
     records = [r for r in hostile_records() if r["status"] == "complete"]
     tex = write_table1(records, tmp_path)["table1.tex"].read_text()
@@ -173,6 +174,7 @@ def _browser(url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProces
                           capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
 def test_no_hostile_script_runs_in_a_browser(hostile_page, tmp_path):
     dom = _browser(hostile_page.as_uri(), tmp_path, "--dump-dom")
@@ -180,6 +182,7 @@ def test_no_hostile_script_runs_in_a_browser(hostile_page, tmp_path):
     assert_only_the_pages_own_elements(dom.stdout, len(list(hostile_page.parent.glob("figure*.png"))))
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(BROWSER is None, reason=NO_BROWSER)
 def test_the_pages_policy_stops_a_script_and_lets_its_figures_show(tmp_path):
     """A script that got onto the page anyway does not run, and an embedded figure is decoded and drawn."""

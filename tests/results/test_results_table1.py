@@ -89,6 +89,7 @@ def test_fragment_is_well_formed(table):
     assert "Preset: smoke" in tex and "Checkpoint: no pretraining" in tex and "mean over 2 seed(s)" in tex
 
 
+@pytest.mark.latex
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex not installed")
 def test_fragment_compiles(table, tmp_path):
     _, tex = table

@@ -37,7 +37,7 @@ def _cluster_problem() -> str | None:
 PROBLEM = _cluster_problem()
 if PROBLEM and os.environ.get("MOLPEG_REQUIRE_SLURM") == "1":
     raise RuntimeError(f"MOLPEG_REQUIRE_SLURM=1 but {PROBLEM}")
-pytestmark = pytest.mark.skipif(PROBLEM is not None, reason=PROBLEM or "")
+pytestmark = [pytest.mark.slurm, pytest.mark.skipif(PROBLEM is not None, reason=PROBLEM or "")]
 
 
 @needs_shared_data("hiv.csv.gz")

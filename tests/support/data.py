@@ -28,8 +28,14 @@ def make_small_store():
     return featurize_smiles(smiles, y, {"metric": "roc_auc", "dataset": "toy"})
 
 
-def needs_shared_data(name: str):
-    return pytest.mark.skipif(not (SHARED_DATA / name).is_file(), reason=f"{SHARED_DATA / name} not present")
+def needs_shared_data(*names: str):
+    """The ``shared_data`` mark naming the files of the real datasets a test reads; the test is skipped where one
+    is not in ``SHARED_DATA`` (conftest's ``pytest_runtest_setup``)."""
+    return pytest.mark.shared_data(*names)
+
+
+def missing_shared_data(names) -> list[Path]:
+    return [SHARED_DATA / name for name in names if not (SHARED_DATA / name).is_file()]
 
 
 def write_hiv(folder: Path, rows: list[str] | None = None, header: str = "smiles,HIV_active") -> Path:

@@ -24,16 +24,13 @@ from tests.support.qm9 import HA_EV, QM9_HEADER, QM9_ROWS, qm9_rows, write_csv, 
 SYNTHETIC = "synthetic"
 
 
-@pytest.fixture(params=[SYNTHETIC, "real"])
+@pytest.fixture(params=[SYNTHETIC, pytest.param("real", marks=needs_shared_data("qm9_3d.csv.xz"))])
 def rows(request) -> pd.DataFrame:
     """Methane and water at QM9 indices 1 and 3; or the first 59 rows of the real file (indices 1-60 but 58,
     the first uncharacterized molecule)."""
     if request.param == SYNTHETIC:
         return qm9_rows(QM9_HEADER + QM9_ROWS)
-    path = SHARED_DATA / "qm9_3d.csv.xz"
-    if not path.is_file():
-        pytest.skip(f"{path} not present")
-    real = pd.read_csv(path, nrows=59, dtype={"xyz": str, "elements": str})
+    real = pd.read_csv(SHARED_DATA / "qm9_3d.csv.xz", nrows=59, dtype={"xyz": str, "elements": str})
     assert 58 not in set(real.gdb_idx) and real.gdb_idx.iloc[-1] == 60
     return real
 

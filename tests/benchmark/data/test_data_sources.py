@@ -72,7 +72,7 @@ def test_scaffold_split_keeps_scaffolds_together():
     assert murcko_scaffold("c1ccccc1CCO") == "c1ccccc1"
 
 
-@pytest.mark.integration
+@pytest.mark.slow
 @needs_shared_data("hiv.csv.gz")
 def test_real_hiv_keeps_all_41127_molecules():
     store = load_dataset("hiv", data_dir=SHARED_DATA, download=False)
@@ -80,7 +80,7 @@ def test_real_hiv_keeps_all_41127_molecules():
     assert int(np.nansum(store.y.numpy())) == 1443
 
 
-@pytest.mark.integration
+@pytest.mark.slow
 @needs_shared_data("muv.csv.gz")
 def test_real_muv_has_17_tasks_with_missing_labels():
     store = load_dataset("muv", data_dir=SHARED_DATA, download=False)
