@@ -7,6 +7,7 @@ import pytest
 from molpeg_bench.bench.factor_memory import FACTOR_METHODS, measure, synthetic_context
 
 
+@pytest.mark.slow
 def test_factor_methods_run_on_synthetic_factors_with_memory_linear_in_n():
     small, large = synthetic_context(1500, 16, 20), synthetic_context(6000, 16, 20)
     for method in FACTOR_METHODS:

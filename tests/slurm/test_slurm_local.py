@@ -91,6 +91,7 @@ def _snapshot(store: Path) -> dict:
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in store.glob("*.json")}
 
 
+@pytest.mark.slow
 def test_local_sweep_killed_three_times_ends_like_an_uninterrupted_one(tmp_path):
     configs = [c.replace(epochs=12, subsample=600) for c in GRID[1:]]
     load_dataset("nci-tpsa")
@@ -144,6 +145,7 @@ def _session(sid: int) -> list[int]:
     return pids
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="lists processes from /proc")
 def test_workers_end_with_their_sweep_and_the_next_sweep_resumes(tmp_path):
     configs = [c.replace(epochs=12, subsample=600) for c in (GRID[1], GRID[4], GRID[6], GRID[8])]

@@ -4,6 +4,8 @@ worker died."""
 
 import json
 
+import pytest
+
 from molpeg_bench.benchmark.cli import main
 from tests.support.data import needs_shared_data
 from tests.support.user_code import write_module
@@ -27,6 +29,7 @@ class KillsAt80(StaticPruner):
 """
 
 
+@pytest.mark.slow
 @needs_shared_data("hiv.csv.gz")
 def test_a_killed_worker_fails_its_own_run_and_the_sweep_goes_on(user_code, tmp_path, capsys, caplog):
     write_module(user_code, "kills_its_worker", KILLS_ITS_WORKER)

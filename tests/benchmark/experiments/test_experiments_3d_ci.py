@@ -1,5 +1,6 @@
 """The ci Table 3 can succeed: every split of its HIV-3D subset holds actives and inactives."""
 
+import pytest
 import torch
 
 from molpeg_bench.benchmark.experiments import build_grid
@@ -8,6 +9,7 @@ from molpeg_bench.benchmark.tasks import task_split
 from tests.support.data import needs_shared_data
 
 
+@pytest.mark.slow
 @needs_shared_data("hiv.csv.gz")
 def test_ci_table3_splits_hold_both_classes():
     config = build_grid("table3", "ci")[0]

@@ -47,7 +47,7 @@ def test_run_key_follows_the_run_config(tmp_path):
     store = make_small_store()
     key = selection_context(tmp_path, store=store).warmups.key_for(0)
     assert selection_context(tmp_path, config=CONFIG.replace(epochs=7, prune_ratio=0.5, method="random"),
-                    store=store).warmups.key_for(0) == key  # fine-tuning length and method: not determining
+                             store=store).warmups.key_for(0) == key  # fine-tuning length and method: not determining
     for change in ({"lr": 1e-3}, {"seed": 4}, {"batch_size": 8}, {"split_seed": 1}, {"dropout": 0.1}):
         assert selection_context(tmp_path, config=CONFIG.replace(**change), store=store).warmups.key_for(0) != key
     other_labels = make_small_store()
