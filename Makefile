@@ -34,11 +34,14 @@ install:
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION) $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 	$(PY) -m pip install --quiet -e ".[suite,dev,docs]"
 
+# every test (tests/ mirrors the packages; marks in pyproject.toml). test-fast leaves out the slow tests (over
+# about 20 s each) and those that need a SLURM cluster, pdflatex or Chromium; tests reading the real datasets
+# (mark shared_data) still run where MOLPEG_DATA_DIR holds them
 test:
 	$(PY) -m pytest tests
 
 test-fast:
-	$(PY) -m pytest tests -m "not integration"
+	$(PY) -m pytest tests -m "not slow and not slurm and not latex and not browser"
 
 lint:
 	$(VENV)/bin/ruff check .
@@ -95,7 +98,7 @@ pretrain:
 
 # peak memory of every last-layer-factor method's selection at PCBA scale (tens of minutes on 2 cores)
 bench-memory:
-	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/test_methods_scale.py -m integration -v
+	MOLPEG_PCBA_SCALE=1 $(PY) -m pytest tests/methods/test_methods_scale.py -k pcba_scale -v
 	$(PY) -m molpeg_bench.bench.factor_memory
 
 bench:

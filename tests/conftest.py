@@ -1,17 +1,24 @@
-"""Shared fixtures: a private cache dir per test session and small labelled SMILES tables."""
+"""Fixtures of every test: a private cache dir per test session, a small labelled store, a folder for a
+user's own method code."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-import numpy as np
 import pytest
 
-SHARED_DATA = Path(os.environ.get("MOLPEG_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from molpeg_bench.methods import external
+from tests.support.data import make_small_store, missing_shared_data
+from tests.support.user_code import ROOT
 
-SMILES = ["CCO", "c1ccccc1O", "C[C@H](N)C(=O)O", "CC(=O)Oc1ccccc1C(=O)O", "C1CCNCC1", "ClC(Cl)Cl",
-          "c1ccc2ccccc2c1", "CC#N", "O=C=O", "CN1CCC[C@H]1c1cccnc1", "OCC(O)CO", "c1ccncc1"]
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """A test marked ``shared_data`` runs only where every dataset file it names is present."""
+    for mark in item.iter_markers("shared_data"):
+        missing = missing_shared_data(mark.args)
+        if missing:
+            pytest.skip(f"{missing[0]} not present")
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +31,14 @@ def small_store():
     return make_small_store()
 
 
-def make_small_store():
-    """120 molecules, 2 tasks, every 7th label of task 2 missing (also usable outside a fixture)."""
-    from molpeg_bench.benchmark.data import featurize_smiles
+@pytest.fixture
+def user_code(tmp_path, monkeypatch):
+    """A folder on sys.path (this process) and PYTHONPATH (workers), with the entry-point cache reset."""
+    folder = tmp_path / "user_code"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(folder), str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    external._entry_points.cache_clear()
+    yield folder
+    external._entry_points.cache_clear()
 
-    rng = np.random.default_rng(0)
-    smiles = SMILES * 10
-    y = rng.integers(0, 2, size=(len(smiles), 2)).astype(np.float32)
-    y[::7, 1] = np.nan
-    return featurize_smiles(smiles, y, {"metric": "roc_auc", "dataset": "toy"})
-
-
-def needs_shared_data(name: str):
-    return pytest.mark.skipif(not (SHARED_DATA / name).is_file(), reason=f"{SHARED_DATA / name} not present")

@@ -10,7 +10,7 @@ import time
 import warnings
 
 from molpeg_bench.methods import available_methods, get_method
-from tests import (  # noqa: F401  (registration)
+from tests.methods import (  # noqa: F401  (registration)
     test_known_answers_dynamic,
     test_known_answers_static,
     test_methods_alignment,
