@@ -10,7 +10,9 @@ Checked in every tracked ``.py``, ``.md``, ``.toml``, ``.cff``, ``.yml`` / ``.ya
 - the pages of the site's ``nav`` (``mkdocs.yml``): each must exist, and every page under ``docs/`` must be
   in it;
 - no file may cite a specification document the repository does not hold (the names are in
-  ``FOREIGN_DOCUMENTS``).
+  ``FOREIGN_DOCUMENTS``);
+- a file path of the repository named in a code span of a Markdown page (`` `tests/methods/test_molpeg.py` ``,
+  `` `methods/soft_random.py` ``; ``*`` allowed) must name tracked files: moving a file leaves no stale path.
 
 Heading ids are computed as MkDocs' ``toc`` extension computes them (Python-Markdown's ``slugify``: accents
 folded to ASCII, every character but word characters, spaces and hyphens dropped, lowercase, runs of spaces
@@ -20,6 +22,7 @@ the check needs no MkDocs: ``make docs`` builds the site with the same rule, str
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import re
 import subprocess
@@ -27,7 +30,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECKED_SUFFIXES = (".py", ".md", ".toml", ".cff", ".yml", ".yaml")
 CHECKED_NAMES = ("Makefile",)
 SITE_CONFIG = "mkdocs.yml"
@@ -41,6 +44,8 @@ EXPLICIT_ID = re.compile(r"\s*\{:?\s*#([\w-]+)[^}]*\}\s*$")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
 MARKDOWN_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 DOCS_MENTION = re.compile(r"(?<![\w./-])(docs/[\w./-]*?\.md)(?:#([\w-]+))?")
+# a code span holding a path inside one of the repository's folders, ending in a file name with a suffix
+REPO_PATH = re.compile(r"^([A-Za-z_][\w-]*/[\w./*-]*\.(?:py|md|toml|sh|csv|json|yml|cff))$")
 SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 UNIQUE_SUFFIX = re.compile(r"^(.*)_([0-9]+)$")
 
@@ -171,6 +176,26 @@ def broken_references(texts: Mapping[str, str], tracked: set[str]) -> tuple[list
     return problems, checked
 
 
+def stale_paths(texts: Mapping[str, str], tracked: set[str]) -> tuple[list[str], int]:
+    """``path:line: ...`` for each repository path in a code span of a Markdown page of ``texts`` that names no
+    tracked file (a path under a folder the repository does not have, e.g. ``out/``, is the user's, not checked),
+    and the number of paths checked."""
+    folders = {f.split("/", 1)[0] for f in tracked if "/" in f}
+    problems, checked = [], 0
+    for path, text in sorted(texts.items()):
+        if not path.endswith(".md"):
+            continue
+        for number, line in outside_fences(text):
+            for span in CODE_SPAN.finditer(line):
+                match = REPO_PATH.match(span.group(2).strip())
+                if not match or match.group(1).split("/", 1)[0] not in folders:
+                    continue
+                checked += 1
+                if not any(fnmatch.fnmatchcase(f, match.group(1)) for f in tracked):
+                    problems.append(f"{path}:{number}: `{match.group(1)}` names no file of the repository")
+    return problems, checked
+
+
 def foreign_citations(texts: Mapping[str, str]) -> list[str]:
     return [f"{path}:{number}: cites {match.group(0)}, which the repository does not hold"
             for path, text in sorted(texts.items())
@@ -196,6 +221,24 @@ def test_every_link_and_page_mention_leads_to_a_file_and_heading():
     problems, checked = broken_references(texts, tracked)
     assert checked > 20, f"only {checked} references found: the scan itself is broken"
     assert not problems, "references that lead nowhere:\n" + "\n".join(problems)
+
+
+def test_every_repository_path_a_page_names_exists():
+    texts, tracked = _checked_texts()
+    problems, checked = stale_paths(texts, tracked)
+    assert checked > 20, f"only {checked} paths found: the scan itself is broken"
+    assert not problems, "paths that name no file:\n" + "\n".join(problems)
+
+
+def test_a_moved_file_named_by_its_old_path_is_named():
+    page = DOCS_DIR + "/a.md"  # spelled apart, so that this file's own scan does not read the planted case
+    tracked = {"tests/methods/test_molpeg.py", "tests/methods/test_known_answers_static.py", page}
+    texts = {page: "`tests/test_molpeg.py` moved; `tests/methods/test_molpeg.py` and "
+                   "`tests/methods/test_known_answers_*.py` exist; `out/ci/table1.tex` is the user's\n"
+                   "```\n`tests/nowhere.py` in a fence\n```\n"}
+    problems, checked = stale_paths(texts, tracked)
+    assert checked == 3
+    assert problems == [f"{page}:1: `tests/test_molpeg.py` names no file of the repository"]
 
 
 def test_no_file_cites_a_document_the_repository_does_not_hold():
