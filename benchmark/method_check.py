@@ -2,12 +2,12 @@
 method (built-in, an entry point or ``module.path:ClassName``) in seconds on a CPU.
 
 A static method selects from the suite's real selection context (RDKit's bundled NCI molecules, a GIN 2×16,
-its warm-ups trained into a temporary cache); a dynamic method is driven as the training loop drives it
-(plan an epoch, forward each batch, ``reference_forward`` if it has a reference, ``observe``, optimizer step,
-``after_step``, ``score_pass`` after the epoch) on a small logistic model. Each property prints ✓ or ✗ with
-the reason; the check exits 1 on any ✗. The properties are the generic part of the known-answer and mutation
-tests: they cannot tell whether a method ranks the right molecules, only that it keeps the contract the
-suite's loop, records and statistics rely on.
+its warm-ups trained into a temporary cache); a dynamic method is driven by the training loop's own
+driver (``methods.driving``: plan an epoch, forward each batch, ``reference_forward`` if it has a reference,
+``observe``, optimizer step, ``after_step``, ``score_pass`` after the epoch) on a small logistic model. Each
+property prints ✓ or ✗ with the reason; the check exits 1 on any ✗. The properties are the generic part of the
+known-answer and mutation tests: they cannot tell whether a method ranks the right molecules, only that it keeps
+the contract the suite's loop, records and statistics rely on.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from torch import nn
 
 from molpeg_bench.methods import DynamicPruner, get_method, make_pruner
 from molpeg_bench.methods.contract import ContractViolation, check_output, check_selection, check_unchanged, frozen_plan
+from molpeg_bench.methods.driving import BatchForward, PrunerDriver
 from molpeg_bench.methods.guard import failure
 
 DYNAMIC_EPOCHS = 8
@@ -166,8 +167,12 @@ def _data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     return x, y
 
 
+def _bce(outputs: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return nn.functional.binary_cross_entropy_with_logits(outputs, y, reduction="none")[:, 0]
+
+
 def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return nn.functional.binary_cross_entropy_with_logits(model(x), y, reduction="none")[:, 0]
+    return _bce(model(x), y)
 
 
 def start_run(name: str, options: dict, n: int, keep: float, epochs: int, seed: int = 0) -> DrivenRun:
@@ -178,34 +183,43 @@ def start_run(name: str, options: dict, n: int, keep: float, epochs: int, seed: 
     return DrivenRun(pruner, model, torch.optim.Adam(model.parameters(), lr=0.05))
 
 
-def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> DrivenRun:
-    """Epochs ``first`` .. ``last`` of the loop (the loop's order of calls; it trains a copy of each plan)."""
-    x, y = _data(run.pruner.n_samples)
-    pruner = run.pruner
-    for epoch in range(first, last + 1):
-        plan = pruner.plan_epoch(epoch)
-        trained = frozen_plan(plan)
-        for idx, w in trained.batches(batch_size):
-            idx = np.asarray(idx)
-            losses = _losses(run.model, x[idx], y[idx])
-            ref = None
-            if pruner.needs_reference:
-                with torch.no_grad():
-                    ref = nn.functional.binary_cross_entropy_with_logits(
-                        pruner.reference_forward(x[idx]), y[idx], reduction="none")[:, 0]
-            pruner.observe(idx, losses.detach(), ref)
-            (losses * torch.as_tensor(np.asarray(w), dtype=losses.dtype)).mean().backward()
-            run.optimizer.step()
-            run.optimizer.zero_grad()
-            pruner.after_step(run.model)
-        run.plans.append((trained.indices, trained.weights))
+class _CheckedDriver(PrunerDriver):
+    """Trains a frozen copy of each plan and notes the epochs whose plan the method rewrote meanwhile."""
+
+    def __init__(self, run: DrivenRun):
+        super().__init__(run.pruner)
+        self.run, self.returned = run, None
+
+    def plan(self, epoch: int):
+        self.returned = super().plan(epoch)
+        return frozen_plan(self.returned)
+
+    def trained(self, epoch: int, plan) -> None:
+        self.run.plans.append((plan.indices, plan.weights))
         try:
-            check_unchanged(plan, trained)
+            check_unchanged(self.returned, plan)
         except ContractViolation as exc:
-            run.rewrites.append(f"plan_epoch({epoch}) returned {exc}")
-        if pruner.needs_score_pass:
-            with torch.no_grad():
-                pruner.score_pass(np.arange(pruner.n_samples), _losses(run.model, x, y))
+            self.run.rewrites.append(f"plan_epoch({epoch}) returned {exc}")
+
+
+def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> DrivenRun:
+    """Epochs ``first`` .. ``last`` of the loop (``methods.driving``, the loop's order of calls; it trains a
+    copy of each plan)."""
+    x, y = _data(run.pruner.n_samples)
+    driver = _CheckedDriver(run)
+
+    def forward(idx) -> BatchForward:
+        idx = np.asarray(idx)
+        return BatchForward(_losses(run.model, x[idx], y[idx]), x[idx], lambda out: _bce(out, y[idx]))
+
+    def step(idx, w, online: BatchForward) -> None:
+        (online.losses * torch.as_tensor(np.asarray(w), dtype=online.losses.dtype)).mean().backward()
+        run.optimizer.step()
+        run.optimizer.zero_grad()
+
+    for epoch in range(first, last + 1):
+        driver.epoch(epoch, lambda plan: driver.train_batches(plan.batches(batch_size), forward, step, run.model),
+                     lambda: _losses(run.model, x, y))
     return run
 
 
