@@ -123,7 +123,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fidelity(run)
     run.set_defaults(func=cmd_run)
 
-    sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
+    # the pretrained encoders of a grid: sweep runs them, status and collect find their runs
+    encoders = argparse.ArgumentParser(add_help=False)
+    encoders.add_argument("--checkpoint", action="append",
+                          help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
+    sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter, parents=[encoders],
                            help="run a named grid, skipping runs already in the store")
     sweep.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
     common(sweep)
@@ -135,8 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "(e.g. --set epochs=1 --set seeds=[0,1])")
     sweep.add_argument("--show-config", action="store_true",
                        help="print the named grid at --preset as a config file to copy and edit, and exit")
-    sweep.add_argument("--checkpoint", action="append",
-                       help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
     sweep.add_argument("--no-pretraining", action="store_true",
                        help="fine-tune from random initialisation (required to sweep the paper preset without "
                             "--checkpoint)")
@@ -166,10 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
                                                     "each failed run's error and log tail"),
                              ("collect", cmd_collect, "count what is done and write the grid's report from it")):
-        p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text)
+        p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text, parents=[encoders])
         p.add_argument("grid", choices=sorted(GRIDS))
         common(p)
-        p.add_argument("--checkpoint", action="append", help="as given to sweep")
         p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")

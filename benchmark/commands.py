@@ -89,26 +89,17 @@ def _flag_config(args: argparse.Namespace) -> RunConfig:
 
 
 def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
-    """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
-    (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
-    from molpeg_bench.benchmark.run import run_finetune
-    from molpeg_bench.results.store import RunStore
+    """Compute and store ``config``'s record as a sweep task does (``slurm.task.claim_run_store``), with its
+    epoch checkpoint in ``<store>/.work/<run id>/``: a killed run resumes there, from a sweep or from ``run``."""
     from molpeg_bench.slurm.claims import Claims
-    from molpeg_bench.slurm.task import RunFolder
+    from molpeg_bench.slurm.task import ELSEWHERE, claim_run_store
 
-    folder = RunFolder(store_root, config.run_id())
-    claim = Claims(store_root).claim(config.run_id())
-    if claim is None:
+    executed = claim_run_store(config, store_root, again=True, stop_on_error=True)
+    if executed.outcome == ELSEWHERE:
         holder = Claims(store_root).holder(config.run_id()) or {}
         raise ValueError(f"run {config.run_id()} is being computed by pid {holder.get('pid')} on "
                          f"{holder.get('host')}; wait for it (its record lands in {store_root}) or stop it")
-    with claim:
-        if folder.checkpoint.is_file():
-            log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
-        record = run_finetune(config, checkpoint_path=folder.checkpoint)
-        path = RunStore(store_root).put(record)
-        folder.checkpoint.unlink(missing_ok=True)
-        return record, path
+    return executed.record, executed.path
 
 
 def _check_pretraining(args: argparse.Namespace) -> None:

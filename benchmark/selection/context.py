@@ -292,10 +292,8 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
         model_key["dtype"] = config.dtype
 
     def key_for(seed_index: int, start: str = start) -> WarmupKey:
-        return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
-                         checkpoint_sha256, model_key,
-                         config.lr, config.batch_size, config.weight_decay, config.loss_convention,
-                         config.seed, seed_index, start, device.type, WARMUP_TRAINER_VERSION)
+        return WarmupKey.of(config, data_id(), checkpoint_sha256, model_key, seed_index, start, device.type,
+                            WARMUP_TRAINER_VERSION)
 
     def trainer_for(seed_index: int, start: str = start) -> Callable:
         return partial(train_warmup, setup, partial(make_model, start == "pretrained"), config.seed, seed_index)
