@@ -36,21 +36,21 @@ __all__ = ["run_finetune", "load_run_data", "data_identity", "failed_record", "l
 
 
 def run_finetune(config: RunConfig, store: GraphStore | None = None,
-                 checkpoint_path: str | Path | None = None) -> dict:
+                 epoch_checkpoint: str | Path | None = None) -> dict:
     """Execute ``config`` and return its run record: complete, or failed with the reason when the valid or
     test metric is undefined (checked before training, and again on the trained model's scores). With
-    ``checkpoint_path`` the loop's state is saved there after every epoch, and a run that finds a
+    ``epoch_checkpoint`` the loop's state is saved there after every epoch, and a run that finds a
     checkpoint there resumes from it. A method that fails (``methods.guard.MethodError``) stops the run; when
     its output broke the contract its checkpoint goes too, so no rerun resumes into the same failure."""
     try:
-        return _finetune(config, store, checkpoint_path)
+        return _finetune(config, store, epoch_checkpoint)
     except MethodError as exc:
-        if exc.broke_contract and checkpoint_path is not None:
-            Path(checkpoint_path).unlink(missing_ok=True)
+        if exc.broke_contract and epoch_checkpoint is not None:
+            Path(epoch_checkpoint).unlink(missing_ok=True)
         raise
 
 
-def _finetune(config: RunConfig, store: GraphStore | None, checkpoint_path: str | Path | None) -> dict:
+def _finetune(config: RunConfig, store: GraphStore | None, epoch_checkpoint: str | Path | None) -> dict:
     started, t_start = datetime.now(UTC).isoformat(timespec="seconds"), time.perf_counter()
     prep = prepare(config, store)
     try:
@@ -61,7 +61,7 @@ def _finetune(config: RunConfig, store: GraphStore | None, checkpoint_path: str 
     model = prep.make_model()
     encoder = describe_checkpoint(config.checkpoint)
     pruner, ctx = make_method(prep, encoder.get("sha256"))
-    resume = EpochCheckpoint(checkpoint_path, config.run_id()) if checkpoint_path else None
+    resume = EpochCheckpoint(epoch_checkpoint, config.run_id()) if epoch_checkpoint else None
     saved = resume.load() if resume is not None else None
     timings = {"warmup": 0.0, "scoring": 0.0, "training": 0.0, "evaluation": 0.0}
     selection = select(prep, pruner, ctx, model, saved, timings)

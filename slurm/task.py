@@ -41,7 +41,7 @@ class RunFolder:
 
     def __init__(self, store_root: str | Path, run_id: str):
         self.root = Path(store_root) / ".work" / run_id
-        self.checkpoint = self.root / "checkpoint.pt"
+        self.epoch_checkpoint = self.root / "checkpoint.pt"
         self.log = self.root / "run.log"
         self.failure = self.root / "failure.json"
 
@@ -97,7 +97,7 @@ def claim_run_store(config: RunConfig, store_root: str | Path, *, again: bool = 
         folder = RunFolder(store_root, run_id)
         if not again and (stored := _stored_outcome(store, run_id)):  # stored by another process meanwhile
             if stored == SKIPPED:  # left behind if that process died right after storing
-                folder.checkpoint.unlink(missing_ok=True)
+                folder.epoch_checkpoint.unlink(missing_ok=True)
             return Executed(stored)
         folder.root.mkdir(parents=True, exist_ok=True)
         folder.failure.unlink(missing_ok=True)
@@ -118,17 +118,17 @@ def claim_run_store(config: RunConfig, store_root: str | Path, *, again: bool = 
                 return Executed(f"{FAILED}: {type(exc).__name__}: {exc}")
 
 
-def run_finetune(config: RunConfig, checkpoint_path: Path) -> dict:
+def run_finetune(config: RunConfig, epoch_checkpoint: Path) -> dict:
     """``benchmark.run.run_finetune``, looked up there at each call."""
-    return run.run_finetune(config, checkpoint_path=checkpoint_path)
+    return run.run_finetune(config, epoch_checkpoint=epoch_checkpoint)
 
 
 def _run_and_store(config: RunConfig, store: RunStore, folder: RunFolder, stop_on_error: bool) -> Executed:
-    if folder.checkpoint.is_file():
-        log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
-    record = run_finetune(config, checkpoint_path=folder.checkpoint)
+    if folder.epoch_checkpoint.is_file():
+        log.info("resuming run %s from %s", config.run_id(), folder.epoch_checkpoint)
+    record = run_finetune(config, epoch_checkpoint=folder.epoch_checkpoint)
     path = store.put(record)
-    folder.checkpoint.unlink(missing_ok=True)
+    folder.epoch_checkpoint.unlink(missing_ok=True)
     if record["status"] != "complete":  # e.g. an undefined metric: stored with its reason, retried later
         if stop_on_error:
             return Executed(f"{FAILED}: {record['failure']['reason']}", record, path)
