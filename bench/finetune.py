@@ -30,9 +30,11 @@ from molpeg_bench.benchmark.losses import per_sample_bce, reduce_batch_loss
 from molpeg_bench.benchmark.machine import cpu_model
 from molpeg_bench.benchmark.models import GINConfig, GraphPredictor
 from molpeg_bench.benchmark.models.gin_inference import evaluation_logits
+from molpeg_bench.benchmark.tasks import BinaryTask
 from molpeg_bench.benchmark.training import predict, train_epoch
 from molpeg_bench.methods import MolPeg, SoftRandom
 from molpeg_bench.methods.base import EpochPlan, shuffled_plan
+from molpeg_bench.methods.driving import PrunerDriver
 
 
 def bench_featurization(dataset: str) -> tuple[float, float, int]:
@@ -55,9 +57,9 @@ def bench_training(store, config: GINConfig, n: int = 2048, batch_size: int = 25
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     idx = np.random.default_rng(0).choice(len(store), n + batch_size, replace=False)
     plan = shuffled_plan(np.random.default_rng(0), np.arange(batch_size))
-    train_epoch(model, optimizer, store, idx, plan, batch_size, "official", torch.device("cpu"))
+    train_epoch(model, optimizer, store, idx, plan, batch_size, BinaryTask(), torch.device("cpu"))
     plan = shuffled_plan(np.random.default_rng(1), np.arange(batch_size, n + batch_size))
-    stats = train_epoch(model, optimizer, store, idx, plan, batch_size, "official", torch.device("cpu"))
+    stats = train_epoch(model, optimizer, store, idx, plan, batch_size, BinaryTask(), torch.device("cpu"))
     return stats.visits / (stats.seconds_training + stats.seconds_scoring)
 
 
@@ -122,8 +124,8 @@ def bench_molpeg_ratio(dataset: str, subsample: int, repeats: int, config: GINCo
     for epoch in range(1, repeats + 2):  # epoch 1 warms up and is not counted
         for name, pruner in runners.items():
             plan = pruner.plan_epoch(epoch)
-            stats = train_epoch(models[name], optimizers[name], store, train_idx, plan, batch_size, "official",
-                                cpu, pruner)
+            stats = train_epoch(models[name], optimizers[name], store, train_idx, plan, batch_size, BinaryTask(),
+                                cpu, PrunerDriver(pruner))
             if epoch > 1:
                 samples[name].append(stats.seconds_training + stats.seconds_scoring)
         plan = shuffled_plan(np.random.default_rng(epoch), np.arange(runners["train"].k))

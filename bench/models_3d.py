@@ -50,9 +50,9 @@ def bench_model(model: nn.Module, task: Task, store: GraphStore, idx: np.ndarray
     optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
     idx = np.resize(idx, batch_size * (steps + 1))
     warm = shuffled_plan(np.random.default_rng(0), np.arange(batch_size))
-    train_epoch(model, optimizer, store, idx, warm, batch_size, "official", CPU, task=task)
+    train_epoch(model, optimizer, store, idx, warm, batch_size, task, CPU)
     plan = shuffled_plan(np.random.default_rng(1), np.arange(batch_size, len(idx)))
-    stats = train_epoch(model, optimizer, store, idx, plan, batch_size, "official", CPU, task=task)
+    stats = train_epoch(model, optimizer, store, idx, plan, batch_size, task, CPU)
     t0 = time.perf_counter()
     predict(model, store, idx[batch_size:], 4 * batch_size, CPU)
     return stats.visits / (stats.seconds_training + stats.seconds_scoring), (len(idx) - batch_size) / (

@@ -73,29 +73,48 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, text) in FORWARDED.items():  # listed in --help; main() hands their arguments over whole
         sub.add_parser(name, help=text, add_help=False)
-    presets = ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
+    # the pretrained encoders of a grid: sweep runs them, status and collect find their runs
+    encoders = argparse.ArgumentParser(add_help=False)
+    encoders.add_argument("--checkpoint", action="append",
+                          help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
+    _add_run(sub)
+    _add_sweep(sub, encoders)
+    _add_grid_readers(sub, encoders)
+    _add_report(sub)
+    _add_method_commands(sub)
+    return parser
 
-    def grid_data(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--dataset", action="append", help="replace the grid's datasets, repeatable (e.g. "
-                                                           "--dataset csv:my_assay.csv)")
-        p.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
-                       help=DATA_OPTION_HELP)
 
-    def methods_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--method", action="append", metavar="NAME",
-                       help="add a method's row to the grid (every dataset, ratio and seed of its Table 1 rows), "
-                            "repeatable: a built-in name, an installed entry point of 'molpeg_bench.methods' or "
-                            "module.path:ClassName")
-        p.add_argument("--only-methods", action="store_true",
-                       help="with --method: only the named methods and the whole-data runs")
+def _presets() -> str:
+    return ", ".join(f"{p.name} ({p.description})" for p in PRESETS.values())
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {presets}")
-        p.add_argument("--store", help="run-record folder (default runs/<preset>)")
 
+def _grid_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", action="append", help="replace the grid's datasets, repeatable (e.g. "
+                                                       "--dataset csv:my_assay.csv)")
+    p.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
+                   help=DATA_OPTION_HELP)
+
+
+def _methods_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--method", action="append", metavar="NAME",
+                   help="add a method's row to the grid (every dataset, ratio and seed of its Table 1 rows), "
+                        "repeatable: a built-in name, an installed entry point of 'molpeg_bench.methods' or "
+                        "module.path:ClassName")
+    p.add_argument("--only-methods", action="store_true",
+                   help="with --method: only the named methods and the whole-data runs")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="smoke", choices=sorted(PRESETS), help=f"size of the runs: {_presets()}")
+    p.add_argument("--store", help="run-record folder (default runs/<preset>)")
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    """``run``: one fine-tuning run."""
     run = sub.add_parser("run", formatter_class=_HelpFormatter,
                          help="one fine-tuning run; writes its record to the store")
-    common(run)
+    _common(run)
     run.add_argument("--dataset", default="hiv", help="hiv, ogbg-molhiv, pcba, muv, nci-tpsa, or csv:PATH (any "
                                                      "molecule CSV: a smiles column and numeric label columns)")
     run.add_argument("--data-option", action="append", type=_parse_option, metavar="NAME=VALUE",
@@ -123,10 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fidelity(run)
     run.set_defaults(func=cmd_run)
 
-    sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter,
+
+def _add_sweep(sub: argparse._SubParsersAction, encoders: argparse.ArgumentParser) -> None:
+    """``sweep``: a named grid or a config file's, on an executor."""
+    sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter, parents=[encoders],
                            help="run a named grid, skipping runs already in the store")
     sweep.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
-    common(sweep)
+    _common(sweep)
     sweep.add_argument("--config", metavar="FILE.toml",
                        help="the grid from a TOML file instead of a named one (docs/running.md#experiments-as-files); "
                             "its resolved form is kept as <store>/.configs/<hash>.toml; default store runs/<its name>")
@@ -135,8 +157,6 @@ def build_parser() -> argparse.ArgumentParser:
                             "(e.g. --set epochs=1 --set seeds=[0,1])")
     sweep.add_argument("--show-config", action="store_true",
                        help="print the named grid at --preset as a config file to copy and edit, and exit")
-    sweep.add_argument("--checkpoint", action="append",
-                       help="pretrained encoder (.pt); repeat for the fig5 / pretraining grids")
     sweep.add_argument("--no-pretraining", action="store_true",
                        help="fine-tune from random initialisation (required to sweep the paper preset without "
                             "--checkpoint)")
@@ -148,8 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="parallel worker processes on this machine (default $MOLPEG_JOBS or 1)")
     sweep.add_argument("--threads", type=int, help="local: torch threads per worker (default: cores // jobs)")
     sweep.add_argument("--data-dir", help="raw data folder (default $MOLPEG_DATA_DIR)")
-    grid_data(sweep)
-    methods_option(sweep)
+    _grid_data(sweep)
+    _methods_option(sweep)
     sweep.add_argument("--dry-run", action="store_true", help="list the runs without executing them")
     sweep.add_argument("--executor", choices=["debug", "local", "slurm"],
                        default=os.environ.get("MOLPEG_EXECUTOR", "local"),
@@ -163,27 +183,32 @@ def build_parser() -> argparse.ArgumentParser:
     _add_fidelity(sweep)
     sweep.set_defaults(func=cmd_sweep)
 
+
+def _add_grid_readers(sub: argparse._SubParsersAction, encoders: argparse.ArgumentParser) -> None:
+    """``status`` and ``collect``: what a grid's sweep has done."""
     for name, func, text in (("status", cmd_status, "done / running / failed / pending runs of a grid, with "
                                                     "each failed run's error and log tail"),
                              ("collect", cmd_collect, "count what is done and write the grid's report from it")):
-        p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text)
+        p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text, parents=[encoders])
         p.add_argument("grid", choices=sorted(GRIDS))
-        common(p)
-        p.add_argument("--checkpoint", action="append", help="as given to sweep")
+        _common(p)
         p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
         p.add_argument("--data-dir", help="as given to sweep")
-        grid_data(p)
-        methods_option(p)
+        _grid_data(p)
+        _methods_option(p)
         p.add_argument("--sweep", help="only the runs of this sweep id (printed by sweep)")
         p.add_argument("--log-lines", type=int, default=15, help="log lines shown per failed run")
         p.set_defaults(func=func)
     sub.choices["collect"].add_argument("--out", help="output folder (default out/<preset>)")
 
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    """``report``: tables and figures from the run records."""
     report = sub.add_parser("report", formatter_class=_HelpFormatter, help="tables and figures from the run records")
     report.add_argument("what", choices=REPORTS)
-    common(report)
+    _common(report)
     report.add_argument("--out", help="output folder (default out/<preset>)")
     report.add_argument("--checkpoint", "--checkpoint-name", dest="checkpoint",
                         help="only runs fine-tuned from this checkpoint: its label or name (e.g. 'no pretraining'), "
@@ -194,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="report release: the grid the release was swept from (its cells and their seeds)")
     report.set_defaults(func=cmd_report)
 
+
+def _add_method_commands(sub: argparse._SubParsersAction) -> None:
+    """``methods`` and ``check-method``."""
     methods = sub.add_parser("methods", formatter_class=_HelpFormatter,
                              help="list registered methods and their typed options with allowed values")
     methods.set_defaults(func=cmd_methods)
@@ -206,7 +234,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--option", action="append", type=_parse_option, metavar="NAME=VALUE",
                        help="method option, repeatable")
     check.set_defaults(func=cmd_check_method)
-    return parser
+
+
 
 
 def _named_methods(args: argparse.Namespace) -> list[str]:

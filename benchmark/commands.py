@@ -15,16 +15,12 @@ from molpeg_bench.benchmark.config_commands import file_sweep, record_config, sh
 from molpeg_bench.benchmark.data.sources import check_cache_writable
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.experiments.grids import with_methods
-from molpeg_bench.benchmark.experiments.presets import PRESETS, get_preset
+from molpeg_bench.benchmark.experiments.presets import get_preset
 from molpeg_bench.benchmark.fidelity import describe_bundle
-from molpeg_bench.fileio.checksums import file_sha256
+from molpeg_bench.benchmark.report_commands import cmd_report, store_dir
 from molpeg_bench.fileio.disk_full import DiskFull
 
 log = logging.getLogger("benchmark")
-
-
-def _store_dir(args: argparse.Namespace) -> Path:
-    return Path(args.store or Path("runs") / args.preset)
 
 
 def _stoppable(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
@@ -56,9 +52,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         config = _flag_config(args)
     resolve_device(config.device)
-    RunStore(_store_dir(args)).check_writable()
+    RunStore(store_dir(args)).check_writable()
     check_cache_writable()
-    record, path = _run_resumable(config, _store_dir(args))
+    record, path = _run_resumable(config, store_dir(args))
     if record["status"] != "complete":
         log.error("run failed: %s (recorded in %s)", record["failure"]["reason"], path)
         return 2
@@ -89,26 +85,17 @@ def _flag_config(args: argparse.Namespace) -> RunConfig:
 
 
 def _run_resumable(config: RunConfig, store_root: Path) -> tuple[dict, Path]:
-    """Compute and store ``config``'s record under its claim, with the epoch checkpoint a sweep task uses
-    (``<store>/.work/<run id>/checkpoint.pt``): a killed run resumes there, from a sweep or from ``run``."""
-    from molpeg_bench.benchmark.run import run_finetune
-    from molpeg_bench.results.store import RunStore
+    """Compute and store ``config``'s record as a sweep task does (``slurm.task.claim_run_store``), with its
+    epoch checkpoint in ``<store>/.work/<run id>/``: a killed run resumes there, from a sweep or from ``run``."""
     from molpeg_bench.slurm.claims import Claims
-    from molpeg_bench.slurm.task import RunFolder
+    from molpeg_bench.slurm.task import ELSEWHERE, claim_run_store
 
-    folder = RunFolder(store_root, config.run_id())
-    claim = Claims(store_root).claim(config.run_id())
-    if claim is None:
+    executed = claim_run_store(config, store_root, again=True, stop_on_error=True)
+    if executed.outcome == ELSEWHERE:
         holder = Claims(store_root).holder(config.run_id()) or {}
         raise ValueError(f"run {config.run_id()} is being computed by pid {holder.get('pid')} on "
                          f"{holder.get('host')}; wait for it (its record lands in {store_root}) or stop it")
-    with claim:
-        if folder.checkpoint.is_file():
-            log.info("resuming run %s from %s", config.run_id(), folder.checkpoint)
-        record = run_finetune(config, checkpoint_path=folder.checkpoint)
-        path = RunStore(store_root).put(record)
-        folder.checkpoint.unlink(missing_ok=True)
-        return record, path
+    return executed.record, executed.path
 
 
 def _check_pretraining(args: argparse.Namespace) -> None:
@@ -162,7 +149,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.dry_run:
         _list_runs(configs)
         return 0
-    summary = start_sweep(configs, _store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
+    summary = start_sweep(configs, store_dir(args), executor=args.executor, jobs=args.jobs, profile=profile,
                           runs_per_task=args.runs_per_task, wait=args.wait, name=label,
                           threads=args.threads)
     print(f"sweep {summary.sweep_id} ({args.executor}) {shown}: {summary.total} runs, "
@@ -170,7 +157,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
           + (f"{len(summary.unreadable)} unreadable (left alone), " if summary.unreadable else "")
           + (f"{len(summary.completed)} computed, {len(summary.failed)} failed" if summary.finished else
              f"{summary.submitted} submitted as {len(summary.job_ids)} array task(s) of job "
-             f"{summary.job_ids[0].split('_')[0]}") + f" -> {_store_dir(args)}")
+             f"{summary.job_ids[0].split('_')[0]}") + f" -> {store_dir(args)}")
     if not summary.finished and not args.config:
         grid = f"{args.grid} --preset {args.preset}" + (f" --store {args.store}" if args.store else "")
         print(f"the arrays run on: watch with `molpeg-bench status {grid} --sweep {summary.sweep_id}`, "
@@ -200,10 +187,10 @@ def _states(args: argparse.Namespace):
     from molpeg_bench.slurm.sweep import load_manifest
 
     if args.sweep:
-        configs = [RunConfig.from_dict(c) for c in load_manifest(_store_dir(args), args.sweep)["configs"]]
+        configs = [RunConfig.from_dict(c) for c in load_manifest(store_dir(args), args.sweep)["configs"]]
     else:
         configs = _grid_configs(args)
-    return run_states(configs, _store_dir(args), log_lines=args.log_lines)
+    return run_states(configs, store_dir(args), log_lines=args.log_lines)
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -236,80 +223,6 @@ def cmd_collect(args: argparse.Namespace) -> int:
     if unfinished:
         print(f"partial report: {unfinished} run(s) not done yet; collect again when they are")
     return code
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from molpeg_bench.results.report import build_report
-
-    out = Path(args.out or Path("out") / args.preset)
-    if args.what == "release":
-        return _report_release(args, out)
-    if args.what == "html":
-        return _report_html(args, out)
-    paths = build_report(_store_dir(args), out, what=args.what, **_report_options(args))
-    for p in paths:
-        print(p)
-    return 0
-
-
-def _report_options(args: argparse.Namespace) -> dict:
-    checkpoint = args.checkpoint
-    if checkpoint and Path(checkpoint).is_file():  # a checkpoint file: its runs are those of its content
-        checkpoint = file_sha256(checkpoint)
-    return {"preset": args.preset, "checkpoint": checkpoint, "setting": args.setting, "spread": args.spread,
-            "seeds_per_preset": {name: len(p.seeds) for name, p in PRESETS.items()}}
-
-
-def _report_html(args: argparse.Namespace, out: Path) -> int:
-    """Rebuild the preset's tables and figures from its stores (``--store``, or the 2D store and the 3D one
-    beside it, ``runs/<preset>-3d``) and write ``index.html`` of them."""
-    from molpeg_bench.results.data_check import report_records
-    from molpeg_bench.results.html_page import write_page
-    from molpeg_bench.results.report import build_report
-
-    stores = {_store_dir(args): ("all",)}
-    if not args.store:
-        stores[Path("runs") / f"{args.preset}-3d"] = ("table2", "table3")
-    records = []
-    for store, reports in stores.items():
-        if not store.is_dir():
-            continue
-        records += report_records(store)
-        for what in reports:
-            try:
-                build_report(store, out, what=what, **_report_options(args))
-            except ValueError as exc:  # a store without this table's runs
-                log.info("%s from %s skipped: %s", what, store, exc)
-    if not records:
-        raise ValueError(f"no complete run records for preset {args.preset!r} under {', '.join(map(str, stores))}")
-    print(write_page(out, records, title=f"MolPeg benchmark: preset {args.preset}"))
-    return 0
-
-
-def _report_release(args: argparse.Namespace, out: Path) -> int:
-    """A published reproduction from its store alone: Table 1, Figure 4, the fidelity comparison and release.md,
-    with every cell of the release grid that holds fewer seeds than the preset asks for listed."""
-    from collections import Counter
-
-    from molpeg_bench.methods import get_method
-    from molpeg_bench.results.data_check import report_records
-    from molpeg_bench.results.frame import stated_options
-    from molpeg_bench.results.html_page import write_page
-    from molpeg_bench.results.release import write_release
-    from molpeg_bench.results.settings import canonical
-
-    def cell(c) -> tuple[str, int, str, str]:
-        stated = stated_options({"config": c.to_dict(), "code_options": get_method(c.method).code_options})
-        return c.method, int(round(100 * c.prune_ratio)), c.fidelity, canonical(stated)
-
-    expected = Counter(cell(c) for c in build_grid(args.grid, args.preset))
-    paths = write_release(_store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
-                          expected=dict(expected))
-    title = f"MolPeg benchmark: release {_store_dir(args).name}"
-    paths["index.html"] = write_page(out, report_records(_store_dir(args)), title=title)
-    for p in paths.values():
-        print(p)
-    return 0
 
 
 def cmd_methods(args: argparse.Namespace) -> int:

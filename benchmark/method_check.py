@@ -2,18 +2,16 @@
 method (built-in, an entry point or ``module.path:ClassName``) in seconds on a CPU.
 
 A static method selects from the suite's real selection context (RDKit's bundled NCI molecules, a GIN 2×16,
-its warm-ups trained into a temporary cache); a dynamic method is driven as the training loop drives it
-(plan an epoch, forward each batch, ``reference_forward`` if it has a reference, ``observe``, optimizer step,
-``after_step``, ``score_pass`` after the epoch) on a small logistic model. Each property prints ✓ or ✗ with
-the reason; the check exits 1 on any ✗. The properties are the generic part of the known-answer and mutation
-tests: they cannot tell whether a method ranks the right molecules, only that it keeps the contract the
-suite's loop, records and statistics rely on.
+its warm-ups trained into a temporary cache); a dynamic method is driven by the training loop's own
+driver (``methods.driving``: plan an epoch, forward each batch, ``reference_forward`` if it has a reference,
+``observe``, optimizer step, ``after_step``, ``score_pass`` after the epoch) on a small logistic model. Each
+property prints ✓ or ✗ with the reason; the check exits 1 on any ✗. The properties are the generic part of the
+known-answer and mutation tests: they cannot tell whether a method ranks the right molecules, only that it keeps
+the contract the suite's loop, records and statistics rely on.
 """
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
 import tempfile
 from collections.abc import Callable
@@ -22,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torch import nn
 
+from molpeg_bench.benchmark.method_drive import DrivenRun, drive, resumed, start_run
 from molpeg_bench.methods import DynamicPruner, get_method, make_pruner
-from molpeg_bench.methods.contract import ContractViolation, check_output, check_selection, check_unchanged, frozen_plan
+from molpeg_bench.methods.contract import ContractViolation, check_output, check_selection
 from molpeg_bench.methods.guard import failure
 
 DYNAMIC_EPOCHS = 8
@@ -136,94 +134,6 @@ def static_properties(name: str, options: dict) -> list[Outcome]:
 
 
 # -- dynamic methods -------------------------------------------------------------------------------------
-class _LogisticModel(nn.Module):
-    """A two-layer model with an ``encoder`` and a ``head``, as the suite's predictors."""
-
-    def __init__(self, d: int = 4):
-        super().__init__()
-        self.encoder, self.head = nn.Linear(d, 8), nn.Linear(8, 1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(torch.tanh(self.encoder(x)))
-
-
-@dataclass
-class DrivenRun:
-    """A dynamic method driven like the loop drives it; ``plans[e]`` = (indices, weights) of epoch e + 1 as
-    ``plan_epoch`` returned them, ``rewrites`` the epochs whose plan the method changed while it trained."""
-
-    pruner: DynamicPruner
-    model: nn.Module
-    optimizer: torch.optim.Optimizer
-    plans: list = dataclasses.field(default_factory=list)
-    rewrites: list = dataclasses.field(default_factory=list)
-
-
-def _data(n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    gen = torch.Generator().manual_seed(seed)
-    x = torch.randn(n, 4, generator=gen)
-    y = ((x[:, :1] + 0.5 * torch.randn(n, 1, generator=gen)) > 0).float()
-    return x, y
-
-
-def _losses(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    return nn.functional.binary_cross_entropy_with_logits(model(x), y, reduction="none")[:, 0]
-
-
-def start_run(name: str, options: dict, n: int, keep: float, epochs: int, seed: int = 0) -> DrivenRun:
-    torch.manual_seed(seed)
-    model = _LogisticModel()
-    pruner = make_pruner(name, n_samples=n, keep_ratio=keep, seed=seed, options=options)
-    pruner.setup(model, epochs=epochs)
-    return DrivenRun(pruner, model, torch.optim.Adam(model.parameters(), lr=0.05))
-
-
-def drive(run: DrivenRun, first: int, last: int, batch_size: int = 16) -> DrivenRun:
-    """Epochs ``first`` .. ``last`` of the loop (the loop's order of calls; it trains a copy of each plan)."""
-    x, y = _data(run.pruner.n_samples)
-    pruner = run.pruner
-    for epoch in range(first, last + 1):
-        plan = pruner.plan_epoch(epoch)
-        trained = frozen_plan(plan)
-        for idx, w in trained.batches(batch_size):
-            idx = np.asarray(idx)
-            losses = _losses(run.model, x[idx], y[idx])
-            ref = None
-            if pruner.needs_reference:
-                with torch.no_grad():
-                    ref = nn.functional.binary_cross_entropy_with_logits(
-                        pruner.reference_forward(x[idx]), y[idx], reduction="none")[:, 0]
-            pruner.observe(idx, losses.detach(), ref)
-            (losses * torch.as_tensor(np.asarray(w), dtype=losses.dtype)).mean().backward()
-            run.optimizer.step()
-            run.optimizer.zero_grad()
-            pruner.after_step(run.model)
-        run.plans.append((trained.indices, trained.weights))
-        try:
-            check_unchanged(plan, trained)
-        except ContractViolation as exc:
-            run.rewrites.append(f"plan_epoch({epoch}) returned {exc}")
-        if pruner.needs_score_pass:
-            with torch.no_grad():
-                pruner.score_pass(np.arange(pruner.n_samples), _losses(run.model, x, y))
-    return run
-
-
-def resumed(name: str, options: dict, n: int, keep: float, epochs: int, after: int) -> DrivenRun:
-    """Run ``after`` epochs, save the loop's state (pruner, model, optimizer), restore it into fresh objects
-    as the loop's resume does, and run the remaining epochs."""
-    first = drive(start_run(name, options, n, keep, epochs), 1, after)
-    saved = copy.deepcopy({"pruner": first.pruner.state_dict(), "model": first.model.state_dict(),
-                           "optimizer": first.optimizer.state_dict()})
-    again = start_run(name, options, n, keep, epochs, seed=0)
-    again.model.load_state_dict(saved["model"])
-    again.optimizer.load_state_dict(saved["optimizer"])
-    again.pruner.setup(again.model, epochs=epochs)
-    again.pruner.load_state_dict(saved["pruner"])
-    again.plans = list(first.plans)
-    return drive(again, after + 1, epochs)
-
-
 def dynamic_properties(name: str, options: dict, n: int = 60, keep: float = 0.3) -> list[Outcome]:
     cls = get_method(name)
     exact = getattr(cls, "exact_budget", True)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 
 from molpeg_bench.methods.base import DynamicPruner, EpochPlan, Selection, shuffled_plan
 from molpeg_bench.methods.contract import check_batch, check_selection, check_unchanged, checked_plan
+from molpeg_bench.methods.driving import PrunerDriver
 from molpeg_bench.methods.guard import method_call, method_output
 
 
@@ -94,17 +96,22 @@ def check_plan_kept(pruner, epoch: int, returned: EpochPlan, trained: EpochPlan)
             check_unchanged(returned, trained)
 
 
-def needs_score_pass(pruner) -> bool:
-    if not isinstance(pruner, DynamicPruner):
-        return False
-    with method_call(pruner.name, "needs_score_pass"):
-        return bool(pruner.needs_score_pass)
+class RunDriver(PrunerDriver):
+    """The run's ``PrunerDriver``: every call guarded, each epoch's plan checked and a copy of it trained, and
+    the plan found unchanged after the epoch; a static method's ``selection`` is shuffled into each epoch's
+    plan (no method calls while it trains)."""
 
+    def __init__(self, pruner, selection: Selection | None, n: int):
+        super().__init__(pruner if isinstance(pruner, DynamicPruner) else None, partial(method_call, pruner.name))
+        self.method, self.selection, self.n = pruner, selection, n
+        self.returned: EpochPlan | None = None
 
-def score_pass(pruner: DynamicPruner, losses: torch.Tensor) -> None:
-    """Hand ``pruner.score_pass`` the per-sample training losses of every training sample."""
-    with method_call(pruner.name, "score_pass()"):
-        pruner.score_pass(np.arange(len(losses)), losses)
+    def plan(self, epoch: int) -> EpochPlan:
+        self.returned, trained = epoch_plan(self.method, epoch, self.selection, self.n)
+        return trained
+
+    def trained(self, epoch: int, plan: EpochPlan) -> None:
+        check_plan_kept(self.method, epoch, self.returned, plan)
 
 
 def describe_pruner(pruner, method: str) -> dict:

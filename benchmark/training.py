@@ -12,9 +12,9 @@ import torch
 from torch import nn
 
 from molpeg_bench.benchmark.data.graph_store import GraphBatch, GraphStore
-from molpeg_bench.benchmark.tasks import BinaryTask, Task
-from molpeg_bench.methods.base import DynamicPruner, EpochPlan
-from molpeg_bench.methods.guard import method_call
+from molpeg_bench.benchmark.tasks import Task
+from molpeg_bench.methods.base import EpochPlan
+from molpeg_bench.methods.driving import BatchForward, PrunerDriver
 
 
 @dataclass
@@ -27,53 +27,50 @@ class EpochStats:
 
 
 def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer, store: GraphStore, train_idx: np.ndarray,
-                plan: EpochPlan, batch_size: int, convention: str, device: torch.device,
-                pruner: DynamicPruner | None = None,
+                plan: EpochPlan, batch_size: int, task: Task, device: torch.device,
+                driver: PrunerDriver | None = None,
                 on_batch: Callable[[np.ndarray, torch.Tensor, torch.Tensor], None] | None = None,
-                task: Task | None = None, after_step: Callable[[], None] | None = None) -> EpochStats:
-    """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss of ``task``
-    (default: binary classification with ``convention``).
+                after_step: Callable[[], None] | None = None) -> EpochStats:
+    """One pass over ``plan`` (positions in ``train_idx``), weighting each per-sample loss of ``task``.
 
-    Order per batch: online forward -> (reference forward) -> ``pruner.observe`` -> ``on_batch`` ->
-    backward -> step -> ``after_step`` (a per-step learning-rate schedule) -> ``pruner.after_step``.
-    A failure in the pruner's calls names it (``methods.guard``).
+    The batches go through ``driver`` (``methods.driving``: a dynamic method's reference forward, ``observe``
+    and ``after_step`` around each step; default: no method calls). Per batch: online forward -> (the method's
+    calls) -> ``on_batch`` -> backward -> step -> ``after_step`` (a per-step learning-rate schedule) -> (the
+    method's ``after_step``).
     """
-    task = task if task is not None else BinaryTask(convention=convention)
+    driver = driver if driver is not None else PrunerDriver()
     model.train()
     dtype = parameter_dtype(model)
     stats, loss_sum = EpochStats(), torch.zeros((), dtype=torch.float64, device=device)
-    for positions, weights in plan.batches(batch_size):
+
+    def forward(positions: np.ndarray) -> BatchForward:
         t0 = time.perf_counter()
         batch = store.batch(train_idx[positions]).to(device, dtype)
         logits = model(batch)
         losses = task.per_sample_loss(logits, batch.y)
-        t1 = time.perf_counter()
-        if pruner is not None:
-            ref = None
-            if pruner.needs_reference:
-                with method_call(pruner.name, "reference_forward()"):
-                    ref_logits = pruner.reference_forward(batch)
-                ref = task.per_sample_loss(ref_logits, batch.y)
-            with method_call(pruner.name, "observe()"):
-                pruner.observe(positions, losses.detach(), ref)
+        stats.seconds_training += time.perf_counter() - t0
+        return BatchForward(losses, batch, lambda outputs: task.per_sample_loss(outputs, batch.y), logits)
+
+    def step(positions: np.ndarray, weights: np.ndarray, online: BatchForward) -> None:
+        nonlocal loss_sum
         if on_batch is not None:
-            on_batch(positions, logits.detach(), batch.y)
-        t2 = time.perf_counter()
-        loss = task.batch_loss(losses, torch.as_tensor(weights, dtype=losses.dtype, device=device), batch.y)
+            on_batch(positions, online.outputs.detach(), online.inputs.y)
+        t0 = time.perf_counter()
+        losses = online.losses
+        loss = task.batch_loss(losses, torch.as_tensor(weights, dtype=losses.dtype, device=device), online.inputs.y)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
         if after_step is not None:
             after_step()
-        t3 = time.perf_counter()
-        if pruner is not None:
-            with method_call(pruner.name, "after_step()"):
-                pruner.after_step(model)
-        t4 = time.perf_counter()
-        stats.seconds_training += (t1 - t0) + (t3 - t2)
-        stats.seconds_scoring += (t2 - t1) + (t4 - t3)
+        stats.seconds_training += time.perf_counter() - t0
         stats.visits += len(positions)
         loss_sum += losses.detach().sum()  # summed on the device: no host synchronisation per batch
+
+    t0 = time.perf_counter()
+    driver.train_batches(plan.batches(batch_size), forward, step, model)
+    # reference forward, observe, after_step: the method's cost, charged to its scoring
+    stats.seconds_scoring = time.perf_counter() - t0 - stats.seconds_training
     stats.mean_loss = float(loss_sum) / max(1, stats.visits)
     return stats
 

@@ -1,6 +1,6 @@
 """A paper table side by side with the paper: one row per (dataset, method, ratio) cell with our mean,
 spread, 95 % interval, paired tests against the whole dataset and MolPeg, and the paper's number; then
-the paper's claims checked on our runs (``results.claims``). Written as CSV and Markdown."""
+the paper's claims checked on our runs (``results.paper_claims``). Written as CSV and Markdown."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 import pandas as pd
 
 from molpeg_bench.results.cells import WHOLE, Cell, TableData
-from molpeg_bench.results.claims import claims_frame, claims_markdown
 from molpeg_bench.results.escape import markdown_text
 from molpeg_bench.results.frame import LAST_EPOCHS
 from molpeg_bench.results.markdown import pipe_table, setting_lines
 from molpeg_bench.results.names import dataset_note, paper_dataset, paper_method
 from molpeg_bench.results.paper import has_method, paper_cell
+from molpeg_bench.results.paper_claims import claims_frame, claims_markdown
 from molpeg_bench.results.stats import LEVEL, confidence_interval, contains, paired_t_test
 
 EXTERNAL = "★"  # marks a method from outside the suite

@@ -22,13 +22,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from molpeg_bench.results.claims import claims_markdown
 from molpeg_bench.results.comparison import ci_text, p_text
 from molpeg_bench.results.data_check import report_records
 from molpeg_bench.results.figure4 import RUNTIME_PARTS, figure4
 from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.manifest import MANIFEST, verify_manifest
 from molpeg_bench.results.names import paper_method
+from molpeg_bench.results.paper_claims import claims_markdown
 from molpeg_bench.results.release_rows import release_rows, release_rows_markdown
 from molpeg_bench.results.stats import confidence_interval, paired_t_test
 from molpeg_bench.results.table1 import write_table1

@@ -43,7 +43,7 @@ def run_states(configs: list[RunConfig], store_root: str | Path, log_lines: int 
         if stored:
             states.append(RunState(config, "done"))
         elif (holder := claims.holder(run_id)) is not None:
-            epoch = EpochCheckpoint(RunFolder(store_root, run_id).checkpoint, run_id).completed_epoch()
+            epoch = EpochCheckpoint(RunFolder(store_root, run_id).epoch_checkpoint, run_id).completed_epoch()
             states.append(RunState(config, "running", holder=holder, epoch=epoch))
         elif (failure := (folder := RunFolder(store_root, run_id)).read_failure()) is not None:
             states.append(RunState(config, "failed", failure=failure, log_tail=tuple(folder.log_tail(log_lines))))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.data.sources import check_cache_writable
-from molpeg_bench.benchmark.preflight import check_checkpoints, prepare_data
+from molpeg_bench.benchmark.sweep_inputs import check_checkpoints, prepare_data
 from molpeg_bench.fileio.atomic import write_text_atomic
 from molpeg_bench.results.store import RunStore, UnreadableRecord
 from molpeg_bench.slurm.claims import Claims

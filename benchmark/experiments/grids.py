@@ -81,8 +81,10 @@ def figure5(preset: Preset, checkpoints: list[str]) -> list[RunConfig]:
     return [c for ckpt in checkpoints for c in table1(preset, ckpt, datasets=preset.datasets[:1])]
 
 
-def pretraining(preset: Preset, checkpoints: list[str], seeds: Iterable[int] = (0, 1, 2)) -> list[RunConfig]:
-    """Whole-dataset fine-tuning from each checkpoint and from random initialisation, >= 3 seeds."""
+def with_and_without_pretraining(preset: Preset, checkpoints: list[str],
+                                 seeds: Iterable[int] = (0, 1, 2)) -> list[RunConfig]:
+    """The 'pretraining' grid (does pretraining help?): whole-dataset fine-tuning from each checkpoint and from
+    random initialisation, >= 3 seeds."""
     return [preset_run(preset, preset.datasets[0], "whole", 0.0, seed, ckpt)
             for ckpt in [None, *checkpoints] for seed in sorted(set(seeds) | set(preset.seeds))]
 
@@ -151,8 +153,8 @@ SINGLE_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
     "table1": table1, "fig3": figure3, "fig4": figure4, "fig6": figure6, "release": release,
     "release_v2": release_v2, "table2": table2,
     "table3": table3}
-MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {"fig5": figure5, "pretraining": pretraining,
-                                                                     "qm9_pretraining": qm9_pretraining}
+MULTI_CHECKPOINT_GRIDS: dict[str, Callable[..., list[RunConfig]]] = {
+    "fig5": figure5, "pretraining": with_and_without_pretraining, "qm9_pretraining": qm9_pretraining}
 GRIDS = {**SINGLE_CHECKPOINT_GRIDS, **MULTI_CHECKPOINT_GRIDS}
 
 

@@ -1,7 +1,7 @@
 """The suite's implementation of ``methods.context.SelectionContext``, composed of small services:
 
-- ``SplitFeatures``: eval-mode passes over the train / valid split (embeddings, logits, last-layer
-  gradient factors, the node input embeddings DeepFool perturbs);
+- ``SplitFeatures`` (``benchmark.selection.features``): eval-mode passes over the train / valid split
+  (embeddings, logits, last-layer gradient factors, the node input embeddings DeepFool perturbs);
 - ``WarmupService``: the warm-up runs, fetched from the disk cache (``benchmark.selection.warmup_cache``) or
   trained there, with the time each costs and whether this run trained or reused it;
 - ``FineTuneContext``: the protocol itself, lending exactly what the method's ``Requirements`` declare.
@@ -23,69 +23,13 @@ from torch import nn
 
 from molpeg_bench.benchmark.config import RunConfig
 from molpeg_bench.benchmark.data.graph_store import GraphStore
+from molpeg_bench.benchmark.selection.features import SplitFeatures
 from molpeg_bench.benchmark.selection.score_cache import ScoreCache
 from molpeg_bench.benchmark.selection.warmup_cache import WarmupArtefact, WarmupCache, WarmupKey
 from molpeg_bench.benchmark.selection.warmup_training import WARMUP_TRAINER_VERSION, WarmupSetup, train_warmup
-from molpeg_bench.benchmark.training import parameter_dtype, predict
 from molpeg_bench.methods.context import InputEmbeddingBatch
 
 SPLITS = ("train", "valid")
-
-
-class SplitFeatures:
-    """Eval-mode features of the samples of each split, in split order."""
-
-    def __init__(self, store: GraphStore, splits: dict[str, np.ndarray], task_type: str, device: torch.device,
-                 eval_batch_size: int = 1024, standardisation: tuple[float, float] | None = None):
-        """``standardisation``: (mean, std) of a regression target; labels are lent standardised, as the
-        model predicts them."""
-        self.store, self.splits, self.task_type = store, splits, task_type
-        self.device, self.eval_batch_size, self.standardisation = device, eval_batch_size, standardisation
-
-    def indices(self, split: str) -> np.ndarray:
-        if split not in self.splits:
-            raise ValueError(f"split must be one of {sorted(self.splits)}, got {split!r}")
-        return self.splits[split]
-
-    def labels(self, split: str) -> np.ndarray:
-        y = self.store.y[torch.as_tensor(self.indices(split))].numpy()
-        if self.standardisation is None:
-            return y
-        mean, std = self.standardisation
-        return ((y - mean) / std).astype(y.dtype)
-
-    def embeddings(self, model: nn.Module, split: str = "train") -> np.ndarray:
-        return predict(model, self.store, self.indices(split), self.eval_batch_size, self.device,
-                       lambda m, b: m.embed(b))
-
-    def logits(self, model: nn.Module, split: str = "train") -> np.ndarray:
-        return predict(model, self.store, self.indices(split), self.eval_batch_size, self.device)
-
-    def last_layer_factors(self, model: nn.Module, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
-        """e [N, T] (binary: m·(σ(z) − y); regression: m·(ŷ − y)) and h̃ = [h ; 1] [N, d+1]."""
-        h = self.embeddings(model, split)
-        z = h @ model.head.weight.detach().cpu().numpy().T + model.head.bias.detach().cpu().numpy()
-        y = self.labels(split)
-        mask = ~np.isnan(y)
-        prediction = 1.0 / (1.0 + np.exp(-z)) if self.task_type == "binary" else z
-        e = np.where(mask, prediction - np.nan_to_num(y), 0.0).astype(h.dtype)
-        return e, np.hstack([h, np.ones((len(h), 1), dtype=h.dtype)])
-
-    def input_embedding_batches(self, model: nn.Module, batch_size: int,
-                                split: str = "train") -> Iterator[InputEmbeddingBatch]:
-        """Batches of the split in order: node input embeddings u (a detached leaf) and u -> logits."""
-        idx = self.indices(split)
-        model.eval()
-
-        def exposed(positions: np.ndarray) -> InputEmbeddingBatch:
-            batch = self.store.batch(idx[positions]).to(self.device, parameter_dtype(model))
-            with torch.no_grad():
-                u = model.encoder.embed_atoms(batch.x)
-            return InputEmbeddingBatch(positions, u.detach(), batch.batch, partial(model, batch),
-                                       lambda graphs: exposed(positions[graphs.cpu().numpy()]))
-
-        for start in range(0, len(idx), batch_size):
-            yield exposed(np.arange(start, min(start + batch_size, len(idx))))
 
 
 @dataclass
@@ -292,10 +236,8 @@ def build_context(config: RunConfig, store: GraphStore, train_idx: np.ndarray, v
         model_key["dtype"] = config.dtype
 
     def key_for(seed_index: int, start: str = start) -> WarmupKey:
-        return WarmupKey(config.dataset, data_id(), config.subsample, config.split, config.split_seed,
-                         checkpoint_sha256, model_key,
-                         config.lr, config.batch_size, config.weight_decay, config.loss_convention,
-                         config.seed, seed_index, start, device.type, WARMUP_TRAINER_VERSION)
+        return WarmupKey.of(config, data_id(), checkpoint_sha256, model_key, seed_index, start, device.type,
+                            WARMUP_TRAINER_VERSION)
 
     def trainer_for(seed_index: int, start: str = start) -> Callable:
         return partial(train_warmup, setup, partial(make_model, start == "pretrained"), config.seed, seed_index)

@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -81,6 +82,16 @@ class WarmupKey:
             raise ValueError(f"warm-up start must be one of {WARMUP_STARTS}, got {self.start!r}")
         if self.seed_index < 0:
             raise ValueError(f"warm-up seed_index must be >= 0, got {self.seed_index}")
+
+    @classmethod
+    def of(cls, config: Any, data_sha256: str, checkpoint_sha256: str | None, model: dict, seed_index: int = 0,
+           start: str = "pretrained", device: str = "cpu", trainer_version: int = 1) -> WarmupKey:
+        """The key of warm-up run ``seed_index`` of run ``config`` (a ``RunConfig``): the config's data,
+        split and fine-tuning settings, with what the run derived (its training rows' hash, the encoder's
+        hash, the model's description)."""
+        return cls(config.dataset, data_sha256, config.subsample, config.split, config.split_seed, checkpoint_sha256,
+                   model, config.lr, config.batch_size, config.weight_decay, config.loss_convention, config.seed,
+                   seed_index, start, device, trainer_version)
 
     def digest(self) -> str:
         text = json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -20,6 +20,7 @@ from torch import nn
 
 from molpeg_bench.benchmark.data.graph_store import GraphStore
 from molpeg_bench.benchmark.selection.warmup_cache import EpochResult
+from molpeg_bench.benchmark.tasks import BinaryTask
 from molpeg_bench.benchmark.training import train_epoch
 from molpeg_bench.methods.base import shuffled_plan
 
@@ -41,6 +42,9 @@ class WarmupSetup:
     device: torch.device
     task_type: str = "binary"
     task: Any = None  # the run's task (benchmark.tasks); None: binary classification with ``convention``
+
+    def run_task(self) -> Any:
+        return self.task if self.task is not None else BinaryTask(convention=self.convention)
 
 
 def warmup_seed(seed: int, seed_index: int, epoch: int = 0) -> int:
@@ -77,8 +81,8 @@ def train_warmup(setup: WarmupSetup, make_model: Callable[[], nn.Module], seed: 
                 out[positions] = binary_correct(logits, y).cpu().numpy()
 
             t0 = time.perf_counter()
-            train_epoch(model, optimizer, setup.store, setup.train_idx, plan, setup.batch_size, setup.convention,
-                        setup.device, on_batch=None if correct is None else record, task=setup.task)
+            train_epoch(model, optimizer, setup.store, setup.train_idx, plan, setup.batch_size, setup.run_task(),
+                        setup.device, on_batch=None if correct is None else record)
             seconds = time.perf_counter() - t0
             state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
             yield EpochResult(state, optimizer.state_dict(), correct, seconds)

@@ -34,9 +34,9 @@ def test_killed_run_resumes_with_the_uninterrupted_record(tmp_path, monkeypatch)
         with pytest.raises(Killed):
             main([*ARGS, "--store", str(store)])
     folder = RunFolder(store, reference["run_id"])
-    assert folder.checkpoint.is_file() and not list(store.glob("*.json"))
+    assert folder.epoch_checkpoint.is_file() and not list(store.glob("*.json"))
     assert main([*ARGS, "--store", str(store)]) == 0
     resumed = _record(store)
     assert resumed["environment"]["resumed_after_epochs"] == [2]
     assert json.dumps(comparable(resumed), sort_keys=True) == json.dumps(comparable(reference), sort_keys=True)
-    assert not folder.checkpoint.exists()  # deleted once the record is stored
+    assert not folder.epoch_checkpoint.exists()  # deleted once the record is stored

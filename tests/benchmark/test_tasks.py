@@ -14,6 +14,7 @@ from molpeg_bench.benchmark.tasks import BinaryTask, RegressionTask, improves, m
 from molpeg_bench.benchmark.training import train_epoch
 from molpeg_bench.methods import make_pruner
 from molpeg_bench.methods.base import shuffled_plan
+from molpeg_bench.methods.driving import PrunerDriver
 from tests.support.data import needs_shared_data
 
 TINY_PAINN = dict(model="painn", num_layers=1, emb_dim=8, model_options={"num_rbf": 4, "readout_hidden": 4},
@@ -92,8 +93,8 @@ def test_molpeg_scores_regression_losses_of_both_models(regression_store):
     online_before = model(batch).detach()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)  # no update: the scores use these exact outputs
     plan = shuffled_plan(np.random.default_rng(0), np.arange(32))
-    train_epoch(model, optimizer, regression_store, train_idx, plan, 32, "official", torch.device("cpu"),
-                pruner, task=task)
+    train_epoch(model, optimizer, regression_store, train_idx, plan, 32, task, torch.device("cpu"),
+                PrunerDriver(pruner))
     expected = (task.per_sample_loss(online_before, batch.y) - task.per_sample_loss(ref_before, batch.y)).abs()
     assert np.allclose(pruner.scores, expected.numpy(), atol=1e-6)
     assert torch.equal(pruner.reference.readout.weight, model.readout.weight)

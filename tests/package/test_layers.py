@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 UPPER_BENCHMARK = ("benchmark.run", "benchmark.training", "benchmark.tasks", "benchmark.selection",
-                   "benchmark.experiments", "benchmark.preflight", "benchmark.cli", "benchmark.commands")
+                   "benchmark.experiments", "benchmark.sweep_inputs", "benchmark.fit", "benchmark.run_prepare",
+                   "benchmark.run_record", "benchmark.cli", "benchmark.commands")
 # the faces (command line and its commands) and the measurements
 NEVER_IMPORTED = ("bench", "tests", "benchmark.cli", "benchmark.commands", "benchmark.__main__")
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (

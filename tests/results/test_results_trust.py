@@ -12,8 +12,8 @@ import pytest
 
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.results.cells import table1_data
-from molpeg_bench.results.claims import CONTRADICTED, SUPPORTED, UNDECIDED, claims_frame
 from molpeg_bench.results.frame import runs_frame
+from molpeg_bench.results.paper_claims import CONTRADICTED, SUPPORTED, UNDECIDED, claims_frame
 from molpeg_bench.results.pretraining import pretraining_table
 from molpeg_bench.results.report import build_report
 from molpeg_bench.results.stats import confidence_interval, paired_t_test

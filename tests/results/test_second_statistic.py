@@ -7,8 +7,8 @@ import math
 import pytest
 
 from molpeg_bench.results.cells import table1_data
-from molpeg_bench.results.claims import claims_frame
 from molpeg_bench.results.frame import last_epochs_mean, runs_frame
+from molpeg_bench.results.paper_claims import claims_frame
 from molpeg_bench.results.stats import detectable_difference, paired_t_test
 from tests.support.records import make_record
 

@@ -38,7 +38,7 @@ def test_sweep_logs_a_line_as_runs_finish(tmp_path, caplog):
 
 def test_status_shows_the_epoch_of_a_running_run(tmp_path, monkeypatch):
     config = RunConfig(method="molpeg", prune_ratio=0.5, **TINY)
-    run_killed_after(monkeypatch, config, RunFolder(tmp_path, config.run_id()).checkpoint, 2)
+    run_killed_after(monkeypatch, config, RunFolder(tmp_path, config.run_id()).epoch_checkpoint, 2)
     holder = subprocess.Popen([sys.executable, "-c", HOLD.format(root=str(tmp_path), run_id=config.run_id())],
                               stdout=subprocess.PIPE, text=True, cwd=ROOT)  # as the computing process would
     try:

@@ -37,7 +37,7 @@ def run_killed_after(monkeypatch, config: RunConfig, path, epoch: int) -> None:
     with monkeypatch.context() as m:
         m.setattr(EpochCheckpoint, "save", save_then_die)
         with pytest.raises(Killed):
-            run_finetune(config, checkpoint_path=path)
+            run_finetune(config, epoch_checkpoint=path)
 
 
 def store_table(store: Path):

@@ -113,7 +113,7 @@ def test_a_resumed_run_records_the_diagnostics_of_its_selection(tmp_path, monkey
 
     monkeypatch.setattr(FineTuneContext, "reference_model", no_reference)
     torch.manual_seed(12345)
-    resumed = run.run_finetune(config, checkpoint_path=path)
+    resumed = run.run_finetune(config, epoch_checkpoint=path)
     assert resumed["environment"]["resumed_after_epochs"] == [1]
     assert resumed["selection"]["diagnostics"] == uninterrupted["selection"]["diagnostics"]
 

@@ -1,5 +1,5 @@
-"""Pre-flight work of a sweep, below the executors (``slurm``): ``prepare_data`` featurizes each dataset
-once before the runs start, so that workers and array tasks only read the cache; ``check_checkpoints``
+"""The inputs of a sweep, made ready before its runs start (below the executors, ``slurm``): ``prepare_data``
+featurizes each dataset once, so that workers and array tasks only read the cache; ``check_checkpoints``
 loads every pretrained encoder once, so a bad checkpoint is one error for the sweep, not one per run.
 """
 
