@@ -164,10 +164,10 @@ RELEASE_V2_STORE := results/releases/hiv-cpu-v2
 release-v2:
 	$(CLI) sweep --config $(RELEASE_V2_STORE)/grid.toml --store $(RELEASE_V2_STORE) --jobs $(if $(filter command line,$(origin JOBS)),$(JOBS),1) --threads 1
 
-RELEASE_GRID := $(if $(filter hiv-cpu-v1,$(RELEASE)),release,release_v2)
+# the cells a release expects: v1's named grid; later releases' committed grid file beside their records
+RELEASE_GRID := $(if $(filter hiv-cpu-v1,$(RELEASE)),--grid release,--config $(RELEASE_STORE)/grid.toml)
 release-report:
-	$(CLI) report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE) \
-		--grid $(RELEASE_GRID)
+	$(CLI) report release --preset release --store $(RELEASE_STORE) --out out/release/$(RELEASE) $(RELEASE_GRID)
 	@cat out/release/$(RELEASE)/release.md
 
 # a new release's MANIFEST.sha256 (the sha256 of every published file), written once its records are final;

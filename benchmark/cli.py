@@ -190,8 +190,11 @@ def _add_grid_readers(sub: argparse._SubParsersAction, encoders: argparse.Argume
                                                     "each failed run's error and log tail"),
                              ("collect", cmd_collect, "count what is done and write the grid's report from it")):
         p = sub.add_parser(name, formatter_class=_HelpFormatter, help=text, parents=[encoders])
-        p.add_argument("grid", choices=sorted(GRIDS))
+        p.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
         _common(p)
+        p.add_argument("--config", metavar="FILE.toml", help="the grid of a config file, as given to sweep (its runs in "
+                                                              "--store, default runs/<its name>)")
+        p.add_argument("--set", action="append", metavar="KEY=VALUE", help="with --config: as given to sweep")
         p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
         p.add_argument("--protocol", choices=PROTOCOLS, default="geossl", help="as given to sweep")
@@ -217,6 +220,8 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--spread", action="store_true", help="Table 1 cells print mean ± std (default: mean only)")
     report.add_argument("--grid", default="release", choices=("release", "release_v2"),
                         help="report release: the grid the release was swept from (its cells and their seeds)")
+    report.add_argument("--config", metavar="FILE.toml",
+                        help="report release: the config file the release was swept from, instead of --grid")
     report.set_defaults(func=cmd_report)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from molpeg_bench.benchmark.config import RunConfig
-from molpeg_bench.benchmark.config_commands import file_sweep, record_config, show_config
+from molpeg_bench.benchmark.config_commands import config_grid, file_sweep, record_config, show_config
 from molpeg_bench.benchmark.data.sources import check_cache_writable
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.experiments.grids import with_methods
@@ -188,9 +188,27 @@ def _states(args: argparse.Namespace):
 
     if args.sweep:
         configs = [RunConfig.from_dict(c) for c in load_manifest(store_dir(args), args.sweep)["configs"]]
+    elif args.config:
+        configs = _config_file_grid(args)
+    elif not args.grid:
+        raise ValueError("which runs? give a grid name, --config FILE or --sweep ID")
     else:
         configs = _grid_configs(args)
     return run_states(configs, store_dir(args), log_lines=args.log_lines)
+
+
+def _config_file_grid(args: argparse.Namespace) -> list[RunConfig]:
+    """``status`` / ``collect --config FILE``: the file's runs (with ``--set``), in the store its sweep used
+    (``--store``, default ``runs/<its name>``), at the file's preset; a named grid's flags do not apply to it."""
+    given = [flag for flag in ("grid", "checkpoint", "seeds", "dataset", "method", "fidelity") if getattr(args, flag)]
+    if given:
+        raise ValueError(f"--config names the whole grid: drop {', '.join(given)}")
+    _, configs, name = config_grid(args.config, args.set)
+    args.store, args.label = args.store or str(Path("runs") / name), name
+    presets = {c.preset for c in configs}
+    if len(presets) == 1:  # the report reads the runs of the file's preset
+        args.preset = presets.pop()
+    return configs
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -204,14 +222,17 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from collections import Counter
 
     counts = Counter(s.state for s in _states(args))
-    print(f"{args.grid}/{args.preset}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
+    print(f"{getattr(args, 'label', None) or f'{args.grid}/{args.preset}'}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
                                                                                    "pending")))
     unfinished = counts["running"] + counts["pending"]
     if not counts["done"]:
         print("nothing to report yet" + (": collect again when runs are done" if unfinished else ""))
         return 0
-    # every grid has a report of its name; only the runs of the grid's checkpoint (--checkpoint)
-    args.what, args.setting, args.spread = args.grid, None, False
+    # every grid has a report of its name (a config file's: Table 1's, datasets x methods x ratios, in
+    # out/<its name>); only the runs of the grid's checkpoint (--checkpoint)
+    args.what, args.setting, args.spread = args.grid or "table1", None, False
+    if args.config and not args.out:
+        args.out = str(Path("out") / args.label)
     args.checkpoint = args.checkpoint[0] if args.checkpoint and len(args.checkpoint) == 1 else None
     try:
         code = cmd_report(args)

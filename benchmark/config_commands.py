@@ -33,9 +33,7 @@ def file_sweep(args: argparse.Namespace) -> tuple[list[RunConfig], str, Path]:
         raise ValueError(f"sweep --config states the whole grid: drop {', '.join(named)} (change a run setting "
                          "with --set KEY=VALUE, e.g. --set epochs=1)")
     source = str(args.config)
-    document = apply_sets(load_document(args.config), args.set or [])
-    configs = resolve(document, source)
-    name = document.get("name") or Path(args.config).stem
+    document, configs, name = config_grid(args.config, args.set)
     store = Path(args.store or Path("runs") / name)
     if not args.dry_run:
         body = dump(document)  # named by the grid alone: the same grid from another file is kept once
@@ -48,6 +46,13 @@ def file_sweep(args: argparse.Namespace) -> tuple[list[RunConfig], str, Path]:
             write_atomic(path, lambda f: f.write(text.encode()))
         log.info("resolved config of this sweep: %s (sweep --config %s repeats it)", path, path)
     return configs, name, store
+
+
+def config_grid(path, sets=None) -> tuple[dict, list[RunConfig], str]:
+    """A config file's grid with ``--set`` assignments applied: its document, its run configs and its name (the
+    file's ``name``, else the file's stem), as the sweep of that file runs it."""
+    document = apply_sets(load_document(path), sets or [])
+    return document, resolve(document, str(path)), document.get("name") or Path(path).stem
 
 
 def show_config(configs: list[RunConfig], grid: str, preset: str) -> str:

@@ -83,7 +83,10 @@ def _report_release(args: argparse.Namespace, out: Path) -> int:
         stated = stated_options({"config": c.to_dict(), "code_options": get_method(c.method).code_options})
         return c.method, int(round(100 * c.prune_ratio)), c.fidelity, canonical(stated)
 
-    expected = Counter(cell(c) for c in build_grid(args.grid, args.preset))
+    from molpeg_bench.benchmark.config_commands import config_grid
+
+    grid = config_grid(args.config)[1] if getattr(args, "config", None) else build_grid(args.grid, args.preset)
+    expected = Counter(cell(c) for c in grid)
     paths = write_release(store_dir(args), out, seeds=len(PRESETS[args.preset].seeds), preset=args.preset,
                           expected=dict(expected))
     title = f"MolPeg benchmark: release {store_dir(args).name}"

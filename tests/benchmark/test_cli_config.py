@@ -1,5 +1,5 @@
-"""`sweep --config`, `sweep GRID --show-config` and `run --config RECORD`: grids and runs from files, through
-the same sweep and run machinery as the named grids."""
+"""`sweep --config`, `sweep GRID --show-config`, `run --config RECORD`, `status` / `collect --config` and `report
+release --config`: grids and runs from files, through the same sweep, run and report machinery as the named grids."""
 
 from __future__ import annotations
 
@@ -121,3 +121,35 @@ def test_run_config_refuses_flags_that_would_change_the_record(tmp_path, caplog)
     assert main(["run", "--config", str(record), "--store", str(tmp_path / "s")]) == 2
     assert "unknown run-config field(s) ['epoch']" in caplog.text
     assert not (tmp_path / "s").exists()
+
+
+@pytest.mark.slow
+def test_status_and_collect_read_a_file_sweeps_runs(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # the default store runs/<name> and report folder out/<name>
+    Path("tiny.toml").write_text(TINY)
+    file_grid = ["--config", "tiny.toml", "--set", "epochs=1"]
+    assert main(["status", *file_grid]) == 0
+    assert capsys.readouterr().out.split("\n")[-2].split() == ["total", "0", "0", "0", "2"]
+    assert main(["sweep", *file_grid, "--jobs", "1"]) == 0
+    assert main(["status", *file_grid]) == 0
+    assert capsys.readouterr().out.split("\n")[-2].split() == ["total", "2", "0", "0", "0"]
+    assert main(["status", "--config", "tiny.toml"]) == 0  # 4 epochs: other runs, none of them done
+    assert capsys.readouterr().out.split("\n")[-2].split() == ["total", "0", "0", "0", "2"]
+    assert main(["collect", *file_grid]) == 0
+    assert capsys.readouterr().out.startswith("tiny: 2 done, 0 running, 0 failed, 0 pending")
+    comparison = Path("out/tiny/table1_comparison.md").read_text()  # the file's preset (ci), not the default
+    assert "| nci-tpsa | Random | 50 |" in comparison
+    assert main(["status", "table1", "--config", "tiny.toml"]) == 2
+    assert main(["status"]) == 2
+
+
+def test_a_release_reads_the_cells_it_expects_from_its_grid_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    store = "results/releases/hiv-cpu-v2"
+    pages = {}
+    for how, flags in (("file", ["--config", f"{store}/grid.toml"]), ("grid", ["--grid", "release_v2"])):
+        out = tmp_path / how
+        assert main(["report", "release", "--preset", "release", "--store", store, "--out", str(out), *flags]) == 0
+        pages[how] = (out / "release.md").read_text()
+    assert pages["file"] == pages["grid"]
+    assert "## Cells with fewer seeds than the release asks for" in pages["file"]
