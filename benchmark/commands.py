@@ -222,8 +222,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
     from collections import Counter
 
     counts = Counter(s.state for s in _states(args))
-    print(f"{getattr(args, 'label', None) or f'{args.grid}/{args.preset}'}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed",
-                                                                                   "pending")))
+    label = getattr(args, "label", None) or f"{args.grid}/{args.preset}"
+    print(f"{label}: " + ", ".join(f"{counts[k]} {k}" for k in ("done", "running", "failed", "pending")))
     unfinished = counts["running"] + counts["pending"]
     if not counts["done"]:
         print("nothing to report yet" + (": collect again when runs are done" if unfinished else ""))
