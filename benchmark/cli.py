@@ -193,7 +193,7 @@ def _add_grid_readers(sub: argparse._SubParsersAction, encoders: argparse.Argume
         p.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
         _common(p)
         p.add_argument("--config", metavar="FILE.toml",
-                       help="the grid of a config file, as given to sweep (its runs in --store, default runs/<its name>)")
+                       help="the grid of a config file, as given to sweep (its runs: --store, default runs/<name>)")
         p.add_argument("--set", action="append", metavar="KEY=VALUE", help="with --config: as given to sweep")
         p.add_argument("--fidelity", choices=FIDELITIES, help="as given to sweep")
         p.add_argument("--seeds", type=int, nargs="+", help="as given to sweep")
