@@ -54,7 +54,10 @@ def test_a_checkpoint_beyond_the_file_size_limit_is_one_line_and_leaves_nothing(
     assert "bytes or more, the limit (ulimit -f) is 20,000 bytes and " in error and " bytes are free in " in error
     assert "Traceback" not in done.stderr
     store = tmp_path / "store"
-    assert not [p for p in store.rglob("*") if p.is_file() and p.parent.name != ".claims"]  # no record, no .tmp
+    # no record, no checkpoint, no .tmp: only the claim and the run's log up to the failure (status shows its tail)
+    left = [p for p in store.rglob("*") if p.is_file() and p.parent.name != ".claims"]
+    assert [p.relative_to(store).parts[::2] for p in left] == [(".work", "run.log")], left
+    assert "epoch 1/2" in left[0].read_text()
 
 
 def test_out_of_room_in_any_writer_names_the_file_and_removes_the_temporary(tmp_path, monkeypatch):
