@@ -333,3 +333,49 @@ def test_a_model_without_the_shared_head_is_warned_about_once_naming_the_option(
                 self.encoder, self.head = nn.Linear(3, 4), nn.Linear(4, 1)
 
         MolPeg(n_samples=10, keep_ratio=0.5).setup(Headed())
+
+
+def test_the_readme_loop_makes_the_calls_of_the_one_driver():
+    """The loop a user writes by hand (the README's) and ``PrunerDriver``, which drives every dynamic method in
+    the suite's runs and in check-method, train the same model and leave the same scores: one order of calls."""
+    from molpeg_bench.methods.driving import BatchForward, PrunerDriver
+
+    def setup():
+        torch.manual_seed(0)
+        x, y = torch.randn(120, 3), (torch.rand(120) < 0.3).float()
+        model = TinyNet()
+        pruner = MolPeg(n_samples=len(x), keep_ratio=0.5)
+        pruner.setup(model)
+        return x, y, model, torch.optim.Adam(model.parameters(), lr=1e-2), pruner
+
+    loss_fn = nn.BCEWithLogitsLoss(reduction="none")
+    x, y, by_hand, optimizer, pruner = setup()
+    for epoch in range(1, 4):
+        for idx, w in pruner.plan_epoch(epoch).batches(32):
+            loss = loss_fn(by_hand(x[idx]).squeeze(1), y[idx])
+            ref_loss = loss_fn(pruner.reference_forward(x[idx]).squeeze(1), y[idx])
+            pruner.observe(idx, loss.detach(), ref_loss)
+            (loss * torch.as_tensor(w)).mean().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            pruner.after_step(by_hand)
+
+    x, y, driven, optimizer2, pruner2 = setup()
+    driver = PrunerDriver(pruner2)
+
+    def forward(idx):
+        return BatchForward(loss_fn(driven(x[idx]).squeeze(1), y[idx]), x[idx],
+                            lambda out: loss_fn(out.squeeze(1), y[idx]))
+
+    def step(idx, w, fwd):
+        (fwd.losses * torch.as_tensor(w)).mean().backward()
+        optimizer2.step()
+        optimizer2.zero_grad()
+
+    for epoch in range(1, 4):
+        driver.epoch(epoch, lambda plan: driver.train_batches(plan.batches(32), forward, step, driven),
+                     lambda: loss_fn(driven(x).squeeze(1), y))
+    assert np.array_equal(pruner.scores, pruner2.scores)
+    for a, b in zip(by_hand.parameters(), driven.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert np.array_equal(pruner.plan_epoch(4).indices, pruner2.plan_epoch(4).indices)
