@@ -12,18 +12,7 @@ import torch
 
 from molpeg_bench.benchmark.cli import main
 from molpeg_bench.benchmark.models import GINConfig, GINEncoder
-from tests.support.data import SMILES
-
-N_ROWS = 60  # 48 / 6 / 6 molecules in the random split, both classes in each
-
-
-def write_hiv(folder: Path, rows: list[str] | None = None, header: str = "smiles,HIV_active") -> Path:
-    """A constructed ``hiv.csv`` (labels alternate 0/1 unless ``rows`` are given)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = rows if rows is not None else [f"{SMILES[i % len(SMILES)]},{i % 2}" for i in range(N_ROWS)]
-    path = folder / "hiv.csv"
-    path.write_text("\n".join([header, *rows]) + "\n")
-    return path
+from tests.support.data import N_ROWS, SMILES, write_hiv
 
 
 def cli(caplog, tmp_path: Path, *args: str) -> tuple[int, list[str]]:

@@ -271,6 +271,21 @@ def test_state_dict_roundtrip_restores_scores_and_reference():
     assert torch.equal(q.reference.body[0].weight, p.reference.body[0].weight)
 
 
+def readme_loop(pruner, model, optimizer, loss_fn, x, y, epochs: int, seen=None) -> None:
+    """The README's loop, as a user writes it (``seen`` counts each sample's visits)."""
+    for epoch in range(1, epochs + 1):
+        for idx, w in pruner.plan_epoch(epoch).batches(32):
+            loss = loss_fn(model(x[idx]).squeeze(1), y[idx])
+            ref_loss = loss_fn(pruner.reference_forward(x[idx]).squeeze(1), y[idx])
+            pruner.observe(idx, loss.detach(), ref_loss)
+            (loss * torch.as_tensor(w)).mean().backward()
+            optimizer.step()
+            optimizer.zero_grad()
+            pruner.after_step(model)
+            if seen is not None:
+                seen[idx] += 1
+
+
 def test_standalone_loop_from_the_readme():
     """The README example: MolPeg in a plain PyTorch loop on tensors, no suite code."""
     torch.manual_seed(0)
@@ -282,16 +297,7 @@ def test_standalone_loop_from_the_readme():
     pruner = MolPeg(n_samples=len(x), keep_ratio=0.5)
     pruner.setup(model)
     seen = np.zeros(len(x), dtype=int)
-    for epoch in range(1, 5):
-        for idx, w in pruner.plan_epoch(epoch).batches(32):
-            loss = loss_fn(model(x[idx]).squeeze(1), y[idx])
-            ref_loss = loss_fn(pruner.reference_forward(x[idx]).squeeze(1), y[idx])
-            pruner.observe(idx, loss.detach(), ref_loss)
-            (loss * torch.as_tensor(w)).mean().backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            pruner.after_step(model)
-            seen[idx] += 1
+    readme_loop(pruner, model, optimizer, loss_fn, x, y, epochs=4, seen=seen)
     assert seen.sum() == 4 * 100
     assert (seen[:100] >= 1).all() and (seen[100:] >= 1).all()  # the first two epochs sweep all data
     assert (pruner.scores < 1.0).all() and not torch.isnan(pruner.delta).any()
@@ -350,15 +356,7 @@ def test_the_readme_loop_makes_the_calls_of_the_one_driver():
 
     loss_fn = nn.BCEWithLogitsLoss(reduction="none")
     x, y, by_hand, optimizer, pruner = setup()
-    for epoch in range(1, 4):
-        for idx, w in pruner.plan_epoch(epoch).batches(32):
-            loss = loss_fn(by_hand(x[idx]).squeeze(1), y[idx])
-            ref_loss = loss_fn(pruner.reference_forward(x[idx]).squeeze(1), y[idx])
-            pruner.observe(idx, loss.detach(), ref_loss)
-            (loss * torch.as_tensor(w)).mean().backward()
-            optimizer.step()
-            optimizer.zero_grad()
-            pruner.after_step(by_hand)
+    readme_loop(pruner, by_hand, optimizer, loss_fn, x, y, epochs=3)
 
     x, y, driven, optimizer2, pruner2 = setup()
     driver = PrunerDriver(pruner2)
