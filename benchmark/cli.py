@@ -146,7 +146,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 def _add_sweep(sub: argparse._SubParsersAction, encoders: argparse.ArgumentParser) -> None:
     """``sweep``: a named grid or a config file's, on an executor."""
     sweep = sub.add_parser("sweep", formatter_class=_HelpFormatter, parents=[encoders],
-                           help="run a named grid, skipping runs already in the store")
+                           help="run a named grid or a config file's, skipping runs already in the store")
     sweep.add_argument("grid", nargs="?", choices=sorted(GRIDS), help="a named grid (or --config FILE)")
     _common(sweep)
     sweep.add_argument("--config", metavar="FILE.toml",
