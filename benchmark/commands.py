@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from molpeg_bench.benchmark.config import RunConfig
-from molpeg_bench.benchmark.config_commands import config_grid, file_sweep, record_config, show_config
+from molpeg_bench.benchmark.config_commands import GRID_FLAGS, config_grid, file_sweep, record_config, show_config
 from molpeg_bench.benchmark.data.sources import check_cache_writable
 from molpeg_bench.benchmark.experiments import build_grid
 from molpeg_bench.benchmark.experiments.grids import with_methods
@@ -200,9 +200,9 @@ def _states(args: argparse.Namespace):
 def _config_file_grid(args: argparse.Namespace) -> list[RunConfig]:
     """``status`` / ``collect --config FILE``: the file's runs (with ``--set``), in the store its sweep used
     (``--store``, default ``runs/<its name>``), at the file's preset; a named grid's flags do not apply to it."""
-    given = [flag for flag in ("grid", "checkpoint", "seeds", "dataset", "method", "fidelity") if getattr(args, flag)]
-    if given:
-        raise ValueError(f"--config names the whole grid: drop {', '.join(given)}")
+    given = [f"--{flag.replace('_', '-')}" for flag in GRID_FLAGS if getattr(args, flag, None)]
+    if args.grid or given:
+        raise ValueError(f"--config names the whole grid: drop {', '.join([args.grid] if args.grid else given)}")
     _, configs, name = config_grid(args.config, args.set)
     args.store, args.label = args.store or str(Path("runs") / name), name
     presets = {c.preset for c in configs}
