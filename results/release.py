@@ -13,7 +13,6 @@ removed or added record is refused by name, and ``release.md`` states the manife
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from collections import Counter
@@ -29,7 +28,8 @@ from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.manifest import MANIFEST, verify_manifest
 from molpeg_bench.results.names import paper_method
 from molpeg_bench.results.paper_claims import claims_markdown
-from molpeg_bench.results.release_rows import release_rows, release_rows_markdown
+from molpeg_bench.results.release_rows import release_rows, release_rows_markdown, variant_label
+from molpeg_bench.results.release_selections import selection_markdown, selection_rows
 from molpeg_bench.results.stats import confidence_interval, paired_t_test
 from molpeg_bench.results.table1 import write_table1
 
@@ -98,8 +98,7 @@ def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[Cell] | Map
     for m, r, f, o in dict.fromkeys([*wanted, *counts]):
         held, asked = counts.get((m, r, f, o), 0), wanted.get((m, r, f, o), seeds)
         if held < asked:
-            variant = f + "".join(f", {k}={v}" for k, v in sorted(json.loads(o).items()))
-            lines.append(f"{paper_method(m)} at {r} % ({variant}): {held} of {asked} seeds")
+            lines.append(f"{paper_method(m)} at {r} % ({variant_label(f, o)}): {held} of {asked} seeds")
     return lines
 
 
@@ -118,7 +117,7 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
                ["", f"The records match the release's `{MANIFEST}` (sha256 `{manifest_sha256}`)."]),
              "", "## Cells with fewer seeds than the release asks for", ""]
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
-    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows)]
+    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *selection_markdown(selection_rows(records))]
     lines += ["## MolPeg under each fidelity beside the whole-data run", "",
               f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned; paired t-test against the whole-data "
               "run over common seeds.", "",
@@ -170,6 +169,8 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
     rows = release_rows(runs)
     rows.to_csv(out / "release_rows.csv", index=False, float_format="%.4g")
     paths["release_rows.csv"] = out / "release_rows.csv"
+    selection_rows(records).to_csv(out / "release_selections.csv", index=False, float_format="%.4g")
+    paths["release_selections.csv"] = out / "release_selections.csv"
     page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
                                      expected if isinstance(expected, Mapping) else list(expected), manifest_sha256,
                                      rows))

@@ -64,7 +64,8 @@ def _p(value: float) -> str:
     return "" if math.isnan(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
 
 
-def _variant(fidelity: str, options: str) -> str:
+def variant_label(fidelity: str, options: str) -> str:
+    """A row's run in words: its fidelity and the options it states (``options``: canonical JSON)."""
     stated = json.loads(options)
     return fidelity + "".join(f", {k}={v}" for k, v in sorted(stated.items()))
 
@@ -84,6 +85,6 @@ def release_rows_markdown(rows: pd.DataFrame) -> list[str]:
         paper = "" if math.isnan(r.paper) else f"{r.paper:.1f}"
         p = "" if math.isnan(r.p_best_vs_molpeg) else f"{_p(r.p_best_vs_molpeg)} / {_p(r.p_last_vs_molpeg)}"
         lines.append("| " + " | ".join(markdown_text(str(v)) for v in (
-            paper_method(r.method), _variant(r.fidelity, r.options), r.seeds, _mean_sd(r.best_mean, r.best_std),
+            paper_method(r.method), variant_label(r.fidelity, r.options), r.seeds, _mean_sd(r.best_mean, r.best_std),
             _mean_sd(r.last_mean, r.last_std), p, paper, flags)) + " |")
     return lines + [""]

@@ -77,6 +77,9 @@ def test_report_builds_from_the_committed_records_alone(records, tmp_path):
     listed = [line for line in page.splitlines() if line.startswith("- ") and " seeds" in line and " of " in line]
     short = [c for c in dict.fromkeys(expected) if len(seeds_of.get(c, {})) < SEEDS]
     assert len(listed) == len(short)
+    # every record with selection diagnostics is summed up in one static row of the selections table
+    selections = pd.read_csv(paths["release_selections.csv"])
+    assert selections["seeds"].sum() == sum(bool((r.get("selection") or {}).get("diagnostics")) for r in records)
 
 
 def test_the_manifest_lists_every_published_file():
