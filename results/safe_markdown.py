@@ -8,7 +8,9 @@ into text and still let Markdown's own links through: here no spelling of a tag,
 the page, and the two Markdown constructs that carry a URL are checked in the parsed tree: a link keeps its
 target only when it is a fragment, a relative path or http(s) (never ``javascript:`` or ``data:``, also not
 spelled with entities or control characters), and an image becomes its alt text (the page's own figures
-are embedded by ``results.html_page``, not through Markdown). Every text is bounded (``results.escape``).
+are embedded by ``results.html_page``, not through Markdown). Every text node is bounded too, at
+``PARAGRAPH_LIMIT``: the strings from records are bounded where they are written into the Markdown
+(``results.escape``, 300 characters), and this second bound must not cut the pages' own paragraphs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from markdown.treeprocessors import Treeprocessor
 from molpeg_bench.results.escape import bounded
 
 SAFE_SCHEMES = ("", "http", "https")
+PARAGRAPH_LIMIT = 3000  # characters of one text node; the longest paragraph of a page is about 700
 
 
 def safe_url(url: str) -> bool:
@@ -47,8 +50,8 @@ class _InertTree(Treeprocessor):
                 element.attrib.clear()
             if element.tag == "a" and not safe_url(element.get("href", "")):
                 element.attrib.pop("href")
-            element.text = None if element.text is None else type(element.text)(bounded(element.text))
-            element.tail = None if element.tail is None else type(element.tail)(bounded(element.tail))
+            element.text = None if element.text is None else type(element.text)(bounded(element.text, PARAGRAPH_LIMIT))
+            element.tail = None if element.tail is None else type(element.tail)(bounded(element.tail, PARAGRAPH_LIMIT))
 
 
 class InertMarkdown(Extension):

@@ -218,3 +218,12 @@ def test_the_body_counts_only_the_figures_whose_png_decodes(tmp_path):
     html = render_page(tmp_path, [make_record()], "figures")
     rows = len(setting_fields(make_record()))  # the settings table: one row per field
     assert f'<body data-tables="1" data-table-rows="{rows}" data-figures="3" data-figures-decoded="1">' in html
+
+
+def test_the_pages_own_paragraphs_are_shown_whole_and_a_text_beyond_any_paragraph_is_cut():
+    from molpeg_bench.results.safe_markdown import PARAGRAPH_LIMIT, render
+
+    paragraph = " ".join(f"sentence {i} of an explanation the page writes itself." for i in range(20))  # ~1,100
+    assert paragraph in render(f"# Release\n\n{paragraph}\n") and ELLIPSIS not in render(paragraph)
+    flood = render("y" * (10 * PARAGRAPH_LIMIT))
+    assert ELLIPSIS in flood and max(map(len, re.findall("y+", flood))) < PARAGRAPH_LIMIT
