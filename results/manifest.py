@@ -88,8 +88,8 @@ def verify_manifest(root: str | Path) -> str:
     if problems:
         raise ManifestMismatch(f"release {root} does not match its {MANIFEST} ({'; '.join(problems)}): its "
                                "report would not be the published one; restore the published files (a new "
-                               "release's manifest is rewritten once its records are final: python -m "
-                               f"results.manifest write {root})")
+                               "release's manifest is rewritten once its records are final: "
+                               f"`python -m molpeg_bench.results.manifest write {root}`)")
     return sha256_of(root / MANIFEST)
 
 

@@ -12,7 +12,10 @@ Checked in every tracked ``.py``, ``.md``, ``.toml``, ``.cff``, ``.yml`` / ``.ya
 - no file may cite a specification document the repository does not hold (the names are in
   ``FOREIGN_DOCUMENTS``);
 - a file path of the repository named in a code span of a Markdown page (`` `tests/methods/test_molpeg.py` ``,
-  `` `methods/soft_random.py` ``; ``*`` allowed) must name tracked files: moving a file leaves no stale path.
+  `` `methods/soft_random.py` ``; ``*`` allowed) must name tracked files: moving a file leaves no stale path;
+- a command ``python -m molpeg_bench...`` written anywhere (a page, a docstring, an error message) must name a
+  module of the installed package, and none may name a subpackage by its folder (``results...`` after ``python -m``):
+  a module renamed or moved leaves no command that fails.
 
 Heading ids are computed as MkDocs' ``toc`` extension computes them (Python-Markdown's ``slugify``: accents
 folded to ASCII, every character but word characters, spaces and hyphens dropped, lowercase, runs of spaces
@@ -23,6 +26,7 @@ the check needs no MkDocs: ``make docs`` builds the site with the same rule, str
 from __future__ import annotations
 
 import fnmatch
+import importlib.util
 import os
 import re
 import subprocess
@@ -196,6 +200,31 @@ def stale_paths(texts: Mapping[str, str], tracked: set[str]) -> tuple[list[str],
     return problems, checked
 
 
+MODULE_COMMAND = re.compile(r"python -m ([A-Za-z_]\w*(?:\.\w+)*)")
+
+
+def stale_commands(texts: Mapping[str, str]) -> tuple[list[str], int]:
+    """``path:line: ...`` for each ``python -m`` command of ``texts`` that names a module of the package wrongly:
+    a ``molpeg_bench...`` module that does not exist, or one of its subpackages by its folder name (``results``
+    for ``molpeg_bench.results``, which only imports from the repository's root); and the number checked."""
+    folders = {d.name for d in ROOT.iterdir() if (d / "__init__.py").is_file()
+               and importlib.util.find_spec(f"molpeg_bench.{d.name}") is not None}
+    problems, checked = [], 0
+    for path, text in sorted(texts.items()):
+        for number, line in enumerate(text.splitlines(), 1):
+            for match in MODULE_COMMAND.finditer(line):
+                module = match.group(1)
+                top = module.split(".")[0]
+                if top in folders:
+                    problems.append(f"{path}:{number}: `python -m {module}` names a folder; the package's module "
+                                    f"is molpeg_bench.{module}")
+                elif top == "molpeg_bench":
+                    checked += 1
+                    if importlib.util.find_spec(module) is None:
+                        problems.append(f"{path}:{number}: `python -m {module}` names no module of the package")
+    return problems, checked
+
+
 def foreign_citations(texts: Mapping[str, str]) -> list[str]:
     return [f"{path}:{number}: cites {match.group(0)}, which the repository does not hold"
             for path, text in sorted(texts.items())
@@ -239,6 +268,19 @@ def test_a_moved_file_named_by_its_old_path_is_named():
     problems, checked = stale_paths(texts, tracked)
     assert checked == 3
     assert problems == [f"{page}:1: `tests/test_molpeg.py` names no file of the repository"]
+
+
+def test_every_package_command_names_a_module_of_the_package():
+    texts, _ = _checked_texts()
+    problems, checked = stale_commands(texts)
+    assert checked > 10, f"only {checked} commands found: the scan itself is broken"
+    assert not problems, "commands that name no module:\n" + "\n".join(problems)
+    gone, folder = "molpeg_bench" + ".results.gone", "results" + ".manifest"  # spelled apart from this file's scan
+    planted = {"results/manifest.py": f"restore them: python -m {gone} write x\nor python -m {folder} write x\n"
+                                      "python -m pytest -q\n"}
+    assert stale_commands(planted) == ([f"results/manifest.py:1: `python -m {gone}` names no module of the package",
+                                        f"results/manifest.py:2: `python -m {folder}` names a folder; the package's "
+                                        f"module is molpeg_bench.{folder}"], 1)
 
 
 def test_no_file_cites_a_document_the_repository_does_not_hold():
