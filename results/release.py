@@ -13,6 +13,7 @@ removed or added record is refused by name, and ``release.md`` states the manife
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -35,8 +36,8 @@ from molpeg_bench.results.table1 import write_table1
 
 log = logging.getLogger(__name__)
 
-FIDELITY_ROWS = (("MolPeg, `--fidelity code`", "molpeg", "code"), ("MolPeg, `--fidelity paper`", "molpeg", "paper"),
-                 ("whole, `--fidelity paper`", "whole", "paper"))
+FIDELITY_ROWS = (("MolPeg", "molpeg", "code"), ("MolPeg", "molpeg", "paper"), ("whole", "whole", "code"),
+                 ("whole", "whole", "paper"))
 
 
 def fidelity_of(record: dict) -> str:
@@ -53,29 +54,43 @@ def machines(records: Iterable[dict]) -> Counter:
     return Counter(name(r) for r in records)
 
 
-def _per_seed(runs: pd.DataFrame, method: str) -> dict[int, float]:
-    rows = runs[runs["method"] == method]
-    return dict(zip(rows["seed"].astype(int), rows["test_at_best"].astype(float), strict=True))
+def _per_seed(runs: pd.DataFrame, method: str, options: str = "{}") -> dict[int, float]:
+    """seed -> test at the best epoch of ``method``'s runs stating ``options``; a ValueError when a seed has two
+    runs (a release holds one run per cell and seed)."""
+    rows = runs[(runs["method"] == method) & (runs["options"] == options)]
+    seeds = rows["seed"].astype(int)
+    if seeds.duplicated().any():
+        twice = sorted(set(seeds[seeds.duplicated()]))
+        raise ValueError(f"{method} ({options}): more than one run at seed(s) {twice}; a release holds one run per "
+                         "cell and seed")
+    return dict(zip(seeds, rows["test_at_best"].astype(float), strict=True))
 
 
 def fidelity_frame(paper: pd.DataFrame, code: pd.DataFrame, ratio: int) -> pd.DataFrame:
-    """MolPeg under each fidelity and the whole-data run: mean, std, seeds, 95 % interval, per-seed values and
-    the paired t-test against the whole-data run (over common seeds)."""
+    """MolPeg under each fidelity (each option variant its own row) and the whole-data run under each: mean, std,
+    seeds, 95 % interval, per-seed values and the paired t-test against the whole-data run under the paper's text
+    (over common seeds)."""
     paper_ratio = paper[(paper["prune_ratio"] == ratio) | (paper["method"] == "whole")]
-    code_ratio = code[code["prune_ratio"] == ratio]
+    code_ratio = code[(code["prune_ratio"] == ratio) | (code["method"] == "whole")]
     whole = _per_seed(paper_ratio, "whole")
     rows = []
-    for label, method, fidelity in FIDELITY_ROWS:
-        values = _per_seed(code_ratio if fidelity == "code" else paper_ratio, method)
-        if not values:
-            continue
-        series = pd.Series(values).sort_index()
-        test = paired_t_test(values, whole) if method != "whole" else None
-        rows.append({"run": label, "mean": series.mean(), "std": series.std(ddof=1), "seeds": len(series),
-                     "ci95": ci_text(*confidence_interval(series.to_list())),
-                     "per_seed": " / ".join(f"{v:.2f}" for v in series),
-                     "minus_whole": math.nan if test is None else test.mean_difference,
-                     "p_vs_whole": "" if test is None else p_text(test.p_value, test.n_pairs)})
+    for name, method, fidelity in FIDELITY_ROWS:
+        runs = code_ratio if fidelity == "code" else paper_ratio
+        variants = ["{}"] if method == "whole" else sorted(
+            runs.loc[runs["method"] == method, "options"].unique(), key=lambda o: (o != "{}", o))
+        for options in variants:
+            values = _per_seed(runs, method, options)
+            if not values:
+                continue
+            series = pd.Series(values).sort_index()
+            test = None if (method, fidelity) == ("whole", "paper") else paired_t_test(values, whole)
+            stated = "".join(f", `{k}={v}`" for k, v in sorted(json.loads(options).items()))
+            rows.append({"run": f"{name}, `--fidelity {fidelity}`{stated}", "mean": series.mean(),
+                         "std": series.std(ddof=1), "seeds": len(series),
+                         "ci95": ci_text(*confidence_interval(series.to_list())),
+                         "per_seed": " / ".join(f"{v:.2f}" for v in series),
+                         "minus_whole": math.nan if test is None else test.mean_difference,
+                         "p_vs_whole": "" if test is None else p_text(test.p_value, test.n_pairs)})
     return pd.DataFrame(rows)
 
 
@@ -119,13 +134,15 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
     lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *selection_markdown(selection_rows(records))]
     lines += ["## MolPeg under each fidelity beside the whole-data run", "",
-              f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned; paired t-test against the whole-data "
-              "run over common seeds.", "",
+              f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned (the whole data: 0 %); paired t-test "
+              "against the whole-data run under the paper's text over common seeds; each option variant its own row.",
+              "",
               "| run | mean ± sd | seeds | 95 % interval | per seed | minus whole | p vs whole |",
               "|---|---|---|---|---|---|---|"]
     for row in fidelity.itertuples():
         diff = "" if math.isnan(row.minus_whole) else f"{row.minus_whole:+.2f}"
-        lines.append(f"| {row.run} | {row.mean:.2f} ± {row.std:.2f} | {row.seeds} | {row.ci95} | {row.per_seed} | "
+        spread = "" if math.isnan(row.std) else f" ± {row.std:.2f}"
+        lines.append(f"| {row.run} | {row.mean:.2f}{spread} | {row.seeds} | {row.ci95} | {row.per_seed} | "
                      f"{diff} | {row.p_vs_whole} |")
     lines += ["", "## Compute and machines", "",
               f"- compute: {spent / 3600:.2f} h of run time (warm-up + scoring + training + evaluation as the "

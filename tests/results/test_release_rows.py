@@ -61,3 +61,25 @@ def test_a_cell_short_of_the_seeds_its_grid_asks_for_is_listed(runs):
                 ("ucb", 60, "paper", "{}"): 5}
     listed = missing_cells(runs, 3, expected)
     assert listed == ["MolPeg at 60 % (paper): 3 of 10 seeds", "UCB at 60 % (paper): 0 of 5 seeds"]
+
+
+def test_the_fidelity_table_keeps_each_option_variant_apart_and_refuses_a_seed_run_twice():
+    from molpeg_bench.results.release import fidelity_frame
+
+    def frame(records: list[dict], fidelity: str) -> pd.DataFrame:
+        return runs_frame(records).assign(fidelity=fidelity)
+
+    paper = frame([_record("whole", s, 0.84) for s in range(3)] + [_record("molpeg", s, 0.85) for s in range(3)],
+                  "paper")
+    code = frame([_record("molpeg", s, 0.83, "code") for s in range(3)]
+                 + [_record("molpeg", s, 0.80, "code", {"epoch_seeding": "run"}) for s in range(3)]
+                 + [_record("whole", s, 0.845, "code") for s in range(2)], "code")
+    table = fidelity_frame(paper, code, 60).set_index("run")
+    assert table.loc["MolPeg, `--fidelity code`", "mean"] == pytest.approx(83.0)
+    assert table.loc["MolPeg, `--fidelity code`, `epoch_seeding=run`", "mean"] == pytest.approx(80.0)
+    assert table.loc["MolPeg, `--fidelity code`, `epoch_seeding=run`", "minus_whole"] == pytest.approx(-4.0)
+    assert table.loc["whole, `--fidelity code`", "seeds"] == 2
+    assert table.loc["whole, `--fidelity code`", "minus_whole"] == pytest.approx(0.5)
+    twice = pd.concat([code, frame([_record("molpeg", 1, 0.70, "code")], "code")], ignore_index=True)
+    with pytest.raises(ValueError, match=r"molpeg \(\{\}\): more than one run at seed\(s\) \[1\]"):
+        fidelity_frame(paper, twice, 60)
