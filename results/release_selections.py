@@ -46,8 +46,11 @@ def method_report(selections: list[dict]) -> str:
     changes = [s["validation_loss_change"] for s in selections if "validation_loss_change" in s]
     if changes:
         effective = sum(bool(s.get("update_effective")) for s in selections)
+        picks = [int(s["update_changed_picks"]) for s in selections if s.get("update_changed_picks") is not None]
+        changed = "" if not picks else (f"{min(picks)}" if min(picks) == max(picks) else f"{min(picks)}–{max(picks)}")
         parts.append(f"validation loss change {_mean(changes):.1e} (step {selections[0].get('lr')}); "
-                     f"the update changed a pick in {effective} of {len(selections)} seeds")
+                     f"the update changed a pick in {effective} of {len(selections)} seeds"
+                     + (f" ({changed} of {selections[0].get('n_selected')} picks)" if picks else ""))
     searches = [s for s in selections if s.get("starts")]
     if searches:
         starts = [start for s in searches for start in s["starts"]]

@@ -45,7 +45,7 @@ def records() -> list[dict]:
             _static("grand_4", seed, HARDEST), _static("random", seed, STRATIFIED),
             _static("herding", seed, STRATIFIED, fidelity="code"),
             _static("glister", seed, STRATIFIED, lr=0.001, validation_loss_change=-2e-6 * (seed + 1),
-                    update_effective=seed == 1),
+                    update_effective=seed == 1, update_changed_picks=3 * seed),
             _static("dp", seed, STRATIFIED, **_dp_meta(seed, (True, seed == 0)))]
     return records
 
@@ -75,7 +75,7 @@ def test_a_hardness_rule_shows_over_kept_positives_and_a_kept_set_harder_than_th
 def test_glister_and_dp_report_their_search_over_seeds(records):
     rows = selection_rows(records).set_index("method")
     assert rows.loc["glister", "method_report"] == (
-        "validation loss change -3.0e-06 (step 0.001); the update changed a pick in 1 of 2 seeds")
+        "validation loss change -3.0e-06 (step 0.001); the update changed a pick in 1 of 2 seeds (0–3 of 400 picks)")
     assert rows.loc["dp", "method_report"] == "3 of 4 swap searches converged; won: frank_wolfe 1×, random 1×"
     assert rows.loc["random", "method_report"] == ""
 
