@@ -119,8 +119,10 @@ def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[Cell] | Map
 
 def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, claims: pd.DataFrame,
                      records: list[dict], seeds: int, ratio: int, expected: Iterable[Cell] | Mapping[Cell, int] = (),
-                     manifest_sha256: str | None = None, rows: pd.DataFrame | None = None) -> str:
+                     manifest_sha256: str | None = None, rows: pd.DataFrame | None = None,
+                     selections: pd.DataFrame | None = None) -> str:
     rows = release_rows(runs) if rows is None else rows
+    selections = selection_rows(records) if selections is None else selections
     last, total = best_epoch_last(runs)
     spent = runs[list(RUNTIME_PARTS)].astype(float).sum(axis=1).sum()
     threads = Counter(int((r.get("environment") or {}).get("num_threads") or 0) for r in records)
@@ -132,7 +134,7 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
                ["", f"The records match the release's `{MANIFEST}` (sha256 `{manifest_sha256}`)."]),
              "", "## Cells with fewer seeds than the release asks for", ""]
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
-    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *selection_markdown(selection_rows(records))]
+    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *selection_markdown(selections)]
     lines += ["## MolPeg under each fidelity beside the whole-data run", "",
               f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned (the whole data: 0 %); paired t-test "
               "against the whole-data run under the paper's text over common seeds; each option variant its own row.",
@@ -186,10 +188,11 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
     rows = release_rows(runs)
     rows.to_csv(out / "release_rows.csv", index=False, float_format="%.4g")
     paths["release_rows.csv"] = out / "release_rows.csv"
-    selection_rows(records).to_csv(out / "release_selections.csv", index=False, float_format="%.4g")
+    selections = selection_rows(records)
+    selections.to_csv(out / "release_selections.csv", index=False, float_format="%.4g")
     paths["release_selections.csv"] = out / "release_selections.csv"
     page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
                                      expected if isinstance(expected, Mapping) else list(expected), manifest_sha256,
-                                     rows))
+                                     rows, selections))
     paths["release.md"] = page
     return paths

@@ -49,9 +49,14 @@ def release_rows(runs: pd.DataFrame, dataset: str = "hiv") -> pd.DataFrame:
             "degenerate_first": "" if flagged.empty else
             f"seed {int(flagged['seed'].iloc[0])}: {flagged['degenerate'].iloc[0].split(' | ')[0]}"})
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    order = [(m != "whole", method_rank(m), f != "paper", o != "{}", o) for m, f, o in
-             zip(frame["method"], frame["fidelity"], frame["options"], strict=True)]
+    order = [row_order(m, f, o) for m, f, o in zip(frame["method"], frame["fidelity"], frame["options"], strict=True)]
     return frame.iloc[sorted(range(len(frame)), key=order.__getitem__)].reset_index(drop=True)
+
+
+def row_order(method: str, fidelity: str, options: str) -> tuple:
+    """Sort key of a release row: the whole data first, then the paper's row order, each method under the
+    paper's text first and its stated option variants after its defaults."""
+    return method != "whole", method_rank(method), fidelity != "paper", options != "{}", options
 
 
 def _mean_sd(mean: float, sd: float) -> str:

@@ -21,8 +21,7 @@ import pandas as pd
 from molpeg_bench.results.escape import markdown_text
 from molpeg_bench.results.frame import stated_options
 from molpeg_bench.results.names import paper_method
-from molpeg_bench.results.paper import method_rank
-from molpeg_bench.results.release_rows import variant_label
+from molpeg_bench.results.release_rows import row_order, variant_label
 from molpeg_bench.results.settings import canonical
 
 COLUMNS = ["method", "fidelity", "options", "seeds", "positives_kept_min", "positives_kept_max", "train_positives",
@@ -74,8 +73,7 @@ def selection_rows(records: Iterable[dict]) -> pd.DataFrame:
                canonical(stated_options(record)))
         groups.setdefault(key, []).append(selection)
     rows = []
-    for (method, fidelity, options), selections in sorted(groups.items(), key=lambda item: (
-            item[0][0] != "whole", method_rank(item[0][0]), item[0][1] != "paper", item[0][2] != "{}", item[0][2])):
+    for (method, fidelity, options), selections in sorted(groups.items(), key=lambda item: row_order(*item[0])):
         kept = [s["kept_positives"] for s in selections if s.get("kept_positives") is not None]
         diagnostics = [s["diagnostics"] for s in selections]
         rows.append({
