@@ -29,6 +29,7 @@ from molpeg_bench.results.frame import runs_frame
 from molpeg_bench.results.manifest import MANIFEST, verify_manifest
 from molpeg_bench.results.names import paper_method
 from molpeg_bench.results.paper_claims import claims_markdown
+from molpeg_bench.results.release_pairs import fidelity_pairs, fidelity_pairs_markdown
 from molpeg_bench.results.release_rows import release_rows, release_rows_markdown, variant_label
 from molpeg_bench.results.release_selections import selection_markdown, selection_rows
 from molpeg_bench.results.stats import confidence_interval, paired_t_test
@@ -120,7 +121,7 @@ def missing_cells(runs: pd.DataFrame, seeds: int, expected: Iterable[Cell] | Map
 def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, claims: pd.DataFrame,
                      records: list[dict], seeds: int, ratio: int, expected: Iterable[Cell] | Mapping[Cell, int] = (),
                      manifest_sha256: str | None = None, rows: pd.DataFrame | None = None,
-                     selections: pd.DataFrame | None = None) -> str:
+                     selections: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None) -> str:
     rows = release_rows(runs) if rows is None else rows
     selections = selection_rows(records) if selections is None else selections
     last, total = best_epoch_last(runs)
@@ -134,7 +135,9 @@ def release_markdown(name: str, runs: pd.DataFrame, fidelity: pd.DataFrame, clai
                ["", f"The records match the release's `{MANIFEST}` (sha256 `{manifest_sha256}`)."]),
              "", "## Cells with fewer seeds than the release asks for", ""]
     lines += [f"- {c}" for c in missing_cells(runs, seeds, expected)] or ["- none: every cell holds every seed"]
-    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *selection_markdown(selections)]
+    pairs = fidelity_pairs(runs) if pairs is None else pairs
+    lines += ["", *claims_markdown(claims), *release_rows_markdown(rows), *fidelity_pairs_markdown(pairs),
+              *selection_markdown(selections)]
     lines += ["## MolPeg under each fidelity beside the whole-data run", "",
               f"Test ROC-AUC (%) at the best validation epoch, {ratio} % pruned (the whole data: 0 %); paired t-test "
               "against the whole-data run under the paper's text over common seeds; each option variant its own row.",
@@ -188,11 +191,14 @@ def write_release(store_root: str | Path, out_dir: str | Path, *, name: str | No
     rows = release_rows(runs)
     rows.to_csv(out / "release_rows.csv", index=False, float_format="%.4g")
     paths["release_rows.csv"] = out / "release_rows.csv"
+    pairs = fidelity_pairs(runs)
+    pairs.to_csv(out / "release_pairs.csv", index=False, float_format="%.4g")
+    paths["release_pairs.csv"] = out / "release_pairs.csv"
     selections = selection_rows(records)
     selections.to_csv(out / "release_selections.csv", index=False, float_format="%.4g")
     paths["release_selections.csv"] = out / "release_selections.csv"
     page.write_text(release_markdown(name or store_root.name, runs, fidelity, claims, records, seeds, ratio,
                                      expected if isinstance(expected, Mapping) else list(expected), manifest_sha256,
-                                     rows, selections))
+                                     rows, selections, pairs))
     paths["release.md"] = page
     return paths
