@@ -14,21 +14,18 @@ import math
 
 import pandas as pd
 
+from molpeg_bench.results.comparison import ci_text
 from molpeg_bench.results.escape import markdown_text
 from molpeg_bench.results.frame import LAST_EPOCHS
 from molpeg_bench.results.names import paper_dataset, paper_method
 from molpeg_bench.results.paper import paper_cell
-from molpeg_bench.results.release_rows import row_order
+from molpeg_bench.results.release_rows import by_seed, p_short, row_order
 from molpeg_bench.results.stats import confidence_interval, contains, paired_t_test
 
 STATISTICS = {"best": "test_at_best", "last": "test_last_mean"}
 COLUMNS = ["method", "seeds_paper", "seeds_code", "paper", "code_best_low", "code_best_high", "paper_inside",
            *(f"{f}_{s}" for s in STATISTICS for f in ("text", "code")),
            *(f"{k}_{s}" for s in STATISTICS for k in ("diff", "p", "detectable"))]
-
-
-def _by_seed(group: pd.DataFrame, column: str) -> dict[int, float]:
-    return {int(s): float(v) for s, v in zip(group["seed"], group[column], strict=True) if pd.notna(v)}
 
 
 def fidelity_pairs(runs: pd.DataFrame, dataset: str = "hiv") -> pd.DataFrame:
@@ -46,7 +43,7 @@ def fidelity_pairs(runs: pd.DataFrame, dataset: str = "hiv") -> pd.DataFrame:
                "paper": reported, "code_best_low": interval[0], "code_best_high": interval[1],
                "paper_inside": contains(interval, reported)}
         for name, column in STATISTICS.items():
-            test = paired_t_test(_by_seed(code, column), _by_seed(text, column))
+            test = paired_t_test(by_seed(code, column), by_seed(text, column))
             row |= {f"text_{name}": text[column].mean(), f"code_{name}": code[column].mean(),
                     f"diff_{name}": test.mean_difference, f"p_{name}": test.p_value,
                     f"detectable_{name}": test.detectable}
@@ -58,14 +55,10 @@ def _number(value: float, form: str = ".2f") -> str:
     return "" if value is None or math.isnan(value) else format(value, form)
 
 
-def _p(value: float) -> str:
-    return "" if math.isnan(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
-
-
 def _holds(row) -> str:
     if row.paper_inside is None or (isinstance(row.paper_inside, float) and math.isnan(row.paper_inside)):
         return ""
-    return ("yes" if row.paper_inside else "no") + f" [{row.code_best_low:.1f}, {row.code_best_high:.1f}]"
+    return ("yes " if row.paper_inside else "no ") + ci_text(row.code_best_low, row.code_best_high)
 
 
 def fidelity_pairs_markdown(pairs: pd.DataFrame) -> list[str]:
@@ -84,7 +77,8 @@ def fidelity_pairs_markdown(pairs: pd.DataFrame) -> list[str]:
         cells = (paper_method(r.method), f"{r.seeds_paper} / {r.seeds_code}",
                  f"{_number(r.text_best)} / {_number(r.text_last)}", f"{_number(r.code_best)} / {_number(r.code_last)}",
                  f"{_number(r.diff_best, '+.2f')} / {_number(r.diff_last, '+.2f')}",
-                 f"{_p(r.p_best)} / {_p(r.p_last)}", f"{_number(r.detectable_best)} / {_number(r.detectable_last)}",
+                 f"{p_short(r.p_best)} / {p_short(r.p_last)}",
+                 f"{_number(r.detectable_best)} / {_number(r.detectable_last)}",
                  _number(r.paper, ".1f"), _holds(r))
         lines.append("| " + " | ".join(markdown_text(str(c)) for c in cells) + " |")
     if pairs.empty:

@@ -21,7 +21,7 @@ COLUMNS = ["method", "fidelity", "options", "seeds", "best_mean", "best_std", "l
            "p_best_vs_molpeg", "p_last_vs_molpeg", "paper", "degenerate_seeds", "degenerate_first"]
 
 
-def _by_seed(group: pd.DataFrame, column: str) -> dict[int, float]:
+def by_seed(group: pd.DataFrame, column: str) -> dict[int, float]:
     return {int(s): float(v) for s, v in zip(group["seed"], group[column], strict=True) if pd.notna(v)}
 
 
@@ -32,7 +32,7 @@ def release_rows(runs: pd.DataFrame, dataset: str = "hiv") -> pd.DataFrame:
     reference = groups.get(REFERENCE)
     rows = []
     for (method, fidelity, options), group in groups.items():
-        tests = {column: paired_t_test(_by_seed(group, column), _by_seed(reference, column))
+        tests = {column: paired_t_test(by_seed(group, column), by_seed(reference, column))
                  if reference is not None and (method, fidelity, options) != REFERENCE else None
                  for column in ("test_at_best", "test_last_mean")}
         flagged = group[group["degenerate"].fillna("") != ""] if "degenerate" in group else group.iloc[:0]
@@ -65,7 +65,8 @@ def _mean_sd(mean: float, sd: float) -> str:
     return f"{mean:.2f}" + ("" if math.isnan(sd) else f" ± {sd:.2f}")
 
 
-def _p(value: float) -> str:
+def p_short(value: float) -> str:
+    """A p-value as the release tables print it."""
     return "" if math.isnan(value) else ("< 0.001" if value < 0.001 else f"{value:.3f}")
 
 
@@ -88,7 +89,7 @@ def release_rows_markdown(rows: pd.DataFrame) -> list[str]:
     for r in rows.itertuples(index=False):
         flags = "" if not r.degenerate_seeds else f"{r.degenerate_seeds}: {r.degenerate_first}"
         paper = "" if math.isnan(r.paper) else f"{r.paper:.1f}"
-        p = "" if math.isnan(r.p_best_vs_molpeg) else f"{_p(r.p_best_vs_molpeg)} / {_p(r.p_last_vs_molpeg)}"
+        p = "" if math.isnan(r.p_best_vs_molpeg) else f"{p_short(r.p_best_vs_molpeg)} / {p_short(r.p_last_vs_molpeg)}"
         lines.append("| " + " | ".join(markdown_text(str(v)) for v in (
             paper_method(r.method), variant_label(r.fidelity, r.options), r.seeds, _mean_sd(r.best_mean, r.best_std),
             _mean_sd(r.last_mean, r.last_std), p, paper, flags)) + " |")
