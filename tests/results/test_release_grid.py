@@ -88,3 +88,19 @@ def test_the_committed_v2_records_match_the_manifest_and_belong_to_the_grid():
         assert record["checkpoint"]["sha256"] == sha
         if record["pruner"]["family"] == "static":
             assert "diagnostics" in record["selection"], record["run_id"]
+
+
+def test_the_committed_v2_is_complete_and_its_report_shows_both_fidelities(tmp_path, monkeypatch):
+    from molpeg_bench.benchmark.cli import main
+    from molpeg_bench.results.store import RunStore
+
+    monkeypatch.chdir(V2.parents[2])  # the grid names its checkpoint relative to the repository root
+    grid = build_grid("release_v2", "release", [str(V2_CHECKPOINT)])
+    assert {r["run_id"] for r in RunStore(V2).scan().complete} == {c.run_id() for c in grid}  # every run, no other
+    assert main(["report", "release", "--preset", "release", "--store", str(V2), "--config", str(V2 / "grid.toml"),
+                 "--out", str(tmp_path)]) == 0
+    page = (tmp_path / "release.md").read_text()
+    assert "- none: every cell holds every seed" in page
+    pairs = (tmp_path / "release_pairs.csv").read_text().splitlines()
+    assert len(pairs) - 1 == sum(differs_under_code(m) for m in ("whole", *TABLE1_METHODS))  # each code row paired
+    assert "| Glister | code | 5 |" in page and "| MolPeg | code, epoch_seeding=run | 10 |" in page
