@@ -24,7 +24,7 @@ from molpeg_bench.results.stats import confidence_interval, contains, paired_t_t
 
 STATISTICS = {"best": "test_at_best", "last": "test_last_mean"}
 FIDELITIES = ("text", "code")
-COLUMNS = ["method", "seeds_paper", "seeds_code", "paper",
+COLUMNS = ["method", "seeds_text", "seeds_code", "paper",
            *(f"{f}_best_{k}" for f in FIDELITIES for k in ("low", "high")), "paper_inside_text", "paper_inside_code",
            *(f"{f}_{s}" for s in STATISTICS for f in FIDELITIES),
            *(f"{k}_{s}" for s in STATISTICS for k in ("diff", "p", "detectable"))]
@@ -40,7 +40,7 @@ def fidelity_pairs(runs: pd.DataFrame, dataset: str = "hiv") -> pd.DataFrame:
                          key=lambda m: row_order(m, "paper", "{}")):
         text, code = groups[(method, "paper")], groups[(method, "code")]
         reported = paper_cell(paper_dataset(dataset), method, int(text["prune_ratio"].iloc[0]))[0]
-        row = {"method": method, "seeds_paper": text["seed"].nunique(), "seeds_code": code["seed"].nunique(),
+        row = {"method": method, "seeds_text": text["seed"].nunique(), "seeds_code": code["seed"].nunique(),
                "paper": reported}
         for fidelity, group in zip(FIDELITIES, (text, code), strict=True):
             interval = confidence_interval(group["test_at_best"].dropna().to_list())
@@ -80,7 +80,7 @@ def fidelity_pairs_markdown(pairs: pd.DataFrame) -> list[str]:
              "paper's number in text's interval | in code's interval |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in pairs.itertuples(index=False):
-        cells = (paper_method(r.method), f"{r.seeds_paper} / {r.seeds_code}",
+        cells = (paper_method(r.method), f"{r.seeds_text} / {r.seeds_code}",
                  f"{_number(r.text_best)} / {_number(r.text_last)}", f"{_number(r.code_best)} / {_number(r.code_last)}",
                  f"{_number(r.diff_best, '+.2f')} / {_number(r.diff_last, '+.2f')}",
                  f"{p_short(r.p_best)} / {p_short(r.p_last)}",
